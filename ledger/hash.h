@@ -1,0 +1,45 @@
+// SHA-256 and the RFC 6962 hashing rules shared by the hash chain and the Merkle tree.
+//
+// hash(entry) = SHA-256(0x00 || stored entry bytes) is both the chain link (the next entry's
+// prev_hash) and the Merkle leaf hash; interior nodes are SHA-256(0x01 || left || right).
+// Part of the persistent format: do not change.
+#ifndef DVS_LEDGER_HASH_H_
+#define DVS_LEDGER_HASH_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dvs {
+
+inline constexpr size_t kHashSize = 32;
+using Hash = std::array<uint8_t, kHashSize>;
+
+Hash Sha256(std::string_view data);
+Hash LeafHash(std::string_view leaf_bytes);
+Hash NodeHash(const Hash& left, const Hash& right);
+// The root of the empty tree: SHA-256 of nothing.
+Hash EmptyRoot();
+
+// Views a hash as bytes without copying; valid while `h` lives.
+inline std::string_view AsBytes(const Hash& h) {
+  return {reinterpret_cast<const char*>(h.data()), h.size()};
+}
+// nullopt unless `bytes` is exactly kHashSize long.
+std::optional<Hash> HashFromBytes(std::string_view bytes);
+
+std::string ToHex(std::string_view bytes);
+inline std::string ToHex(const Hash& h) { return ToHex(AsBytes(h)); }
+// nullopt on odd length or a non-hex character.
+std::optional<std::string> FromHex(std::string_view hex);
+
+// Standard padded base64 (RFC 4648 section 4).
+std::string ToBase64(std::string_view bytes);
+// nullopt on any character outside the alphabet or bad padding.
+std::optional<std::string> FromBase64(std::string_view b64);
+
+}  // namespace dvs
+
+#endif  // DVS_LEDGER_HASH_H_

@@ -1,0 +1,156 @@
+// Log: the append-only, signed, hash-chained ledger over one LMDB environment.
+//
+// A ledger directory holds one LMDB environment with named databases:
+//   entries  key: seq (8-byte big-endian)  value: the encoded Entry, exactly the bytes hashed
+//   merkle   key: level (1 byte) || index (8-byte big-endian)  value: 32-byte node hash;
+//            level 0 holds every entry's hash, higher levels every complete perfect subtree
+//   meta     format marker
+//   ...      derived databases named in LogOptions::derived, for the layers above
+// Everything except `entries` and `meta` is derived and written in the same write transaction as
+// the entries it derives from.
+//
+// Durability: Write() returns only after its transaction committed in LMDB's default synced mode.
+// Concurrency: any number of processes and threads may open the same directory. LMDB serializes
+// write transactions; inside one, WriteTxn::head() is the true head, so appenders that race still
+// produce one linear chain. Readers never block writers.
+//
+// Thread safety: a Log may be shared by threads. Each call uses its own LMDB transaction.
+#ifndef DVS_LEDGER_LOG_H_
+#define DVS_LEDGER_LOG_H_
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/entry.h"
+#include "ledger/hash.h"
+#include "ledger/status.h"
+
+namespace dvs {
+
+struct LogOptions {
+  // Upper bound of the LMDB map: address space, not disk; the file grows as entries arrive.
+  size_t map_size = size_t{64} << 30;
+  // Open without write access (auditors' copies). Write() then fails with PermissionDenied.
+  bool read_only = false;
+  // Names of derived databases the layers above keep (indexes, snapshots).
+  std::vector<std::string> derived;
+  // The log's clock in unix milliseconds; the system clock when empty. Appended entries carry
+  // max(clock(), the previous entry's time), so log time never decreases.
+  std::function<int64_t()> clock;
+};
+
+struct Head {
+  uint64_t size = 0;    // number of entries; the next seq
+  Hash hash{};          // hash of entry size-1; all zero when empty
+  int64_t time_ms = 0;  // append time of entry size-1; 0 when empty
+};
+
+// A SignedBody whose signature has been checked. Only Verify can make one, so nothing unchecked
+// reaches the log.
+class VerifiedBody {
+ public:
+  static Result<VerifiedBody> Verify(SignedBody body);
+  // Checks all signatures in parallel; results in input order.
+  static std::vector<Result<VerifiedBody>> VerifyAll(std::vector<SignedBody> bodies,
+                                                     unsigned threads);
+  const SignedBody& get() const { return body_; }
+
+ private:
+  explicit VerifiedBody(SignedBody b) : body_(std::move(b)) {}
+  SignedBody body_;
+};
+
+// The view of one write transaction, handed to the function passed to Log::Write.
+class WriteTxn {
+ public:
+  // The head including entries added so far in this transaction.
+  const Head& head() const { return head_; }
+  // The append time every entry added in this transaction carries.
+  int64_t time_ms() const { return time_ms_; }
+  // Reads entry `seq` (committed, or added in this transaction). NotFound past the head.
+  Result<Entry> Get(uint64_t seq) const;
+  // Appends one entry at head().size; returns it as stored.
+  Result<Entry> Add(const VerifiedBody& body);
+  // Derived databases (LogOptions::derived). Get returns nullopt for a missing key.
+  Status PutDerived(const std::string& db, std::string_view key, std::string_view value);
+  Result<std::optional<std::string>> GetDerived(const std::string& db, std::string_view key) const;
+
+ private:
+  friend class Log;
+  WriteTxn(class Log* log, MDB_txn* txn, Head head, int64_t time_ms)
+      : log_(log), txn_(txn), head_(head), time_ms_(time_ms) {}
+  class Log* log_;
+  MDB_txn* txn_;
+  Head head_;
+  int64_t time_ms_;
+};
+
+class Log {
+ public:
+  // Creates a new, empty ledger in `dir` (created if missing; must hold no ledger yet).
+  static Result<std::unique_ptr<Log>> Create(const std::string& dir, const LogOptions& options);
+  // Opens an existing ledger. NotFound when `dir` holds no ledger; Corruption when it holds an
+  // LMDB environment that is not a dvs ledger.
+  static Result<std::unique_ptr<Log>> Open(const std::string& dir, const LogOptions& options);
+  ~Log();
+
+  const std::string& dir() const { return dir_; }
+
+  // Runs `fn` inside one write transaction and commits (synced) when it returns OK; on any error
+  // nothing is written and the error is returned. Returns the head after the commit.
+  Result<Head> Write(const std::function<Status(WriteTxn&)>& fn);
+  // Verifies and appends one body. Returns the stored entry.
+  Result<Entry> Append(SignedBody body);
+  // Verifies every signature (in parallel), then appends all in one transaction, or none: the
+  // first bad signature refuses the whole batch, naming its position.
+  Result<Head> AppendBatch(std::vector<SignedBody> bodies);
+
+  Result<Head> GetHead() const;
+  Result<Entry> Get(uint64_t seq) const;
+  // The stored bytes of entry `seq`.
+  Result<std::string> GetRaw(uint64_t seq) const;
+  // Calls fn(key_seq, stored_bytes) for every stored entry with from <= seq < to, in order, in one
+  // read transaction; stops at the first non-OK status fn returns. The bytes are valid only during
+  // the call. The key's seq is reported as stored, so a gap is visible to the caller.
+  Status Scan(uint64_t from, uint64_t to,
+              const std::function<Status(uint64_t, std::string_view)>& fn) const;
+
+  // The Merkle level-0 hash recorded for `seq` when it was appended.
+  Result<Hash> LeafHashAt(uint64_t seq) const;
+  // Reads Merkle nodes (level, index) in one read transaction; nullopt for a missing or
+  // malformed node. For verifiers that recompute the tree.
+  Status ReadNodes(const std::vector<std::pair<int, uint64_t>>& keys,
+                   std::vector<std::optional<Hash>>* out) const;
+  // RFC 6962 root of the first `size` entries. InvalidArgument past the head.
+  Result<Hash> Root(uint64_t size) const;
+  Result<std::vector<Hash>> InclusionProof(uint64_t seq, uint64_t size) const;
+  Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
+
+  Result<std::optional<std::string>> GetDerived(const std::string& db, std::string_view key) const;
+
+ private:
+  friend class WriteTxn;
+  Log() = default;
+  static Result<std::unique_ptr<Log>> OpenEnv(const std::string& dir, const LogOptions& options,
+                                              bool create);
+  Result<Head> ReadHead(MDB_txn* txn) const;
+  Result<MDB_dbi> Derived(const std::string& name) const;
+  int64_t Now() const;
+
+  std::string dir_;
+  LogOptions options_;
+  MDB_env* env_ = nullptr;
+  MDB_dbi entries_ = 0, merkle_ = 0, meta_ = 0;
+  std::vector<std::pair<std::string, MDB_dbi>> derived_;
+};
+
+}  // namespace dvs
+
+#endif  // DVS_LEDGER_LOG_H_
