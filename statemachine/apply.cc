@@ -1,0 +1,167 @@
+#include "statemachine/apply.h"
+
+#include "statemachine/apply_internal.h"
+#include "statemachine/manifest_rules.h"
+
+namespace dvs {
+
+namespace apply {
+
+Status Require(const Ctx& c, Role role, const char* action) {
+  if (c.key != nullptr && Has(c.key->roles, role)) return Status::OK();
+  return Status::Refused(std::string(action) + " needs the " + RoleName(role) + " role; key '" +
+                         (c.key ? c.key->name : c.signer.Id()) + "' holds " +
+                         (c.key ? RoleSetToString(c.key->roles) : "none"));
+}
+
+Result<Bundle*> FindBundle(State& s, const std::string& id) {
+  auto it = s.bundles.find(id);
+  if (it == s.bundles.end()) return Status::Refused("no bundle '" + id + "'");
+  return &it->second;
+}
+
+}  // namespace apply
+
+Result<sm::Transition> ParseTransition(std::string_view body) {
+  sm::Transition t;
+  if (!t.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return Status::InvalidArgument("body is not a transition (does not parse)");
+  }
+  if (t.kind_case() == sm::Transition::KIND_NOT_SET) {
+    return Status::InvalidArgument("body carries no transition");
+  }
+  return t;
+}
+
+const char* TransitionName(const sm::Transition& t) {
+  switch (t.kind_case()) {
+    case sm::Transition::kGenesis:
+      return "genesis";
+    case sm::Transition::kGrantKey:
+      return "grant_key";
+    case sm::Transition::kRevokeKey:
+      return "revoke_key";
+    case sm::Transition::kSetGovernancePolicy:
+      return "set_policy";
+    case sm::Transition::kPackage:
+      return "package";
+    case sm::Transition::kApprove:
+      return "approve";
+    case sm::Transition::kReject:
+      return "reject";
+    case sm::Transition::kDeploy:
+      return "deploy";
+    case sm::Transition::kObserve:
+      return "observe";
+    case sm::Transition::kRamp:
+      return "ramp";
+    case sm::Transition::kPause:
+      return "pause";
+    case sm::Transition::kResume:
+      return "resume";
+    case sm::Transition::kPromote:
+      return "promote";
+    case sm::Transition::kRollback:
+      return "rollback";
+    case sm::Transition::kRetire:
+      return "retire";
+    case sm::Transition::KIND_NOT_SET:
+      return "";
+  }
+  return "";
+}
+
+namespace {
+
+Status Dispatch(State& s, const apply::Ctx& c, const sm::Transition& t) {
+  using T = sm::Transition;
+  switch (t.kind_case()) {
+    case T::kGenesis:
+      return apply::Genesis(s, c, t.genesis());
+    case T::kGrantKey:
+      return apply::GrantKey(s, c, t.grant_key());
+    case T::kRevokeKey:
+      return apply::RevokeKey(s, c, t.revoke_key());
+    case T::kSetGovernancePolicy:
+      return apply::SetPolicy(s, c, t.set_governance_policy());
+    case T::kPackage:
+      return apply::Package(s, c, t.package());
+    case T::kApprove:
+      return apply::Approve(s, c, t.approve());
+    case T::kReject:
+      return apply::Reject(s, c, t.reject());
+    case T::kDeploy:
+      return apply::Deploy(s, c, t.deploy());
+    case T::kObserve:
+      return apply::Observe(s, c, t.observe());
+    case T::kRamp:
+      return apply::Ramp(s, c, t.ramp());
+    case T::kPause:
+      return apply::Pause(s, c, t.pause());
+    case T::kResume:
+      return apply::Resume(s, c, t.resume());
+    case T::kPromote:
+      return apply::Promote(s, c, t.promote());
+    case T::kRollback:
+      return apply::Rollback(s, c, t.rollback());
+    case T::kRetire:
+      return apply::Retire(s, c, t.retire());
+    case T::KIND_NOT_SET:
+      break;
+  }
+  return Status::InvalidArgument("body carries no transition");
+}
+
+Status ApplyChecked(State* state, const Entry& entry) {
+  State& s = *state;
+  if (entry.seq != s.size) {
+    return Status::Corruption("entry seq " + std::to_string(entry.seq) +
+                              " applied to a state of size " + std::to_string(s.size));
+  }
+  if (entry.seq > 0 && entry.append_time_ms < s.last_time_ms) {
+    return Status::Refused("log time " + std::to_string(entry.append_time_ms) +
+                           " is earlier than the previous entry's " +
+                           std::to_string(s.last_time_ms));
+  }
+  DVS_ASSIGN_OR_RETURN(sm::Transition t, ParseTransition(entry.body));
+  if (t.request_id().empty()) return Status::InvalidArgument("request_id is required");
+  if (t.request_id().size() > kMaxRequestIdLength) {
+    return Status::InvalidArgument("request_id is longer than " +
+                                   std::to_string(kMaxRequestIdLength) + " characters");
+  }
+  if (s.request_ids.count(t.request_id()) != 0) {
+    return Status::Refused("request " + t.request_id() +
+                           " was already applied (a replayed signed request)");
+  }
+  const bool genesis = t.kind_case() == sm::Transition::kGenesis;
+  if (entry.seq == 0 && !genesis) return Status::Refused("entry 0 must be genesis");
+  const KeyRecord* key = s.KeyOf(entry.signer);
+  if (!genesis) {
+    if (key == nullptr) {
+      return Status::Refused("signer key " + entry.signer.Id() + " is not registered");
+    }
+    if (key->revoked) {
+      return Status::Refused("key '" + key->name + "' was revoked at seq " +
+                             std::to_string(key->revoked_seq) + ": " + key->revoke_reason);
+    }
+  }
+  apply::Ctx c{entry.seq, entry.append_time_ms, entry.signer, key};
+  Status st = Dispatch(s, c, t);
+  if (!st.ok()) return st.Prefixed(TransitionName(t));
+  s.request_ids.insert(t.request_id());
+  s.size = entry.seq + 1;
+  s.last_time_ms = entry.append_time_ms;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ApplyEntry(State* state, const Entry& entry) { return ApplyChecked(state, entry); }
+
+Result<State> Apply(const State& state, const Entry& entry) {
+  State next = state;
+  DVS_RETURN_IF_ERROR(ApplyEntry(&next, entry));
+  return next;
+}
+
+}  // namespace dvs

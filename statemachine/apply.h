@@ -1,0 +1,35 @@
+// Apply: the one function that decides whether a transition is allowed.
+//
+// The write path calls it before appending, replay calls it for every entry, and the verifier
+// calls it too, so a record the write path accepted always replays and a record that bypassed it
+// is caught. It checks authorization (the signer's key is registered, not revoked, and holds the
+// role) and every release rule; it does not check signatures (ledger/ does, before Apply).
+//
+// Pure: no I/O, no clock (time is the entry's log time), no randomness.
+#ifndef DVS_STATEMACHINE_APPLY_H_
+#define DVS_STATEMACHINE_APPLY_H_
+
+#include "ledger/entry.h"
+#include "ledger/status.h"
+#include "statemachine/state.h"
+
+namespace dvs {
+
+// Applies `entry` to *state. Uses entry.seq, append_time_ms, body and signer.
+// On success *state is the new state. On error *state is unchanged and the Status names the
+// rule, and the bundle, service or key involved: Refused for a rule, InvalidArgument for a
+// malformed body, Corruption for a seq out of order.
+Status ApplyEntry(State* state, const Entry& entry);
+
+// The functional form: the new state, or the error. Copies the state; replay uses ApplyEntry.
+Result<State> Apply(const State& state, const Entry& entry);
+
+// The transition an entry carries; InvalidArgument when its body does not parse or carries none.
+Result<sm::Transition> ParseTransition(std::string_view body);
+
+// The name of a transition kind as users see it ("package", "rollback"); "" for none.
+const char* TransitionName(const sm::Transition& t);
+
+}  // namespace dvs
+
+#endif  // DVS_STATEMACHINE_APPLY_H_

@@ -1,0 +1,96 @@
+#include "statemachine/decide.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace dvs {
+
+namespace {
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+std::string Observed(const Condition& c, const Metrics& m) {
+  auto it = m.find(c.metric);
+  return it == m.end() ? c.metric + " not observed" : c.metric + " = " + Num(it->second);
+}
+
+}  // namespace
+
+const char* DecisionKindName(Decision::Kind k) {
+  switch (k) {
+    case Decision::Kind::kHold:
+      return "hold";
+    case Decision::Kind::kStep:
+      return "step";
+    case Decision::Kind::kPromote:
+      return "promote";
+    case Decision::Kind::kRollback:
+      return "rollback";
+  }
+  return "unknown";
+}
+
+Metrics CombineMetrics(const std::vector<Observation>& observations, uint64_t* total_samples) {
+  std::map<std::string, std::pair<double, double>> acc;  // metric -> (weighted sum, weight)
+  uint64_t total = 0;
+  for (const Observation& o : observations) {
+    total += o.samples;
+    double w = static_cast<double>(std::max<uint64_t>(o.samples, 1));
+    for (const auto& [name, value] : o.metrics) {
+      acc[name].first += value * w;
+      acc[name].second += w;
+    }
+  }
+  Metrics out;
+  for (const auto& [name, sw] : acc) out[name] = sw.first / sw.second;
+  if (total_samples != nullptr) *total_samples = total;
+  return out;
+}
+
+Decision Decide(const sm::RolloutPolicy& policy, const Rollout& rollout,
+                const std::vector<Observation>& observations, const Metrics* baseline,
+                int64_t now_ms) {
+  using K = Decision::Kind;
+  if (rollout.paused) return {K::kHold, 0, "rollout is paused"};
+  uint64_t samples = 0;
+  Metrics m = CombineMetrics(observations, &samples);
+  if (samples < policy.min_samples()) {
+    return {K::kHold, 0,
+            std::to_string(samples) + " of " + std::to_string(policy.min_samples()) +
+                " samples needed"};
+  }
+  for (const std::string& text : policy.rollback_when()) {
+    auto c = ParseCondition(text);
+    if (!c.ok()) return {K::kHold, 0, c.status().message()};
+    if (Evaluate(*c, m, baseline).value_or(false)) {
+      return {K::kRollback, 0,
+              "rollback_when '" + text + "' holds: " + Observed(*c, m) + " over " +
+                  std::to_string(samples) + " samples"};
+    }
+  }
+  const int64_t due = rollout.last_decision_ms + policy.interval_ms();
+  if (now_ms < due) {
+    return {K::kHold, 0, "next step allowed in " + std::to_string(due - now_ms) + " ms"};
+  }
+  for (const std::string& text : policy.promote_when()) {
+    auto c = ParseCondition(text);
+    if (!c.ok()) return {K::kHold, 0, c.status().message()};
+    auto holds = Evaluate(*c, m, baseline);
+    if (!holds.has_value()) {
+      return {K::kHold, 0,
+              "promote_when '" + text + "' cannot be decided: " + Observed(*c, m) +
+                  (c->against_baseline && baseline == nullptr ? " (no baseline)" : "")};
+    }
+    if (!*holds)
+      return {K::kHold, 0, "promote_when '" + text + "' does not hold: " + Observed(*c, m)};
+  }
+  if (rollout.weight >= 100) return {K::kPromote, 0, "all promote_when conditions hold at 100 %"};
+  uint32_t to = std::min<uint32_t>(100, rollout.weight + policy.step_pct());
+  return {K::kStep, to, "all promote_when conditions hold; step to " + std::to_string(to) + " %"};
+}
+
+}  // namespace dvs

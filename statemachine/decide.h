@@ -1,0 +1,44 @@
+// Decide: the ramp policy's decision function. Pure: the same inputs always give the same answer,
+// which is what lets Apply re-derive every automatic decision from the evidence it cites.
+//
+// Rules, in order:
+//   1. paused: hold.
+//   2. fewer than min_samples samples in the observations: hold.
+//   3. any rollback_when condition holds: rollback (reason names the condition and the value).
+//   4. less than interval since the last decision (ledger time): hold.
+//   5. every promote_when condition holds: at 100 % promote, else step to min(100, weight + step).
+//      A condition on a metric that was not observed (or a baseline comparison without a baseline)
+//      does not hold: a missing metric never promotes.
+//   6. otherwise hold.
+// Metrics of several observations combine as the sample-weighted mean of those that report them.
+#ifndef DVS_STATEMACHINE_DECIDE_H_
+#define DVS_STATEMACHINE_DECIDE_H_
+
+#include <string>
+#include <vector>
+
+#include "statemachine/state.h"
+
+namespace dvs {
+
+struct Decision {
+  enum class Kind { kHold, kStep, kPromote, kRollback };
+  Kind kind = Kind::kHold;
+  uint32_t to_pct = 0;  // for kStep
+  std::string reason;
+
+  bool operator==(const Decision& o) const { return kind == o.kind && to_pct == o.to_pct; }
+};
+const char* DecisionKindName(Decision::Kind k);
+
+// The sample-weighted mean of each metric over `observations`, and the total sample count.
+Metrics CombineMetrics(const std::vector<Observation>& observations, uint64_t* total_samples);
+
+// `baseline` is the stable bundle's latest observed metrics, or nullptr when there is none.
+Decision Decide(const sm::RolloutPolicy& policy, const Rollout& rollout,
+                const std::vector<Observation>& observations, const Metrics* baseline,
+                int64_t now_ms);
+
+}  // namespace dvs
+
+#endif  // DVS_STATEMACHINE_DECIDE_H_

@@ -1,0 +1,23 @@
+// The invariants of DESIGN.md that can be read off one State. (Invariants about the sequence of
+// states, such as "a final bundle never carries traffic again", are checked by comparing states
+// in the property tests and in dvs-verify's replay.)
+//
+//   1. No bundle carries traffic, or is stable or canary, without an Approve.
+//   2. A service's route weights sum to 100 whenever it has a stable bundle.
+//   3. At most one canary per service, and bundle states agree with the services that route them.
+//   4. (name, version) maps to one bundle id, and that bundle has that name and version.
+//   5. rolled_back, rejected and retired bundles carry no traffic and are not kept warm.
+#ifndef DVS_STATEMACHINE_INVARIANTS_H_
+#define DVS_STATEMACHINE_INVARIANTS_H_
+
+#include "ledger/status.h"
+#include "statemachine/state.h"
+
+namespace dvs {
+
+// OK, or Corruption naming the invariant and the bundle or service that breaks it.
+Status CheckInvariants(const State& s);
+
+}  // namespace dvs
+
+#endif  // DVS_STATEMACHINE_INVARIANTS_H_

@@ -1,0 +1,210 @@
+#include "statemachine/manifest_rules.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "statemachine/condition.h"
+#include "statemachine/version.h"
+
+namespace dvs {
+
+namespace {
+
+Status Field(const std::string& field, const std::string& why) {
+  return Status::InvalidArgument(field + ": " + why);
+}
+
+Status CheckText(const std::string& field, std::string_view v, bool required) {
+  if (required && v.empty()) return Field(field, "is required");
+  if (v.size() > kMaxFieldLength) {
+    return Field(field, "is " + std::to_string(v.size()) + " characters, at most " +
+                            std::to_string(kMaxFieldLength) + " allowed");
+  }
+  return Status::OK();
+}
+
+Status CheckMap(const std::string& field,
+                const google::protobuf::Map<std::string, std::string>& m) {
+  if (m.size() > kMaxMapEntries) {
+    return Field(field, std::to_string(m.size()) + " entries, at most " +
+                            std::to_string(kMaxMapEntries) + " allowed");
+  }
+  for (const auto& [k, v] : m) {
+    DVS_RETURN_IF_ERROR(CheckName(field + " key", k));
+    DVS_RETURN_IF_ERROR(CheckText(field + "." + k, v, false));
+  }
+  return Status::OK();
+}
+
+Status CheckConditions(const std::string& field,
+                       const google::protobuf::RepeatedPtrField<std::string>& list) {
+  if (static_cast<size_t>(list.size()) > kMaxConditions) {
+    return Field(field, std::to_string(list.size()) + " conditions, at most " +
+                            std::to_string(kMaxConditions) + " allowed");
+  }
+  for (int i = 0; i < list.size(); ++i) {
+    auto c = ParseCondition(list[i]);
+    if (!c.ok()) return Field(field + "[" + std::to_string(i) + "]", c.status().message());
+  }
+  return Status::OK();
+}
+
+// Days since 1970-01-01 to a civil date (proleptic Gregorian), after H. Hinnant's algorithm.
+void CivilFromDays(int64_t z, int* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int>(yy + (*m <= 2));
+}
+
+}  // namespace
+
+Status CheckName(std::string_view what, std::string_view name) {
+  std::string w(what);
+  if (name.empty()) return Field(w, "is required");
+  if (name.size() > kMaxNameLength) {
+    return Field(w, "'" + std::string(name.substr(0, 16)) + "...' is longer than " +
+                        std::to_string(kMaxNameLength) + " characters");
+  }
+  if (!std::isalpha(static_cast<unsigned char>(name[0]))) {
+    return Field(w, "'" + std::string(name) + "' must start with a letter");
+  }
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      return Field(w, "'" + std::string(name) + "' has the character '" + std::string(1, c) +
+                          "' (allowed: letters, digits, _ - .)");
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckReason(std::string_view what, std::string_view text) {
+  return CheckText(std::string(what), text, true);
+}
+
+Status ValidateManifest(const sm::Manifest& m) {
+  DVS_RETURN_IF_ERROR(CheckName("name", m.name()));
+  if (m.name().find('.') != std::string::npos) {
+    return Field("name",
+                 "'" + m.name() + "' must not contain '.' (bundle ids join name and version)");
+  }
+  if (m.version().empty()) return Field("version", "is required");
+  auto v = ParseVersion(m.version());
+  if (!v.ok()) return Field("version", v.status().message());
+  DVS_RETURN_IF_ERROR(CheckText("code", m.code(), false));
+  DVS_RETURN_IF_ERROR(CheckText("model", m.model(), false));
+  if (m.code().empty() && m.model().empty() && m.config().empty()) {
+    return Field("code", "a bundle needs at least one of code, model or config");
+  }
+  DVS_RETURN_IF_ERROR(CheckMap("config", m.config()));
+  DVS_RETURN_IF_ERROR(CheckMap("governance", m.governance()));
+  if (m.canary_pct() < 1 || m.canary_pct() > 100) {
+    return Field("canary_pct", std::to_string(m.canary_pct()) + " is outside 1..100");
+  }
+  const sm::RolloutPolicy& r = m.rollout();
+  if (r.step_pct() < 1 || r.step_pct() > 100) {
+    return Field("rollout.step_pct", std::to_string(r.step_pct()) + " is outside 1..100");
+  }
+  if (r.interval_ms() < 0) return Field("rollout.interval", "must not be negative");
+  if (r.warm_for_ms() < 0) return Field("rollout.warm_for", "must not be negative");
+  if (r.promote_when().empty()) {
+    return Field("rollout.promote_when", "needs at least one condition (else nothing promotes)");
+  }
+  DVS_RETURN_IF_ERROR(CheckConditions("rollout.promote_when", r.promote_when()));
+  DVS_RETURN_IF_ERROR(CheckConditions("rollout.rollback_when", r.rollback_when()));
+  if (m.artifacts_size() > static_cast<int>(kMaxMapEntries)) {
+    return Field("artifacts", "too many (at most " + std::to_string(kMaxMapEntries) + ")");
+  }
+  for (const auto& a : m.artifacts()) {
+    DVS_RETURN_IF_ERROR(CheckText("artifacts.path", a.path(), true));
+    if (a.sha256().size() != kHashSize)
+      return Field("artifacts." + a.path(), "sha256 is not 32 bytes");
+  }
+  return Status::OK();
+}
+
+std::string BundleId(const sm::Manifest& m, const Hash& digest) {
+  return m.name() + "_" + m.version() + "_" + ToHex(digest).substr(0, 6);
+}
+
+std::string VersionTag(const sm::Manifest& m, int64_t time_ms) {
+  int64_t days = time_ms / 86400000;
+  if (time_ms < 0 && time_ms % 86400000 != 0) --days;
+  int y;
+  unsigned mo, d;
+  CivilFromDays(days, &y, &mo, &d);
+  char date[40];
+  std::snprintf(date, sizeof(date), "%04d%02u%02u", y, mo, d);
+  return m.name() + "_v" + m.version() + "+" + date;
+}
+
+std::string EncodeManifest(const sm::Manifest& m) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream sos(&out);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&cos);
+  }
+  return out;
+}
+
+Status CheckGovernance(const sm::GovernancePolicy& p, const sm::Manifest& m) {
+  const auto& g = m.governance();
+  auto license = g.find("license");
+  if (license == g.end() || license->second.empty()) {
+    return Status::Refused("governance: the manifest declares no license");
+  }
+  if (!p.allowed_licenses().empty() &&
+      std::find(p.allowed_licenses().begin(), p.allowed_licenses().end(), license->second) ==
+          p.allowed_licenses().end()) {
+    return Status::Refused("governance: license '" + license->second +
+                           "' is not in the policy's allowed licenses");
+  }
+  for (const std::string& review : p.required_reviews()) {
+    auto it = g.find(review);
+    if (it == g.end())
+      return Status::Refused("governance: required review '" + review + "' is missing");
+    if (it->second != "passed") {
+      return Status::Refused("governance: review '" + review + "' is '" + it->second +
+                             "', not 'passed'");
+    }
+  }
+  for (const auto& [tag, values] : p.required_tags()) {
+    auto it = g.find(tag);
+    if (it == g.end())
+      return Status::Refused("governance: compliance tag '" + tag + "' is missing");
+    if (!values.allowed().empty() && std::find(values.allowed().begin(), values.allowed().end(),
+                                               it->second) == values.allowed().end()) {
+      return Status::Refused("governance: compliance tag " + tag + "='" + it->second +
+                             "' is not one the policy allows");
+    }
+  }
+  return Status::OK();
+}
+
+Status ValidatePolicy(const sm::GovernancePolicy& p) {
+  if (static_cast<size_t>(p.allowed_licenses_size() + p.required_reviews_size() +
+                          p.required_tags_size()) > kMaxMapEntries) {
+    return Field("policy", "has more than " + std::to_string(kMaxMapEntries) + " rules");
+  }
+  for (const auto& l : p.allowed_licenses())
+    DVS_RETURN_IF_ERROR(CheckText("allowed_licenses", l, true));
+  for (const auto& r : p.required_reviews()) DVS_RETURN_IF_ERROR(CheckName("required_reviews", r));
+  for (const auto& [t, v] : p.required_tags()) {
+    DVS_RETURN_IF_ERROR(CheckName("required_tags", t));
+    for (const auto& a : v.allowed()) DVS_RETURN_IF_ERROR(CheckText("required_tags." + t, a, true));
+  }
+  return Status::OK();
+}
+
+}  // namespace dvs

@@ -1,0 +1,46 @@
+// What makes a manifest acceptable, independent of how it was written (YAML, API). Apply runs
+// these on every Package; the manifest parser runs them before anything is signed, so a bad
+// manifest is refused with the field named before it reaches the ledger.
+#ifndef DVS_STATEMACHINE_MANIFEST_RULES_H_
+#define DVS_STATEMACHINE_MANIFEST_RULES_H_
+
+#include <string>
+#include <string_view>
+
+#include "ledger/hash.h"
+#include "ledger/status.h"
+#include "statemachine/transition.pb.h"
+
+namespace dvs {
+
+// Explicit limits: bad input meets a clear error instead of unbounded memory.
+inline constexpr size_t kMaxNameLength = 64;     // service, key and ledger names
+inline constexpr size_t kMaxFieldLength = 1024;  // code, model, config values, reasons
+inline constexpr size_t kMaxMapEntries = 64;     // config, governance, metrics
+inline constexpr size_t kMaxConditions = 16;     // per condition list
+inline constexpr size_t kMaxManifestBytes = 64 * 1024;
+inline constexpr size_t kMaxRequestIdLength = 128;
+
+// Names: a letter, then letters, digits, '_', '-' or '.'; at most kMaxNameLength.
+Status CheckName(std::string_view what, std::string_view name);
+// Free text (reasons): non-empty, at most kMaxFieldLength.
+Status CheckReason(std::string_view what, std::string_view text);
+
+// InvalidArgument naming the field ("rollout.step_pct: 0 is outside 1..100").
+Status ValidateManifest(const sm::Manifest& m);
+
+// <name>_<version>_<first 6 hex of digest>
+std::string BundleId(const sm::Manifest& m, const Hash& digest);
+// <name>_v<version>+<YYYYMMDD of time_ms, UTC>
+std::string VersionTag(const sm::Manifest& m, int64_t time_ms);
+// The manifest's deterministic encoding, what Package carries and the digest covers.
+std::string EncodeManifest(const sm::Manifest& m);
+
+// Approve's check: OK when the manifest satisfies the policy; Refused naming the failed check.
+Status CheckGovernance(const sm::GovernancePolicy& policy, const sm::Manifest& m);
+// Structural limits on a policy (names, counts).
+Status ValidatePolicy(const sm::GovernancePolicy& p);
+
+}  // namespace dvs
+
+#endif  // DVS_STATEMACHINE_MANIFEST_RULES_H_

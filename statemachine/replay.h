@@ -1,0 +1,31 @@
+// Replay and snapshots: the state is always what replaying the log yields.
+#ifndef DVS_STATEMACHINE_REPLAY_H_
+#define DVS_STATEMACHINE_REPLAY_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/entry.h"
+#include "statemachine/state.h"
+
+namespace dvs {
+
+// Applies `entries` in order to *state (which starts empty for a full replay). On the first
+// refusal returns it prefixed with "seq N"; *state then holds everything before that entry.
+Status Replay(State* state, const std::vector<Entry>& entries);
+
+// Serializes `state` with the hash of its last applied entry. Deterministic: equal states give
+// equal bytes, which is what the replay-determinism checks compare.
+std::string EncodeSnapshot(const State& state, const Hash& head_hash);
+
+struct Snapshot {
+  State state;
+  Hash head_hash{};
+};
+// Corruption naming what is wrong when the bytes are not a snapshot.
+Result<Snapshot> DecodeSnapshot(std::string_view bytes);
+
+}  // namespace dvs
+
+#endif  // DVS_STATEMACHINE_REPLAY_H_

@@ -1,0 +1,125 @@
+// The derived State: everything the release rules know, and nothing that replaying the log would
+// not yield. Apply (apply.h) is the only function that changes it.
+//
+// Thread safety: a State is a value; share it read-only or copy it.
+#ifndef DVS_STATEMACHINE_STATE_H_
+#define DVS_STATEMACHINE_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "ledger/hash.h"
+#include "ledger/keys.h"
+#include "statemachine/condition.h"
+#include "statemachine/roles.h"
+#include "statemachine/transition.pb.h"
+
+namespace dvs {
+
+enum class BundleState : uint8_t {
+  kPackaged,
+  kApproved,
+  kRejected,
+  kCanary,
+  kPaused,
+  kStable,
+  kSuperseded,
+  kRolledBack,
+  kRetired,
+};
+const char* BundleStateName(BundleState s);
+// rolled_back, rejected and retired: nothing leaves them.
+inline bool IsFinal(BundleState s) {
+  return s == BundleState::kRolledBack || s == BundleState::kRejected || s == BundleState::kRetired;
+}
+
+struct KeyRecord {
+  std::string name;
+  PublicKey key;
+  RoleSet roles = 0;
+  uint64_t granted_seq = 0;
+  bool revoked = false;
+  uint64_t revoked_seq = 0;
+  std::string revoke_reason;
+};
+
+struct Observation {
+  uint64_t seq = 0;
+  int64_t time_ms = 0;
+  Metrics metrics;
+  uint64_t samples = 0;
+};
+
+struct Bundle {
+  std::string id;       // <name>_<version>_<6 hex of digest>
+  std::string service;  // the manifest's name
+  std::string version;
+  std::string version_tag;  // <name>_v<version>+<YYYYMMDD of the Package entry's log time>
+  Hash digest{};            // SHA-256 of the stored manifest bytes
+  sm::Manifest manifest;
+  BundleState state = BundleState::kPackaged;
+  uint64_t packaged_seq = 0;
+  std::string packaged_by;
+  std::optional<uint64_t> approved_seq;  // set once an Approve applied; never cleared
+  std::string approved_by;
+  std::string reason;                 // of the reject, rollback or retire
+  std::optional<Observation> latest;  // the latest observation of this bundle
+};
+
+// A service's canary in flight.
+struct Rollout {
+  std::string bundle;
+  uint32_t weight = 0;  // % of traffic on the canary, 1..100
+  bool paused = false;
+  int64_t last_decision_ms = 0;      // log time of the deploy or last ramp decision
+  std::vector<Observation> pending;  // canary observations since the last decision, in log order
+};
+
+struct Service {
+  std::string name;
+  std::string stable;  // "" before the first release
+  std::optional<Rollout> canary;
+  std::vector<std::string> stable_history;    // every bundle that became stable, in order
+  std::map<std::string, int64_t> warm_until;  // superseded bundles kept warm, by log time
+};
+
+enum class RouteRole : uint8_t { kStable, kCanary, kWarm };
+const char* RouteRoleName(RouteRole r);
+
+struct Route {
+  std::string bundle;
+  std::string version;
+  uint32_t weight = 0;
+  RouteRole role = RouteRole::kStable;
+};
+
+struct State {
+  uint64_t size = 0;         // entries applied; the next seq
+  int64_t last_time_ms = 0;  // log time of the last entry applied
+  std::string ledger_name;
+  std::map<std::string, KeyRecord> keys;         // by name
+  std::map<std::string, std::string> key_names;  // public key bytes -> name
+  sm::GovernancePolicy policy;
+  std::map<std::string, Bundle> bundles;                                // by id
+  std::map<std::pair<std::string, std::string>, std::string> versions;  // (name, version) -> id
+  std::map<std::string, Service> services;                              // by name
+  std::unordered_set<std::string> request_ids;
+
+  const KeyRecord* KeyOf(const PublicKey& k) const;
+  const Bundle* FindBundle(const std::string& id) const;
+  const Service* FindService(const std::string& name) const;
+  // The weight a bundle carries now (0 for one that carries no traffic).
+  uint32_t WeightOf(const Bundle& b) const;
+  // The routing table of one service at log time `now_ms`: stable and canary first, then warm
+  // bundles whose window has not ended (weight 0). Empty for an unknown service.
+  std::vector<Route> Routes(const std::string& service, int64_t now_ms) const;
+};
+
+}  // namespace dvs
+
+#endif  // DVS_STATEMACHINE_STATE_H_
