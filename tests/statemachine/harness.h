@@ -140,8 +140,9 @@ class Harness {
   }
 
   // What the controller does on a tick: Decide on the pending observations and, unless it holds,
-  // submit the signed decision citing them. Returns the decision.
-  Decision Tick(const std::string& service) {
+  // submit the signed decision citing them. Returns the decision. With must=false a refused
+  // submission (a revoked controller key, say) is reported through *refusal instead of thrown.
+  Decision Tick(const std::string& service, bool must = true, Status* refusal = nullptr) {
     const Service& svc = state.services.at(service);
     const Rollout& r = *svc.canary;
     const Bundle& b = state.bundles.at(r.bundle);
@@ -169,7 +170,9 @@ class Harness {
         *t.mutable_rollback()->mutable_evidence() = ev;
         break;
     }
-    Must(Submit(controller, t));
+    Status st = Submit(controller, t);
+    if (must) Must(st);
+    if (refusal != nullptr) *refusal = st;
     return d;
   }
 
