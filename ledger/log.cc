@@ -412,4 +412,22 @@ Result<std::optional<std::string>> Log::GetDerived(const std::string& db,
   return GetIn(txn.get(), dbi, key);
 }
 
+Result<std::optional<std::pair<std::string, std::string>>> Log::LastDerived(
+    const std::string& db) const {
+  using Out = std::optional<std::pair<std::string, std::string>>;
+  auto dbi = Derived(db);
+  if (!dbi.ok()) return Out();
+  lmdb::Txn txn;
+  DVS_RETURN_IF_ERROR(txn.Begin(env_, true));
+  MDB_cursor* cur = nullptr;
+  DVS_RETURN_IF_ERROR(lmdb::Check(mdb_cursor_open(txn.get(), *dbi, &cur), "open cursor"));
+  MDB_val k, v;
+  int rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+  Out out;
+  if (rc == MDB_SUCCESS) out.emplace(std::string(lmdb::View(k)), std::string(lmdb::View(v)));
+  mdb_cursor_close(cur);
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::Check(rc, "read last derived record");
+  return out;
+}
+
 }  // namespace dvs

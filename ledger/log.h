@@ -81,6 +81,9 @@ class WriteTxn {
   // Derived databases (LogOptions::derived). Get returns nullopt for a missing key.
   Status PutDerived(const std::string& db, std::string_view key, std::string_view value);
   Result<std::optional<std::string>> GetDerived(const std::string& db, std::string_view key) const;
+  // The record with the largest key in a derived database; nullopt when it is empty or absent.
+  Result<std::optional<std::pair<std::string, std::string>>> LastDerived(
+      const std::string& db) const;
 
  private:
   friend class Log;
@@ -134,6 +137,9 @@ class Log {
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
 
   Result<std::optional<std::string>> GetDerived(const std::string& db, std::string_view key) const;
+  // The record with the largest key in a derived database; nullopt when it is empty or absent.
+  Result<std::optional<std::pair<std::string, std::string>>> LastDerived(
+      const std::string& db) const;
 
  private:
   friend class WriteTxn;

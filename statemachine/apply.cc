@@ -33,6 +33,33 @@ Result<sm::Transition> ParseTransition(std::string_view body) {
   return t;
 }
 
+std::string BundleOfTransition(const sm::Transition& t) {
+  switch (t.kind_case()) {
+    case sm::Transition::kApprove:
+      return t.approve().bundle();
+    case sm::Transition::kReject:
+      return t.reject().bundle();
+    case sm::Transition::kDeploy:
+      return t.deploy().bundle();
+    case sm::Transition::kObserve:
+      return t.observe().bundle();
+    case sm::Transition::kRamp:
+      return t.ramp().bundle();
+    case sm::Transition::kPause:
+      return t.pause().bundle();
+    case sm::Transition::kResume:
+      return t.resume().bundle();
+    case sm::Transition::kPromote:
+      return t.promote().bundle();
+    case sm::Transition::kRollback:
+      return t.rollback().bundle();
+    case sm::Transition::kRetire:
+      return t.retire().bundle();
+    default:
+      return "";
+  }
+}
+
 const char* TransitionName(const sm::Transition& t) {
   switch (t.kind_case()) {
     case sm::Transition::kGenesis:

@@ -27,6 +27,9 @@ Result<State> Apply(const State& state, const Entry& entry);
 // The transition an entry carries; InvalidArgument when its body does not parse or carries none.
 Result<sm::Transition> ParseTransition(std::string_view body);
 
+// The bundle id a transition names, or "" (genesis, keys, policy, package: see the manifest).
+std::string BundleOfTransition(const sm::Transition& t);
+
 // The name of a transition kind as users see it ("package", "rollback"); "" for none.
 const char* TransitionName(const sm::Transition& t);
 

@@ -1,0 +1,44 @@
+// A small streaming JSON writer for dvs's --json output and HTTP answers. Keys and strings are
+// escaped per RFC 8259; numbers that are not finite are written as null.
+//
+//   Json j;
+//   j.BeginObject().Key("bundle").String(id).Key("weight").Number(25).EndObject();
+//   j.str()  // {"bundle":"tax_calc_9.0_abc123","weight":25}
+#ifndef DVS_API_JSON_H_
+#define DVS_API_JSON_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dvs {
+
+class Json {
+ public:
+  Json& BeginObject();
+  Json& EndObject();
+  Json& BeginArray();
+  Json& EndArray();
+  Json& Key(std::string_view k);
+  Json& String(std::string_view s);
+  Json& Number(double v);
+  Json& Int(int64_t v);
+  Json& Uint(uint64_t v);
+  Json& Bool(bool b);
+  Json& Null();
+  const std::string& str() const { return out_; }
+
+ private:
+  void Separate();
+  std::string out_;
+  std::vector<bool> first_;  // per open container: no element written yet
+  bool after_key_ = false;
+};
+
+// Appends s as a quoted, escaped JSON string.
+void AppendJsonString(std::string* out, std::string_view s);
+
+}  // namespace dvs
+
+#endif  // DVS_API_JSON_H_

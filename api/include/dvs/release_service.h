@@ -1,0 +1,172 @@
+// ReleaseService: the library pipelines link. It composes the ledger (ledger/) and the release
+// rules (statemachine/) into one embedded database of releases.
+//
+// Write path, for every transition: the actor's signature is checked; one LMDB write transaction
+// begins; the in-memory state is brought up to the head the transaction sees (other processes
+// may have appended); Apply decides; the entry is appended; every so often a state snapshot is
+// written in the same transaction; the transaction commits (synced); only then does the call
+// return. A refused transition writes nothing: the ledger's head is unchanged.
+//
+// Opening restores the state from the latest snapshot plus the suffix of the log after it, not by
+// replaying everything.
+//
+// Errors: every call returns a Status or Result naming what was refused and why. Nothing throws.
+// Thread safety: a ReleaseService may be shared by threads; calls are serialized internally.
+// Several processes may open the same ledger at once.
+#ifndef DVS_API_RELEASE_SERVICE_H_
+#define DVS_API_RELEASE_SERVICE_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/keys.h"
+#include "ledger/log.h"
+#include "ledger/status.h"
+#include "statemachine/decide.h"
+#include "statemachine/state.h"
+
+namespace dvs {
+
+struct ServiceOptions {
+  LogOptions log;
+  // A snapshot is written when at least this many entries, and a tenth of the log, were appended
+  // since the last one (so snapshot cost stays proportional to appends).
+  uint64_t snapshot_every = 1000;
+};
+
+// What a committed transition looks like to its author.
+struct Receipt {
+  uint64_t seq = 0;
+  int64_t time_ms = 0;
+  Hash hash{};
+  std::string request_id;
+  std::string kind;    // "deploy", "rollback", ...
+  std::string bundle;  // the bundle it concerns, if any
+};
+
+// One controller evaluation of one service.
+struct TickOutcome {
+  std::string service;
+  std::string bundle;
+  Decision decision;
+  std::optional<Receipt> receipt;  // set unless the decision was hold
+};
+
+// A bundle as users see it: `dvs status BUNDLE`.
+struct BundleStatus {
+  std::string bundle, service, version, version_tag, state, role;
+  uint32_t weight = 0;
+  std::string digest_hex;
+  std::string approved_by, reason, packaged_by;
+  uint64_t packaged_seq = 0;
+  std::optional<uint64_t> approved_seq;
+  Metrics metrics;  // the latest observation
+  uint64_t samples = 0;
+  int64_t observed_ms = 0;
+};
+
+// One entry decoded for people: `dvs log`, `dvs history`, `dvs audit`.
+struct LogRow {
+  uint64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string kind;
+  std::string actor;      // key name at the time, or the key id if unknown
+  std::string actor_key;  // key id
+  std::string bundle, service, detail;
+  bool automatic = false;
+  std::vector<std::pair<uint64_t, Metrics>>
+      evidence;  // for automatic decisions: cited observations
+  sm::Transition transition;
+};
+
+class ReleaseService {
+ public:
+  // Creates a ledger in `dir` whose genesis is signed by `root` (known as "root").
+  static Result<std::unique_ptr<ReleaseService>> Init(const std::string& dir, const SecretKey& root,
+                                                      const std::string& ledger_name,
+                                                      const ServiceOptions& options = {});
+  // Opens an existing ledger: latest valid snapshot plus replay of the suffix.
+  static Result<std::unique_ptr<ReleaseService>> Open(const std::string& dir,
+                                                      const ServiceOptions& options = {});
+
+  // ---- writes: each signs with `key` and returns once committed ----
+  Result<Receipt> GrantKey(const SecretKey& key, const std::string& name, const PublicKey& pub,
+                           const std::vector<std::string>& roles);
+  Result<Receipt> RevokeKey(const SecretKey& key, const std::string& name,
+                            const std::string& reason);
+  Result<Receipt> SetPolicy(const SecretKey& key, const sm::GovernancePolicy& policy);
+  // Returns the bundle id. Packaging a version again with identical content appends nothing and
+  // returns the same id; with other content it is refused.
+  Result<std::string> Package(const SecretKey& key, const sm::Manifest& manifest);
+  Result<Receipt> Approve(const SecretKey& key, const std::string& bundle);
+  Result<Receipt> Reject(const SecretKey& key, const std::string& bundle,
+                         const std::string& reason);
+  // canary_pct 0: the manifest's.
+  Result<Receipt> Deploy(const SecretKey& key, const std::string& bundle, uint32_t canary_pct = 0);
+  Result<Receipt> Observe(const SecretKey& key, const std::string& bundle, const Metrics& metrics,
+                          uint64_t samples);
+  // One controller evaluation of each service with an active canary (all when `services` is
+  // empty). Decisions other than hold are signed by `controller` citing their evidence, all in
+  // one transaction.
+  Result<std::vector<TickOutcome>> Tick(const SecretKey& controller,
+                                        const std::vector<std::string>& services = {});
+  // By hand: one step of the manifest's step_pct, or with full=true straight to stable.
+  Result<Receipt> Promote(const SecretKey& key, const std::string& bundle, bool full);
+  Result<Receipt> Pause(const SecretKey& key, const std::string& bundle, const std::string& reason);
+  Result<Receipt> Resume(const SecretKey& key, const std::string& bundle);
+  Result<Receipt> Rollback(const SecretKey& key, const std::string& bundle,
+                           const std::string& reason);
+  Result<Receipt> Retire(const SecretKey& key, const std::string& bundle,
+                         const std::string& reason);
+
+  // Submits a transition signed elsewhere (a client that holds its own key).
+  Result<Receipt> SubmitSigned(SignedBody body);
+  // Submits many in one transaction: all are applied or none.
+  Result<std::vector<Receipt>> SubmitBatch(std::vector<SignedBody> bodies);
+
+  // ---- reads: from the state at the head, refreshed first ----
+  // The current state. The pointer stays valid and unchanged while held.
+  Result<std::shared_ptr<const State>> Current();
+  Result<BundleStatus> StatusOf(const std::string& bundle);
+  // Statuses of a service's bundles that carry traffic or are kept warm, stable first.
+  Result<std::vector<BundleStatus>> StatusOfService(const std::string& service);
+  // service -> routes, at the head's log time... or at `now_ms` when given.
+  Result<std::map<std::string, std::vector<Route>>> Routes(std::optional<int64_t> now_ms = {});
+  // Entries [from, to) decoded for people.
+  Result<std::vector<LogRow>> Log(uint64_t from, uint64_t to);
+  // The entries that concern `service`, oldest first.
+  Result<std::vector<LogRow>> History(const std::string& service);
+
+  const class Log& log() const { return *log_; }
+  const std::string& dir() const { return log_->dir(); }
+
+ private:
+  ReleaseService() = default;
+  // (caught-up state, the log time the new entries will carry) -> transitions to append.
+  using Builder = std::function<Result<std::vector<sm::Transition>>(const State&, int64_t)>;
+  // Builds transitions against the caught-up state inside the write transaction, signs them with
+  // `key`, applies and appends them. An empty list appends nothing.
+  Result<std::vector<Receipt>> WriteBuilt(const SecretKey& key, const Builder& build);
+  Result<std::vector<Receipt>> WriteSigned(std::vector<SignedBody> bodies);
+  Status CatchUp(const class WriteTxn* txn);
+  Status Restore();
+  Result<Receipt> One(Result<std::vector<Receipt>> r);
+
+  std::mutex mu_;
+  std::unique_ptr<class Log> log_;
+  ServiceOptions options_;
+  std::shared_ptr<State> state_;  // GUARDED_BY(mu_); copy-on-write: readers hold old versions
+  uint64_t last_snapshot_size_ = 0;
+};
+
+// A fresh, unique request id (random, 128 bits, hex).
+std::string NewRequestId();
+
+}  // namespace dvs
+
+#endif  // DVS_API_RELEASE_SERVICE_H_

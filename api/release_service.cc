@@ -1,0 +1,226 @@
+#include "dvs/release_service.h"
+
+#include <sodium.h>
+
+#include <chrono>
+
+#include "ledger/lmdb_util.h"
+#include "ledger/parallel.h"
+#include "statemachine/apply.h"
+#include "statemachine/manifest_rules.h"
+#include "statemachine/replay.h"
+
+namespace dvs {
+
+namespace {
+
+constexpr const char* kSnapshots = "snapshots";
+
+int64_t WallMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+ServiceOptions WithDerived(ServiceOptions o) {
+  o.log.derived.push_back(kSnapshots);
+  return o;
+}
+
+// Makes the state writable: copies it first when a reader still holds the current version.
+State& Mutable(std::shared_ptr<State>& s) {
+  if (s.use_count() > 1) s = std::make_shared<State>(*s);
+  return *s;
+}
+
+}  // namespace
+
+std::string NewRequestId() {
+  unsigned char r[16];
+  randombytes_buf(r, sizeof(r));
+  return ToHex(std::string_view(reinterpret_cast<char*>(r), sizeof(r)));
+}
+
+// ---- opening ----
+
+Result<std::unique_ptr<ReleaseService>> ReleaseService::Init(const std::string& dir,
+                                                             const SecretKey& root,
+                                                             const std::string& ledger_name,
+                                                             const ServiceOptions& options) {
+  DVS_RETURN_IF_ERROR(CheckName("ledger name", ledger_name));
+  std::unique_ptr<ReleaseService> svc(new ReleaseService());
+  svc->options_ = WithDerived(options);
+  DVS_ASSIGN_OR_RETURN(svc->log_, Log::Create(dir, svc->options_.log));
+  svc->state_ = std::make_shared<State>();
+  auto r = svc->WriteBuilt(root, [&](const State&, int64_t) -> Result<std::vector<sm::Transition>> {
+    sm::Transition t;
+    t.mutable_genesis()->set_ledger_name(ledger_name);
+    t.mutable_genesis()->set_root_name("root");
+    t.mutable_genesis()->set_root_key(std::string(root.public_key().bytes()));
+    return std::vector<sm::Transition>{t};
+  });
+  if (!r.ok()) return r.status();
+  return svc;
+}
+
+Result<std::unique_ptr<ReleaseService>> ReleaseService::Open(const std::string& dir,
+                                                             const ServiceOptions& options) {
+  std::unique_ptr<ReleaseService> svc(new ReleaseService());
+  svc->options_ = WithDerived(options);
+  DVS_ASSIGN_OR_RETURN(svc->log_, Log::Open(dir, svc->options_.log));
+  DVS_RETURN_IF_ERROR(svc->Restore());
+  return svc;
+}
+
+Status ReleaseService::Restore() {
+  auto state = std::make_shared<State>();
+  last_snapshot_size_ = 0;
+  DVS_ASSIGN_OR_RETURN(auto last, log_->LastDerived(kSnapshots));
+  if (last) {
+    auto snap = DecodeSnapshot(last->second);
+    // A snapshot counts only if it matches the log's own hash at its seq; else replay it all.
+    if (snap.ok() && snap->state.size > 0) {
+      auto leaf = log_->LeafHashAt(snap->state.size - 1);
+      if (leaf.ok() && *leaf == snap->head_hash) {
+        *state = std::move(snap->state);
+        last_snapshot_size_ = state->size;
+      }
+    }
+  }
+  Status applied;
+  DVS_RETURN_IF_ERROR(log_->Scan(state->size, UINT64_MAX, [&](uint64_t seq, std::string_view raw) {
+    auto e = Entry::Decode(raw);
+    if (!e.ok()) return e.status().Prefixed("entry " + std::to_string(seq));
+    return ApplyEntry(state.get(), *e).Prefixed("replaying seq " + std::to_string(seq));
+  }));
+  state_ = std::move(state);
+  return Status::OK();
+}
+
+// ---- the write path ----
+
+Status ReleaseService::CatchUp(const WriteTxn* txn) {
+  State& s = Mutable(state_);
+  for (uint64_t seq = s.size; seq < txn->head().size; ++seq) {
+    DVS_ASSIGN_OR_RETURN(Entry e, txn->Get(seq));
+    DVS_RETURN_IF_ERROR(ApplyEntry(&s, e).Prefixed("catching up at seq " + std::to_string(seq)));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
+                                                        const Builder& build) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Receipt> receipts;
+  bool touched = false;  // the in-memory state may hold uncommitted changes
+  bool snapshotted = false;
+  auto head = log_->Write([&](WriteTxn& w) -> Status {
+    DVS_RETURN_IF_ERROR(CatchUp(&w));
+    DVS_ASSIGN_OR_RETURN(std::vector<sm::Transition> ts, build(*state_, w.time_ms()));
+    State& s = Mutable(state_);
+    for (sm::Transition& t : ts) {
+      t.set_request_id(NewRequestId());
+      t.set_actor_time_ms(WallMs());
+      DVS_ASSIGN_OR_RETURN(VerifiedBody vb,
+                           VerifiedBody::Verify(SignedBody::Sign(key, t.SerializeAsString())));
+      Entry e;
+      e.seq = w.head().size;
+      e.append_time_ms = w.time_ms();
+      e.body = vb.get().body;
+      e.signer = vb.get().signer;
+      Status applied = ApplyEntry(&s, e);
+      if (!applied.ok()) return applied;
+      touched = true;
+      DVS_ASSIGN_OR_RETURN(Entry stored, w.Add(vb));
+      receipts.push_back(Receipt{stored.seq, stored.append_time_ms, w.head().hash, t.request_id(),
+                                 TransitionName(t), BundleOfTransition(t)});
+    }
+    const uint64_t size = w.head().size;
+    if (touched && size - last_snapshot_size_ >= std::max(options_.snapshot_every, size / 10)) {
+      DVS_RETURN_IF_ERROR(
+          w.PutDerived(kSnapshots, lmdb::BigEndian64(size), EncodeSnapshot(s, w.head().hash)));
+      snapshotted = true;
+    }
+    return Status::OK();
+  });
+  if (!head.ok()) {
+    // A later item of a batch was refused, or the commit failed: what is in memory may be ahead
+    // of the ledger. Rebuild it from what was committed.
+    if (touched) {
+      Status r = Restore();
+      if (!r.ok()) return r.Prefixed(head.status().ToString() + "; then reloading failed");
+    }
+    return head.status();
+  }
+  if (snapshotted) last_snapshot_size_ = head->size;
+  return receipts;
+}
+
+Result<std::vector<Receipt>> ReleaseService::WriteSigned(std::vector<SignedBody> bodies) {
+  auto checked = VerifiedBody::VerifyAll(std::move(bodies), DefaultThreads());
+  for (size_t i = 0; i < checked.size(); ++i) {
+    if (!checked[i].ok()) return checked[i].status().Prefixed("item " + std::to_string(i));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Receipt> receipts;
+  bool touched = false;
+  auto head = log_->Write([&](WriteTxn& w) -> Status {
+    DVS_RETURN_IF_ERROR(CatchUp(&w));
+    State& s = Mutable(state_);
+    for (size_t i = 0; i < checked.size(); ++i) {
+      const VerifiedBody& vb = *checked[i];
+      Entry e;
+      e.seq = w.head().size;
+      e.append_time_ms = w.time_ms();
+      e.body = vb.get().body;
+      e.signer = vb.get().signer;
+      Status applied = ApplyEntry(&s, e);
+      if (!applied.ok())
+        return checked.size() > 1 ? applied.Prefixed("item " + std::to_string(i)) : applied;
+      touched = true;
+      DVS_ASSIGN_OR_RETURN(Entry stored, w.Add(vb));
+      auto t = ParseTransition(stored.body);
+      receipts.push_back(Receipt{stored.seq, stored.append_time_ms, w.head().hash, t->request_id(),
+                                 TransitionName(*t), BundleOfTransition(*t)});
+    }
+    return Status::OK();
+  });
+  if (!head.ok()) {
+    if (touched) DVS_RETURN_IF_ERROR(Restore());
+    return head.status();
+  }
+  return receipts;
+}
+
+Result<Receipt> ReleaseService::One(Result<std::vector<Receipt>> r) {
+  if (!r.ok()) return r.status();
+  if (r->size() != 1) return Status::IOError("expected one receipt");
+  return (*r)[0];
+}
+
+Result<Receipt> ReleaseService::SubmitSigned(SignedBody body) {
+  std::vector<SignedBody> v;
+  v.push_back(std::move(body));
+  return One(WriteSigned(std::move(v)));
+}
+
+Result<std::vector<Receipt>> ReleaseService::SubmitBatch(std::vector<SignedBody> bodies) {
+  return WriteSigned(std::move(bodies));
+}
+
+// ---- reads ----
+
+Result<std::shared_ptr<const State>> ReleaseService::Current() {
+  std::lock_guard<std::mutex> lock(mu_);
+  DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
+  if (head.size > state_->size) {
+    State& s = Mutable(state_);
+    DVS_RETURN_IF_ERROR(log_->Scan(s.size, head.size, [&](uint64_t seq, std::string_view raw) {
+      auto e = Entry::Decode(raw);
+      if (!e.ok()) return e.status().Prefixed("entry " + std::to_string(seq));
+      return ApplyEntry(&s, *e).Prefixed("catching up at seq " + std::to_string(seq));
+    }));
+  }
+  return std::shared_ptr<const State>(state_);
+}
+
+}  // namespace dvs

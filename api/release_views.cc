@@ -1,0 +1,181 @@
+// ReleaseService's reads for people: status, routes, log, history.
+#include "dvs/release_service.h"
+#include "statemachine/apply.h"
+#include "statemachine/manifest_rules.h"
+
+namespace dvs {
+
+namespace {
+
+BundleStatus StatusFrom(const State& s, const Bundle& b, int64_t now_ms) {
+  BundleStatus st;
+  st.bundle = b.id;
+  st.service = b.service;
+  st.version = b.version;
+  st.version_tag = b.version_tag;
+  st.state = BundleStateName(b.state);
+  st.weight = s.WeightOf(b);
+  st.role = "";
+  for (const Route& r : s.Routes(b.service, now_ms)) {
+    if (r.bundle == b.id) st.role = RouteRoleName(r.role);
+  }
+  st.digest_hex = ToHex(b.digest);
+  st.approved_by = b.approved_by;
+  st.approved_seq = b.approved_seq;
+  st.packaged_by = b.packaged_by;
+  st.packaged_seq = b.packaged_seq;
+  st.reason = b.reason;
+  if (b.latest) {
+    st.metrics = b.latest->metrics;
+    st.samples = b.latest->samples;
+    st.observed_ms = b.latest->time_ms;
+  }
+  return st;
+}
+
+std::string Pct(uint32_t p) { return std::to_string(p) + " %"; }
+
+// A one-line description of a transition for people.
+std::string Detail(const State& s, const sm::Transition& t) {
+  switch (t.kind_case()) {
+    case sm::Transition::kGenesis:
+      return "ledger " + t.genesis().ledger_name();
+    case sm::Transition::kGrantKey: {
+      std::string roles;
+      for (const auto& r : t.grant_key().roles()) roles += (roles.empty() ? "" : ",") + r;
+      return t.grant_key().name() + " as " + roles;
+    }
+    case sm::Transition::kRevokeKey:
+      return t.revoke_key().name() + ": " + t.revoke_key().reason();
+    case sm::Transition::kSetGovernancePolicy:
+      return "governance policy";
+    case sm::Transition::kPackage:
+      return "manifest digest " + ToHex(Sha256(t.package().manifest())).substr(0, 12);
+    case sm::Transition::kReject:
+      return t.reject().reason();
+    case sm::Transition::kDeploy: {
+      const Bundle* b = s.FindBundle(t.deploy().bundle());
+      const Service* svc = b ? s.FindService(b->service) : nullptr;
+      if (svc != nullptr && !svc->stable_history.empty() && svc->stable_history.front() == b->id) {
+        return "first release, 100 %";
+      }
+      uint32_t pct =
+          t.deploy().canary_pct() ? t.deploy().canary_pct() : (b ? b->manifest.canary_pct() : 0);
+      return "canary " + Pct(pct);
+    }
+    case sm::Transition::kObserve: {
+      std::string m;
+      const std::map<std::string, double> sorted(t.observe().metrics().begin(),
+                                                 t.observe().metrics().end());
+      for (const auto& [k, v] : sorted) {
+        char buf[64];
+        std::snprintf(buf, sizeof(buf), "%s=%g", k.c_str(), v);
+        m += (m.empty() ? "" : " ") + std::string(buf);
+      }
+      return m + " samples=" + std::to_string(t.observe().samples());
+    }
+    case sm::Transition::kRamp:
+      return "to " + Pct(t.ramp().to_pct());
+    case sm::Transition::kPause:
+      return t.pause().reason();
+    case sm::Transition::kPromote:
+      return "to stable, 100 %";
+    case sm::Transition::kRollback:
+      return t.rollback().reason();
+    case sm::Transition::kRetire:
+      return t.retire().reason();
+    default:
+      return "";
+  }
+}
+
+const sm::Evidence* EvidenceOf(const sm::Transition& t) {
+  if (t.has_ramp()) return &t.ramp().evidence();
+  if (t.has_promote()) return &t.promote().evidence();
+  if (t.has_rollback()) return &t.rollback().evidence();
+  return nullptr;
+}
+
+}  // namespace
+
+Result<BundleStatus> ReleaseService::StatusOf(const std::string& bundle) {
+  DVS_ASSIGN_OR_RETURN(auto s, Current());
+  const Bundle* b = s->FindBundle(bundle);
+  if (b == nullptr) return Status::NotFound("no bundle '" + bundle + "'");
+  return StatusFrom(*s, *b, s->last_time_ms);
+}
+
+Result<std::vector<BundleStatus>> ReleaseService::StatusOfService(const std::string& service) {
+  DVS_ASSIGN_OR_RETURN(auto s, Current());
+  if (s->FindService(service) == nullptr) return Status::NotFound("no service '" + service + "'");
+  std::vector<BundleStatus> out;
+  for (const Route& r : s->Routes(service, s->last_time_ms)) {
+    out.push_back(StatusFrom(*s, s->bundles.at(r.bundle), s->last_time_ms));
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::vector<Route>>> ReleaseService::Routes(
+    std::optional<int64_t> now_ms) {
+  DVS_ASSIGN_OR_RETURN(auto s, Current());
+  std::map<std::string, std::vector<Route>> out;
+  for (const auto& [name, svc] : s->services)
+    out[name] = s->Routes(name, now_ms.value_or(s->last_time_ms));
+  return out;
+}
+
+Result<std::vector<LogRow>> ReleaseService::Log(uint64_t from, uint64_t to) {
+  DVS_ASSIGN_OR_RETURN(auto s, Current());
+  std::vector<LogRow> rows;
+  DVS_RETURN_IF_ERROR(log_->Scan(from, to, [&](uint64_t seq, std::string_view raw) -> Status {
+    DVS_ASSIGN_OR_RETURN(Entry e, Entry::Decode(raw));
+    DVS_ASSIGN_OR_RETURN(sm::Transition t, ParseTransition(e.body));
+    LogRow row;
+    row.seq = seq;
+    row.time_ms = e.append_time_ms;
+    row.kind = TransitionName(t);
+    const KeyRecord* k = s->KeyOf(e.signer);
+    row.actor = k ? k->name : e.signer.Id();
+    row.actor_key = e.signer.Id();
+    row.bundle = BundleOfTransition(t);
+    if (const Bundle* b = s->FindBundle(row.bundle)) row.service = b->service;
+    if (t.has_package()) {
+      sm::Manifest m;
+      if (m.ParseFromString(t.package().manifest())) {
+        row.service = m.name();
+        row.bundle = BundleId(m, Sha256(t.package().manifest()));
+      }
+    }
+    row.detail = Detail(*s, t);
+    if (const sm::Evidence* ev = EvidenceOf(t); ev && !ev->observation_seqs().empty()) {
+      row.automatic = true;
+      for (uint64_t cited : ev->observation_seqs()) {
+        DVS_ASSIGN_OR_RETURN(Entry oe, log_->Get(cited));
+        DVS_ASSIGN_OR_RETURN(sm::Transition ot, ParseTransition(oe.body));
+        Metrics m(ot.observe().metrics().begin(), ot.observe().metrics().end());
+        row.evidence.emplace_back(cited, std::move(m));
+      }
+    }
+    row.transition = std::move(t);
+    rows.push_back(std::move(row));
+    return Status::OK();
+  }));
+  return rows;
+}
+
+Result<std::vector<LogRow>> ReleaseService::History(const std::string& service) {
+  DVS_ASSIGN_OR_RETURN(auto s, Current());
+  if (s->FindService(service) == nullptr) {
+    bool packaged = false;
+    for (const auto& [id, b] : s->bundles) packaged |= b.service == service;
+    if (!packaged) return Status::NotFound("no service '" + service + "'");
+  }
+  DVS_ASSIGN_OR_RETURN(auto rows, Log(0, s->size));
+  std::vector<LogRow> out;
+  for (auto& r : rows) {
+    if (r.service == service) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace dvs

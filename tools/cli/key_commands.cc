@@ -1,0 +1,169 @@
+// keygen, init, key grant|revoke|list, policy set.
+#include <cstdio>
+
+#include "dvs/manifest.h"
+#include "statemachine/roles.h"
+#include "tools/cli/cli.h"
+
+namespace dvs::cli {
+
+namespace {
+
+struct KeyArgs {
+  std::string out, root_key, name = "dvs", key, key_name, pub, reason, file;
+  std::vector<std::string> roles;
+};
+
+int Keygen(const KeyArgs& a) {
+  SecretKey key = SecretKey::Generate();
+  Status s = WriteKeyFiles(key, a.out);
+  if (!s.ok()) return Fail("keygen", s);
+  std::printf("%s\n", key.public_key().Id().c_str());
+  return kExitOk;
+}
+
+int Init(const Globals& g, const KeyArgs& a) {
+  auto root = LoadSecretKey(a.root_key);
+  if (!root.ok()) return Fail("init", root.status());
+  auto svc = ReleaseService::Init(g.ledger, *root, a.name);
+  if (!svc.ok()) return Fail("init", svc.status());
+  std::printf("ledger %s created at %s; root key %s\n", a.name.c_str(), g.ledger.c_str(),
+              root->public_key().Id().c_str());
+  return kExitOk;
+}
+
+int Grant(const Globals& g, const KeyArgs& a) {
+  auto key = LoadSigningKey(a.key);
+  if (!key.ok()) return Fail("key grant", key.status());
+  auto pub = LoadPublicKey(a.pub);
+  if (!pub.ok()) return Fail("key grant", pub.status());
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("key grant", svc.status());
+  auto r = (*svc)->GrantKey(*key, a.key_name, *pub, a.roles);
+  if (!r.ok()) return Fail("key grant", r.status());
+  PrintReceipt(g, *r);
+  return kExitOk;
+}
+
+int Revoke(const Globals& g, const KeyArgs& a) {
+  auto key = LoadSigningKey(a.key);
+  if (!key.ok()) return Fail("key revoke", key.status());
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("key revoke", svc.status());
+  auto r = (*svc)->RevokeKey(*key, a.key_name, a.reason);
+  if (!r.ok()) return Fail("key revoke", r.status());
+  PrintReceipt(g, *r);
+  return kExitOk;
+}
+
+int List(const Globals& g) {
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("key list", svc.status());
+  auto s = (*svc)->Current();
+  if (!s.ok()) return Fail("key list", s.status());
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("keys").BeginArray();
+    for (const auto& [name, k] : (*s)->keys) {
+      j.BeginObject().Key("name").String(name).Key("key_id").String(k.key.Id());
+      j.Key("roles").BeginArray();
+      for (int r = 0; r < kRoleCount; ++r) {
+        if (Has(k.roles, static_cast<Role>(r))) j.String(RoleName(static_cast<Role>(r)));
+      }
+      j.EndArray().Key("granted_seq").Uint(k.granted_seq).Key("revoked").Bool(k.revoked);
+      if (k.revoked)
+        j.Key("revoked_seq").Uint(k.revoked_seq).Key("revoke_reason").String(k.revoke_reason);
+      j.EndObject();
+    }
+    j.EndArray().EndObject();
+    std::printf("%s\n", j.str().c_str());
+    return kExitOk;
+  }
+  std::printf("%-20s %-16s %-34s %s\n", "NAME", "KEY ID", "ROLES", "STATUS");
+  for (const auto& [name, k] : (*s)->keys) {
+    std::string status =
+        k.revoked ? "revoked at seq " + std::to_string(k.revoked_seq) + ": " + k.revoke_reason
+                  : "granted at seq " + std::to_string(k.granted_seq);
+    std::printf("%-20s %-16s %-34s %s\n", name.c_str(), k.key.Id().c_str(),
+                RoleSetToString(k.roles).c_str(), status.c_str());
+  }
+  return kExitOk;
+}
+
+int PolicySet(const Globals& g, const KeyArgs& a) {
+  auto key = LoadSigningKey(a.key);
+  if (!key.ok()) return Fail("policy set", key.status());
+  auto policy = LoadPolicy(a.file);
+  if (!policy.ok()) return Fail("policy set", policy.status());
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("policy set", svc.status());
+  auto r = (*svc)->SetPolicy(*key, *policy);
+  if (!r.ok()) return Fail("policy set", r.status());
+  PrintReceipt(g, *r);
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddKeyCommands(CLI::App& app, Globals& g) {
+  static KeyArgs a;
+
+  auto* keygen =
+      app.add_subcommand("keygen", "Make an Ed25519 key pair: FILE (mode 0600) and FILE.pub");
+  keygen->add_option("--out", a.out, "secret key file to write; FILE.pub is written beside it")
+      ->required();
+  keygen->footer("Prints the key id.\nExample:\n  dvs keygen --out keys/release-admin.key");
+  keygen->callback([&] { g.exit_code = Keygen(a); });
+
+  auto* init =
+      app.add_subcommand("init", "Create a ledger whose genesis is signed by the root key");
+  init->add_option("--root-key", a.root_key, "the root's secret key file")->required();
+  init->add_option("--name", a.name, "the ledger's name (its origin in checkpoints)");
+  init->footer(
+      "Example:\n  dvs init --ledger ./var/ledger --root-key keys/root.key --name irs-prod");
+  init->callback([&] { g.exit_code = Init(g, a); });
+
+  auto* key = app.add_subcommand("key", "Grant, revoke and list the keys that may sign");
+  key->require_subcommand(1);
+  auto* grant =
+      key->add_subcommand("grant", "Register a public key under NAME with roles (root only)");
+  grant->add_option("name", a.key_name, "the key's name, unique forever")->required();
+  grant->add_option("--pub", a.pub, "the public key file (FILE.pub from keygen)")->required();
+  grant
+      ->add_option(
+          "--role", a.roles,
+          "root, governance, publisher, release_admin, observer, controller, log (repeatable)")
+      ->required();
+  AddKeyOption(grant, &a.key);
+  grant->footer(
+      "Example:\n  dvs key grant alice --pub keys/alice.key.pub --role release_admin --key "
+      "keys/root.key");
+  grant->callback([&] { g.exit_code = Grant(g, a); });
+
+  auto* revoke =
+      key->add_subcommand("revoke", "Revoke a key: it can sign nothing from now on (root only)");
+  revoke->add_option("name", a.key_name, "the key's name")->required();
+  revoke->add_option("--reason", a.reason, "why, for the audit trail")->required();
+  AddKeyOption(revoke, &a.key);
+  revoke->footer("Example:\n  dvs key revoke alice --reason 'laptop lost' --key keys/root.key");
+  revoke->callback([&] { g.exit_code = Revoke(g, a); });
+
+  auto* list = key->add_subcommand("list", "List keys, their roles and revocations");
+  AddJsonOption(list, &g);
+  list->callback([&] { g.exit_code = List(g); });
+
+  auto* policy = app.add_subcommand("policy", "Governance policy");
+  policy->require_subcommand(1);
+  auto* set =
+      policy->add_subcommand("set", "Set the governance policy from a YAML file (root only)");
+  set->add_option("file", a.file, "policy YAML: allowed_licenses, required_reviews, required_tags")
+      ->required();
+  AddKeyOption(set, &a.key);
+  set->footer(
+      "Example policy.yaml:\n  allowed_licenses: [Apache-2.0, MIT]\n  required_reviews: "
+      "[ethics_review]\n"
+      "  required_tags: {fedramp: [moderate, high]}");
+  set->callback([&] { g.exit_code = PolicySet(g, a); });
+}
+
+}  // namespace dvs::cli

@@ -1,0 +1,40 @@
+// dvs: the command line of the Deployment & Versioning Service. See DESIGN.md's command-line
+// contract; `dvs SUBCOMMAND --help` explains each command with an example.
+#include <google/protobuf/stubs/logging.h>
+
+#include <cstdlib>
+
+#include "tools/cli/cli.h"
+
+int main(int argc, char** argv) {
+  using namespace dvs::cli;
+  google::protobuf::LogSilencer quiet;  // malformed input is reported by our own errors
+  Globals g;
+  const char* env_ledger = std::getenv("DVS_LEDGER");
+  g.ledger = env_ledger != nullptr && *env_ledger ? env_ledger : "./dvs-ledger";
+
+  CLI::App app{
+      "dvs: release bundles from a signed, hash-chained ledger.\n"
+      "Package, approve, canary, ramp, promote and roll back; every step is a signed entry."};
+  app.name("dvs");
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--ledger", g.ledger,
+                 "ledger directory (default: $DVS_LEDGER, else ./dvs-ledger)");
+  AddKeyCommands(app, g);
+  AddReleaseCommands(app, g);
+  AddReadCommands(app, g);
+  for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and the usage line
+    return kExitUsage;
+  }
+  return g.exit_code;
+}

@@ -1,0 +1,286 @@
+// package, approve, reject, deploy, observe, tick, promote, pause, resume, rollback, retire,
+// verify-artifact.
+#include <cstdio>
+
+#include "dvs/manifest.h"
+#include "statemachine/condition.h"
+#include "tools/cli/cli.h"
+
+namespace dvs::cli {
+
+namespace {
+
+struct ReleaseArgs {
+  std::string key, manifest, bundle, reason, file;
+  uint32_t canary_pct = 0;
+  std::vector<std::string> metrics, services;
+  uint64_t samples = 1;
+  bool full = false;
+};
+
+using Action = std::function<Result<Receipt>(ReleaseService&, const SecretKey&)>;
+
+// Loads the key, opens the ledger, runs the action, prints the receipt.
+int Signed(const Globals& g, const std::string& what, const std::string& key_flag,
+           const Action& act) {
+  auto key = LoadSigningKey(key_flag);
+  if (!key.ok()) return Fail(what, key.status());
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail(what, svc.status());
+  auto r = act(**svc, *key);
+  if (!r.ok()) return Fail(what, r.status());
+  PrintReceipt(g, *r);
+  return kExitOk;
+}
+
+int Package(const Globals& g, const ReleaseArgs& a) {
+  auto key = LoadSigningKey(a.key);
+  if (!key.ok()) return Fail("package", key.status());
+  auto m = LoadManifest(a.manifest);
+  if (!m.ok()) return Fail("package", m.status());
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("package", svc.status());
+  auto id = (*svc)->Package(*key, *m);
+  if (!id.ok()) return Fail("package", id.status());
+  std::printf("%s\n", id->c_str());
+  return kExitOk;
+}
+
+Result<Metrics> ParseMetrics(const std::vector<std::string>& specs) {
+  Metrics out;
+  for (const std::string& s : specs) {
+    size_t eq = s.find('=');
+    if (eq == std::string::npos)
+      return Status::InvalidArgument("--metric '" + s + "' is not NAME=VALUE");
+    std::string name = s.substr(0, eq), value = s.substr(eq + 1);
+    if (!IsMetricName(name))
+      return Status::InvalidArgument("--metric '" + s + "': '" + name + "' is not a metric name");
+    char* end = nullptr;
+    double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0') {
+      return Status::InvalidArgument("--metric '" + s + "': '" + value + "' is not a number");
+    }
+    if (!out.emplace(name, v).second)
+      return Status::InvalidArgument("--metric " + name + " is given twice");
+  }
+  return out;
+}
+
+int Observe(const Globals& g, const ReleaseArgs& a) {
+  auto metrics = ParseMetrics(a.metrics);
+  if (!metrics.ok()) return Usage("observe: " + metrics.status().message());
+  return Signed(g, "observe", a.key, [&](ReleaseService& s, const SecretKey& k) {
+    return s.Observe(k, a.bundle, *metrics, a.samples);
+  });
+}
+
+int Tick(const Globals& g, const ReleaseArgs& a) {
+  auto key = LoadSigningKey(a.key);
+  if (!key.ok()) return Fail("tick", key.status());
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("tick", svc.status());
+  auto outcomes = (*svc)->Tick(*key, a.services);
+  if (!outcomes.ok()) return Fail("tick", outcomes.status());
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("decisions").BeginArray();
+    for (const auto& o : *outcomes) {
+      j.BeginObject().Key("service").String(o.service).Key("bundle").String(o.bundle);
+      j.Key("decision").String(DecisionKindName(o.decision.kind));
+      if (o.decision.kind == Decision::Kind::kStep) j.Key("to_pct").Uint(o.decision.to_pct);
+      j.Key("reason").String(o.decision.reason);
+      if (o.receipt) j.Key("seq").Uint(o.receipt->seq);
+      j.EndObject();
+    }
+    j.EndArray().EndObject();
+    std::printf("%s\n", j.str().c_str());
+    return kExitOk;
+  }
+  if (outcomes->empty()) std::printf("no active canary to evaluate\n");
+  for (const auto& o : *outcomes) {
+    std::string what = DecisionKindName(o.decision.kind);
+    if (o.decision.kind == Decision::Kind::kStep)
+      what += " to " + std::to_string(o.decision.to_pct) + " %";
+    std::printf("%s %s: %s (%s)%s\n", o.service.c_str(), o.bundle.c_str(), what.c_str(),
+                o.decision.reason.c_str(),
+                o.receipt ? (" at seq " + std::to_string(o.receipt->seq)).c_str() : "");
+  }
+  return kExitOk;
+}
+
+int VerifyArtifact(const Globals& g, const ReleaseArgs& a) {
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("verify-artifact", svc.status());
+  auto state = (*svc)->Current();
+  if (!state.ok()) return Fail("verify-artifact", state.status());
+  const Bundle* b = (*state)->FindBundle(a.bundle);
+  if (b == nullptr)
+    return Fail("verify-artifact", Status::NotFound("no bundle '" + a.bundle + "'"));
+  uint64_t size = 0;
+  auto digest = Sha256File(a.file, &size);
+  if (!digest.ok()) return Fail("verify-artifact", digest.status());
+  for (const auto& art : b->manifest.artifacts()) {
+    if (art.sha256() == *digest) {
+      std::printf("%s matches artifact %s of %s (sha256 %s), approved by %s\n", a.file.c_str(),
+                  art.path().c_str(), b->id.c_str(), ToHex(art.sha256()).c_str(),
+                  b->approved_by.empty() ? "(not approved yet)" : b->approved_by.c_str());
+      return kExitOk;
+    }
+  }
+  return Fail(
+      "verify-artifact",
+      Status::Refused(a.file + " (sha256 " + ToHex(*digest).substr(0, 16) +
+                      "...) is not one of the " + std::to_string(b->manifest.artifacts_size()) +
+                      " artifacts governance signed for " + b->id));
+}
+
+}  // namespace
+
+void AddReleaseCommands(CLI::App& app, Globals& g) {
+  static ReleaseArgs a;
+  auto bundle_arg = [](CLI::App* sub) {
+    sub->add_option("bundle", a.bundle, "bundle id, as printed by dvs package")->required();
+  };
+
+  auto* package =
+      app.add_subcommand("package", "Package a bundle from a manifest; prints the bundle id");
+  package->add_option("manifest", a.manifest, "manifest YAML file")->required();
+  AddKeyOption(package, &a.key);
+  package->footer(
+      "Packaging the same version with identical content again prints the same id.\n"
+      "Example:\n  dvs package tax_calc-9.0.yaml --key keys/publisher.key");
+  package->callback([&] { g.exit_code = Package(g, a); });
+
+  auto* approve =
+      app.add_subcommand("approve", "Approve a bundle under the governance policy (governance)");
+  bundle_arg(approve);
+  AddKeyOption(approve, &a.key);
+  approve->footer("Example:\n  dvs approve tax_calc_9.0_3f2a1b --key keys/governance.key");
+  approve->callback([&] {
+    g.exit_code = Signed(g, "approve", a.key, [](ReleaseService& s, const SecretKey& k) {
+      return s.Approve(k, a.bundle);
+    });
+  });
+
+  auto* reject = app.add_subcommand("reject", "Reject a bundle for good (governance)");
+  bundle_arg(reject);
+  reject->add_option("--reason", a.reason, "why")->required();
+  AddKeyOption(reject, &a.key);
+  reject->footer(
+      "Example:\n  dvs reject tax_calc_9.0_3f2a1b --reason 'model card missing' --key "
+      "keys/governance.key");
+  reject->callback([&] {
+    g.exit_code = Signed(g, "reject", a.key, [](ReleaseService& s, const SecretKey& k) {
+      return s.Reject(k, a.bundle, a.reason);
+    });
+  });
+
+  auto* deploy = app.add_subcommand(
+      "deploy", "Start a canary (or the first release at 100 %) (release_admin)");
+  bundle_arg(deploy);
+  deploy->add_option("--canary-pct", a.canary_pct,
+                     "canary weight, 1..100 (default: the manifest's)");
+  AddKeyOption(deploy, &a.key);
+  deploy->footer(
+      "Example:\n  dvs deploy tax_calc_9.0_3f2a1b --canary-pct 5 --key keys/release-admin.key");
+  deploy->callback([&] {
+    g.exit_code = Signed(g, "deploy", a.key, [](ReleaseService& s, const SecretKey& k) {
+      return s.Deploy(k, a.bundle, a.canary_pct);
+    });
+  });
+
+  auto* observe = app.add_subcommand("observe", "Report live metrics of a bundle (observer)");
+  bundle_arg(observe);
+  observe->add_option("--metric", a.metrics, "NAME=VALUE (repeatable)")->required();
+  observe->add_option("--samples", a.samples, "how many requests the metrics cover (default 1)");
+  AddKeyOption(observe, &a.key);
+  observe->footer(
+      "Example:\n  dvs observe tax_calc_9.0_3f2a1b --metric error_rate=0.03 --metric "
+      "latency_ms=110 --samples 500 --key keys/observer.key");
+  observe->callback([&] { g.exit_code = Observe(g, a); });
+
+  auto* tick = app.add_subcommand(
+      "tick",
+      "One controller evaluation: ramp, promote or roll back as the policy decides (controller)");
+  tick->add_option("services", a.services, "services to evaluate (default: all with a canary)");
+  AddKeyOption(tick, &a.key);
+  AddJsonOption(tick, &g);
+  tick->footer("Holds append nothing. Example:\n  dvs tick tax_calc --key keys/controller.key");
+  tick->callback([&] { g.exit_code = Tick(g, a); });
+
+  auto* promote = app.add_subcommand(
+      "promote", "By hand: one ramp step, or --full to make the canary stable (release_admin)");
+  bundle_arg(promote);
+  promote->add_flag("--full", a.full, "straight to stable at 100 %");
+  AddKeyOption(promote, &a.key);
+  promote->footer(
+      "Example:\n  dvs promote tax_calc_9.0_3f2a1b --full --key keys/release-admin.key");
+  promote->callback([&] {
+    g.exit_code = Signed(g, "promote", a.key, [](ReleaseService& s, const SecretKey& k) {
+      return s.Promote(k, a.bundle, a.full);
+    });
+  });
+
+  auto* pause =
+      app.add_subcommand("pause", "Stop the controller from ramping a canary (release_admin)");
+  bundle_arg(pause);
+  pause->add_option("--reason", a.reason, "why");
+  AddKeyOption(pause, &a.key);
+  pause->footer(
+      "Example:\n  dvs pause tax_calc_9.0_3f2a1b --reason 'investigating' --key "
+      "keys/release-admin.key");
+  pause->callback([&] {
+    g.exit_code = Signed(g, "pause", a.key, [](ReleaseService& s, const SecretKey& k) {
+      return s.Pause(k, a.bundle, a.reason);
+    });
+  });
+
+  auto* resume =
+      app.add_subcommand("resume", "Let the controller ramp a paused canary again (release_admin)");
+  bundle_arg(resume);
+  AddKeyOption(resume, &a.key);
+  resume->footer("Example:\n  dvs resume tax_calc_9.0_3f2a1b --key keys/release-admin.key");
+  resume->callback([&] {
+    g.exit_code = Signed(g, "resume", a.key, [](ReleaseService& s, const SecretKey& k) {
+      return s.Resume(k, a.bundle);
+    });
+  });
+
+  auto* rollback = app.add_subcommand(
+      "rollback",
+      "Roll back: a canary to the stable, a stable to the previous good bundle (release_admin)");
+  bundle_arg(rollback);
+  rollback->add_option("--reason", a.reason, "why, for the audit trail")->required();
+  AddKeyOption(rollback, &a.key);
+  rollback->footer(
+      "Example:\n  dvs rollback tax_calc_9.0_3f2a1b --reason 'overcharges reported' --key "
+      "keys/release-admin.key");
+  rollback->callback([&] {
+    g.exit_code = Signed(g, "rollback", a.key, [](ReleaseService& s, const SecretKey& k) {
+      return s.Rollback(k, a.bundle, a.reason);
+    });
+  });
+
+  auto* retire =
+      app.add_subcommand("retire", "Retire a bundle that carries no traffic (release_admin)");
+  bundle_arg(retire);
+  retire->add_option("--reason", a.reason, "why")->required();
+  AddKeyOption(retire, &a.key);
+  retire->footer(
+      "Example:\n  dvs retire tax_calc_8.7_9c1d2e --reason 'superseded for a quarter' --key "
+      "keys/release-admin.key");
+  retire->callback([&] {
+    g.exit_code = Signed(g, "retire", a.key, [](ReleaseService& s, const SecretKey& k) {
+      return s.Retire(k, a.bundle, a.reason);
+    });
+  });
+
+  auto* verify = app.add_subcommand(
+      "verify-artifact", "Tell whether FILE is an artifact governance signed for BUNDLE");
+  bundle_arg(verify);
+  verify->add_option("file", a.file, "the file to check")->required();
+  verify->footer("Example:\n  dvs verify-artifact tax_calc_9.0_3f2a1b build/tax_calc.tar");
+  verify->callback([&] { g.exit_code = VerifyArtifact(g, a); });
+}
+
+}  // namespace dvs::cli
