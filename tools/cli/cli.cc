@@ -11,6 +11,15 @@ int Fail(const std::string& what, const Status& s) {
   return kExitFailed;
 }
 
+namespace {
+constexpr const char* kKeyNeeded = "a signing key is needed: --key FILE or DVS_KEY";
+}
+
+int KeyFail(const std::string& what, const Status& s) {
+  if (s.message() == kKeyNeeded) return Usage(what + ": " + s.message());
+  return Fail(what, s);
+}
+
 int Usage(const std::string& message) {
   std::fprintf(stderr, "dvs: %s\n", message.c_str());
   return kExitUsage;

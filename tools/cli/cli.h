@@ -25,6 +25,8 @@ struct Globals {
 
 // Prints "dvs: <what>: <message>" to stderr and returns kExitFailed.
 int Fail(const std::string& what, const Status& s);
+// For a failed LoadSigningKey: a usage error (exit 2) when no key was given at all, else Fail.
+int KeyFail(const std::string& what, const Status& s);
 // Prints "dvs: <message>" to stderr and returns kExitUsage.
 int Usage(const std::string& message);
 

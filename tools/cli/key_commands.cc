@@ -34,7 +34,7 @@ int Init(const Globals& g, const KeyArgs& a) {
 
 int Grant(const Globals& g, const KeyArgs& a) {
   auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return Fail("key grant", key.status());
+  if (!key.ok()) return KeyFail("key grant", key.status());
   auto pub = LoadPublicKey(a.pub);
   if (!pub.ok()) return Fail("key grant", pub.status());
   auto svc = OpenLedger(g);
@@ -47,7 +47,7 @@ int Grant(const Globals& g, const KeyArgs& a) {
 
 int Revoke(const Globals& g, const KeyArgs& a) {
   auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return Fail("key revoke", key.status());
+  if (!key.ok()) return KeyFail("key revoke", key.status());
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("key revoke", svc.status());
   auto r = (*svc)->RevokeKey(*key, a.key_name, a.reason);
@@ -92,7 +92,7 @@ int List(const Globals& g) {
 
 int PolicySet(const Globals& g, const KeyArgs& a) {
   auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return Fail("policy set", key.status());
+  if (!key.ok()) return KeyFail("policy set", key.status());
   auto policy = LoadPolicy(a.file);
   if (!policy.ok()) return Fail("policy set", policy.status());
   auto svc = OpenLedger(g);

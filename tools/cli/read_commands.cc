@@ -80,8 +80,12 @@ int StatusCmd(const Globals& g, const ReadArgs& a) {
   if (g.json) {
     Json j;
     j.BeginObject();
-    if (!list->empty()) StatusJsonFields(j, list->front());  // the stable bundle
-    j.Key("service").String(a.target).Key("bundles").BeginArray();
+    if (list->empty()) {
+      j.Key("service").String(a.target);
+    } else {
+      StatusJsonFields(j, list->front());  // the stable bundle's fields at the top
+    }
+    j.Key("bundles").BeginArray();
     for (const auto& s : *list) {
       j.BeginObject();
       StatusJsonFields(j, s);

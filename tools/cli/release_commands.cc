@@ -1,8 +1,11 @@
 // package, approve, reject, deploy, observe, tick, promote, pause, resume, rollback, retire,
 // verify-artifact.
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "dvs/manifest.h"
+#include "ledger/entry.pb.h"
 #include "statemachine/condition.h"
 #include "tools/cli/cli.h"
 
@@ -24,7 +27,7 @@ using Action = std::function<Result<Receipt>(ReleaseService&, const SecretKey&)>
 int Signed(const Globals& g, const std::string& what, const std::string& key_flag,
            const Action& act) {
   auto key = LoadSigningKey(key_flag);
-  if (!key.ok()) return Fail(what, key.status());
+  if (!key.ok()) return KeyFail(what, key.status());
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail(what, svc.status());
   auto r = act(**svc, *key);
@@ -35,7 +38,7 @@ int Signed(const Globals& g, const std::string& what, const std::string& key_fla
 
 int Package(const Globals& g, const ReleaseArgs& a) {
   auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return Fail("package", key.status());
+  if (!key.ok()) return KeyFail("package", key.status());
   auto m = LoadManifest(a.manifest);
   if (!m.ok()) return Fail("package", m.status());
   auto svc = OpenLedger(g);
@@ -76,7 +79,7 @@ int Observe(const Globals& g, const ReleaseArgs& a) {
 
 int Tick(const Globals& g, const ReleaseArgs& a) {
   auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return Fail("tick", key.status());
+  if (!key.ok()) return KeyFail("tick", key.status());
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("tick", svc.status());
   auto outcomes = (*svc)->Tick(*key, a.services);
@@ -105,6 +108,27 @@ int Tick(const Globals& g, const ReleaseArgs& a) {
                 o.decision.reason.c_str(),
                 o.receipt ? (" at seq " + std::to_string(o.receipt->seq)).c_str() : "");
   }
+  return kExitOk;
+}
+
+// A request signed elsewhere: a serialized dvs.ledger.Entry whose body, signer_key and signature
+// are set (seq, prev_hash and time are the ledger's to assign and are ignored).
+int Submit(const Globals& g, const ReleaseArgs& a) {
+  std::ifstream in(a.file, std::ios::binary);
+  if (!in) return Fail("submit", Status::NotFound(a.file + ": no such file"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ledger::Entry pb;
+  if (ss.str().size() > kMaxBodySize + 1024 || !pb.ParseFromString(ss.str())) {
+    return Fail("submit", Status::InvalidArgument(a.file + " is not a signed dvs request"));
+  }
+  auto signer = PublicKey::FromBytes(pb.signer_key());
+  if (!signer.ok()) return Fail("submit", signer.status().Prefixed(a.file));
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("submit", svc.status());
+  auto r = (*svc)->SubmitSigned(SignedBody{pb.body(), *signer, pb.signature()});
+  if (!r.ok()) return Fail("submit", r.status());
+  PrintReceipt(g, *r);
   return kExitOk;
 }
 
@@ -274,6 +298,18 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       return s.Retire(k, a.bundle, a.reason);
     });
   });
+
+  auto* submit =
+      app.add_subcommand("submit", "Submit a request signed elsewhere (offline signing)");
+  submit
+      ->add_option("file", a.file,
+                   "a serialized dvs.ledger.Entry with body, signer_key and signature")
+      ->required();
+  submit->footer(
+      "The signature is checked, then the transition goes through the same rules as any other.\n"
+      "A request can be applied once: submitting it again is refused as a replay.\n"
+      "Example:\n  dvs submit approve-9.0.req");
+  submit->callback([&] { g.exit_code = Submit(g, a); });
 
   auto* verify = app.add_subcommand(
       "verify-artifact", "Tell whether FILE is an artifact governance signed for BUNDLE");

@@ -12,7 +12,8 @@
 //
 // Errors: every call returns a Status or Result naming what was refused and why. Nothing throws.
 // Thread safety: a ReleaseService may be shared by threads; calls are serialized internally.
-// Several processes may open the same ledger at once.
+// Several processes may open the same ledger at once, but one process opens a ledger at most once
+// (an LMDB rule: a second environment on the same files in one process breaks its locks).
 #ifndef DVS_API_RELEASE_SERVICE_H_
 #define DVS_API_RELEASE_SERVICE_H_
 
