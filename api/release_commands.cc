@@ -115,34 +115,9 @@ Result<std::vector<TickOutcome>> ReleaseService::Tick(const SecretKey& controlle
         continue;
       }
       if (!svc.canary) continue;
-      const Rollout& r = *svc.canary;
-      const Bundle& b = s.bundles.at(r.bundle);
-      const Bundle& stable = s.bundles.at(svc.stable);
-      Decision d = Decide(b.manifest.rollout(), r, r.pending,
-                          stable.latest ? &stable.latest->metrics : nullptr, now_ms);
-      outcomes.push_back(TickOutcome{name, b.id, d, std::nullopt});
-      sm::Evidence ev;
-      for (const Observation& o : r.pending) ev.add_observation_seqs(o.seq);
-      sm::Transition t;
-      switch (d.kind) {
-        case Decision::Kind::kHold:
-          continue;
-        case Decision::Kind::kStep:
-          t.mutable_ramp()->set_bundle(b.id);
-          t.mutable_ramp()->set_to_pct(d.to_pct);
-          *t.mutable_ramp()->mutable_evidence() = ev;
-          break;
-        case Decision::Kind::kPromote:
-          t.mutable_promote()->set_bundle(b.id);
-          *t.mutable_promote()->mutable_evidence() = ev;
-          break;
-        case Decision::Kind::kRollback:
-          t.mutable_rollback()->set_bundle(b.id);
-          t.mutable_rollback()->set_reason(d.reason);
-          *t.mutable_rollback()->mutable_evidence() = ev;
-          break;
-      }
-      ts.push_back(std::move(t));
+      Decision d = DecideForService(s, svc, now_ms);
+      outcomes.push_back(TickOutcome{name, svc.canary->bundle, d, std::nullopt});
+      if (auto t = ControllerTransition(svc, d)) ts.push_back(std::move(*t));
     }
     return ts;
   });

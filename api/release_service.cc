@@ -98,6 +98,29 @@ Status ReleaseService::Restore() {
 
 // ---- the write path ----
 
+namespace {
+
+// Applies one verified body to `s` as the next entry of `w` and appends it; the receipt goes to
+// `out`. On a refusal nothing is appended and `s` is unchanged; once Apply has changed `s`,
+// *touched is set, so that a later failure knows to rebuild the state.
+Status ApplyAndAdd(WriteTxn& w, State& s, const VerifiedBody& vb, std::vector<Receipt>* out,
+                   bool* touched) {
+  Entry e;
+  e.seq = w.head().size;
+  e.append_time_ms = w.time_ms();
+  e.body = vb.get().body;
+  e.signer = vb.get().signer;
+  DVS_RETURN_IF_ERROR(ApplyEntry(&s, e));
+  *touched = true;
+  DVS_ASSIGN_OR_RETURN(Entry stored, w.Add(vb));
+  auto t = ParseTransition(stored.body);  // parsed by Apply already: cannot fail here
+  out->push_back(Receipt{stored.seq, stored.append_time_ms, w.head().hash, t->request_id(),
+                         TransitionName(*t), BundleOfTransition(*t)});
+  return Status::OK();
+}
+
+}  // namespace
+
 Status ReleaseService::CatchUp(const WriteTxn* txn) {
   State& s = Mutable(state_);
   for (uint64_t seq = s.size; seq < txn->head().size; ++seq) {
@@ -122,25 +145,9 @@ Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
       t.set_actor_time_ms(WallMs());
       DVS_ASSIGN_OR_RETURN(VerifiedBody vb,
                            VerifiedBody::Verify(SignedBody::Sign(key, t.SerializeAsString())));
-      Entry e;
-      e.seq = w.head().size;
-      e.append_time_ms = w.time_ms();
-      e.body = vb.get().body;
-      e.signer = vb.get().signer;
-      Status applied = ApplyEntry(&s, e);
-      if (!applied.ok()) return applied;
-      touched = true;
-      DVS_ASSIGN_OR_RETURN(Entry stored, w.Add(vb));
-      receipts.push_back(Receipt{stored.seq, stored.append_time_ms, w.head().hash, t.request_id(),
-                                 TransitionName(t), BundleOfTransition(t)});
+      DVS_RETURN_IF_ERROR(ApplyAndAdd(w, s, vb, &receipts, &touched));
     }
-    const uint64_t size = w.head().size;
-    if (touched && size - last_snapshot_size_ >= std::max(options_.snapshot_every, size / 10)) {
-      DVS_RETURN_IF_ERROR(
-          w.PutDerived(kSnapshots, lmdb::BigEndian64(size), EncodeSnapshot(s, w.head().hash)));
-      snapshotted = true;
-    }
-    return Status::OK();
+    return touched ? MaybeSnapshot(w, s, &snapshotted) : Status::OK();
   });
   if (!head.ok()) {
     // A later item of a batch was refused, or the commit failed: what is in memory may be ahead
@@ -163,32 +170,32 @@ Result<std::vector<Receipt>> ReleaseService::WriteSigned(std::vector<SignedBody>
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Receipt> receipts;
   bool touched = false;
+  bool snapshotted = false;
   auto head = log_->Write([&](WriteTxn& w) -> Status {
     DVS_RETURN_IF_ERROR(CatchUp(&w));
     State& s = Mutable(state_);
     for (size_t i = 0; i < checked.size(); ++i) {
-      const VerifiedBody& vb = *checked[i];
-      Entry e;
-      e.seq = w.head().size;
-      e.append_time_ms = w.time_ms();
-      e.body = vb.get().body;
-      e.signer = vb.get().signer;
-      Status applied = ApplyEntry(&s, e);
-      if (!applied.ok())
-        return checked.size() > 1 ? applied.Prefixed("item " + std::to_string(i)) : applied;
-      touched = true;
-      DVS_ASSIGN_OR_RETURN(Entry stored, w.Add(vb));
-      auto t = ParseTransition(stored.body);
-      receipts.push_back(Receipt{stored.seq, stored.append_time_ms, w.head().hash, t->request_id(),
-                                 TransitionName(*t), BundleOfTransition(*t)});
+      Status st = ApplyAndAdd(w, s, *checked[i], &receipts, &touched);
+      if (!st.ok()) return checked.size() > 1 ? st.Prefixed("item " + std::to_string(i)) : st;
     }
-    return Status::OK();
+    return MaybeSnapshot(w, s, &snapshotted);
   });
   if (!head.ok()) {
     if (touched) DVS_RETURN_IF_ERROR(Restore());
     return head.status();
   }
+  if (snapshotted) last_snapshot_size_ = head->size;
   return receipts;
+}
+
+Status ReleaseService::MaybeSnapshot(WriteTxn& w, const State& s, bool* written) {
+  const uint64_t size = w.head().size;
+  if (size - last_snapshot_size_ < std::max(options_.snapshot_every, size / 10))
+    return Status::OK();
+  DVS_RETURN_IF_ERROR(
+      w.PutDerived(kSnapshots, lmdb::BigEndian64(size), EncodeSnapshot(s, w.head().hash)));
+  *written = true;
+  return Status::OK();
 }
 
 Result<Receipt> ReleaseService::One(Result<std::vector<Receipt>> r) {

@@ -31,12 +31,6 @@ Result<Rollout*> CanaryRollout(State& s, const Bundle& b, const char* action) {
   return &*it->second.canary;
 }
 
-const Metrics* Baseline(const State& s, const Service& svc) {
-  if (svc.stable.empty()) return nullptr;
-  const Bundle& stable = s.bundles.at(svc.stable);
-  return stable.latest ? &stable.latest->metrics : nullptr;
-}
-
 std::string Seqs(const std::vector<uint64_t>& v) {
   std::string out;
   for (uint64_t x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
@@ -54,8 +48,7 @@ Status CheckAutomatic(const State& s, const Ctx& c, const Bundle& b, const Rollo
     return Status::Refused("evidence " + Seqs(cited) + " is not exactly the observations of " +
                            b.id + " since its last decision " + Seqs(pending));
   }
-  const Service& svc = s.services.at(b.service);
-  Decision d = Decide(b.manifest.rollout(), r, r.pending, Baseline(s, svc), c.time_ms);
+  Decision d = DecideForService(s, s.services.at(b.service), c.time_ms);
   if (!(d == claimed)) {
     std::string got = DecisionKindName(d.kind);
     if (d.kind == Decision::Kind::kStep) got += " to " + std::to_string(d.to_pct) + " %";

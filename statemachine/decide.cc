@@ -93,4 +93,37 @@ Decision Decide(const sm::RolloutPolicy& policy, const Rollout& rollout,
   return {K::kStep, to, "all promote_when conditions hold; step to " + std::to_string(to) + " %"};
 }
 
+Decision DecideForService(const State& s, const Service& svc, int64_t now_ms) {
+  const Rollout& r = *svc.canary;
+  const Bundle& stable = s.bundles.at(svc.stable);
+  return Decide(s.bundles.at(r.bundle).manifest.rollout(), r, r.pending,
+                stable.latest ? &stable.latest->metrics : nullptr, now_ms);
+}
+
+std::optional<sm::Transition> ControllerTransition(const Service& svc, const Decision& d) {
+  const Rollout& r = *svc.canary;
+  sm::Evidence ev;
+  for (const Observation& o : r.pending) ev.add_observation_seqs(o.seq);
+  sm::Transition t;
+  switch (d.kind) {
+    case Decision::Kind::kHold:
+      return std::nullopt;
+    case Decision::Kind::kStep:
+      t.mutable_ramp()->set_bundle(r.bundle);
+      t.mutable_ramp()->set_to_pct(d.to_pct);
+      *t.mutable_ramp()->mutable_evidence() = std::move(ev);
+      break;
+    case Decision::Kind::kPromote:
+      t.mutable_promote()->set_bundle(r.bundle);
+      *t.mutable_promote()->mutable_evidence() = std::move(ev);
+      break;
+    case Decision::Kind::kRollback:
+      t.mutable_rollback()->set_bundle(r.bundle);
+      t.mutable_rollback()->set_reason(d.reason);
+      *t.mutable_rollback()->mutable_evidence() = std::move(ev);
+      break;
+  }
+  return t;
+}
+
 }  // namespace dvs

@@ -14,6 +14,7 @@
 #ifndef DVS_STATEMACHINE_DECIDE_H_
 #define DVS_STATEMACHINE_DECIDE_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,15 @@ Metrics CombineMetrics(const std::vector<Observation>& observations, uint64_t* t
 Decision Decide(const sm::RolloutPolicy& policy, const Rollout& rollout,
                 const std::vector<Observation>& observations, const Metrics* baseline,
                 int64_t now_ms);
+
+// Decide for a service's canary as the ledger stands: its bundle's policy, the observations
+// pending since the last decision, the stable bundle's latest metrics as baseline.
+// REQUIRES: svc.canary and svc.stable are set (a canary always has a stable beside it).
+Decision DecideForService(const State& s, const Service& svc, int64_t now_ms);
+
+// The transition a controller signs for decision `d` on svc's canary, citing exactly the pending
+// observations as evidence; nullopt for hold. REQUIRES: svc.canary is set.
+std::optional<sm::Transition> ControllerTransition(const Service& svc, const Decision& d);
 
 }  // namespace dvs
 

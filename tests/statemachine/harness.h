@@ -144,33 +144,10 @@ class Harness {
   // submission (a revoked controller key, say) is reported through *refusal instead of thrown.
   Decision Tick(const std::string& service, bool must = true, Status* refusal = nullptr) {
     const Service& svc = state.services.at(service);
-    const Rollout& r = *svc.canary;
-    const Bundle& b = state.bundles.at(r.bundle);
-    const Bundle& stable = state.bundles.at(svc.stable);
-    Decision d = Decide(b.manifest.rollout(), r, r.pending,
-                        stable.latest ? &stable.latest->metrics : nullptr, now);
-    sm::Evidence ev;
-    for (const auto& o : r.pending) ev.add_observation_seqs(o.seq);
-    sm::Transition t;
-    switch (d.kind) {
-      case Decision::Kind::kHold:
-        return d;
-      case Decision::Kind::kStep:
-        t.mutable_ramp()->set_bundle(b.id);
-        t.mutable_ramp()->set_to_pct(d.to_pct);
-        *t.mutable_ramp()->mutable_evidence() = ev;
-        break;
-      case Decision::Kind::kPromote:
-        t.mutable_promote()->set_bundle(b.id);
-        *t.mutable_promote()->mutable_evidence() = ev;
-        break;
-      case Decision::Kind::kRollback:
-        t.mutable_rollback()->set_bundle(b.id);
-        t.mutable_rollback()->set_reason(d.reason);
-        *t.mutable_rollback()->mutable_evidence() = ev;
-        break;
-    }
-    Status st = Submit(controller, t);
+    Decision d = DecideForService(state, svc, now);
+    auto t = ControllerTransition(svc, d);
+    if (!t) return d;
+    Status st = Submit(controller, *t);
     if (must) Must(st);
     if (refusal != nullptr) *refusal = st;
     return d;

@@ -155,6 +155,8 @@ class ReleaseService {
   Result<std::vector<Receipt>> WriteBuilt(const SecretKey& key, const Builder& build);
   Result<std::vector<Receipt>> WriteSigned(std::vector<SignedBody> bodies);
   Status CatchUp(const class WriteTxn* txn);
+  // Writes a state snapshot in `w` when enough entries were appended since the last one.
+  Status MaybeSnapshot(class WriteTxn& w, const State& s, bool* written);
   Status Restore();
   Result<Receipt> One(Result<std::vector<Receipt>> r);
 
