@@ -1,0 +1,198 @@
+/*
+ * One service's release lifecycle, as statemachine/ rules it, for exhaustive model checking.
+ *
+ * NB bundles of one service, versions in index order (bundle 2 is newer than bundle 1). Five
+ * actors run concurrently: publisher, governance, release_admin, observer, controller. Each
+ * transition is one atomic step whose guard is the Apply rule (see README.md for the mapping).
+ * Abstracted away: the number of services, metric values (an observation is healthy or not),
+ * ledger time and intervals, warm windows, keys and signatures (roles are the processes).
+ *
+ * Build variants:
+ *   -DNO_PAUSE              the release_admin never pauses (for the liveness check)
+ *   -DBROKEN_TWO_CANARIES   deploy forgets "one canary per service"   (must fail invariant 3)
+ *   -DBROKEN_ROLLBACK       stable rollback takes any earlier stable,
+ *                           even a rolled-back one                     (must fail invariant 5)
+ */
+
+#define NB 3
+#define NONE 255
+#define CANARY_PCT 5
+#define STEP_PCT 20
+
+mtype = { ABSENT, PACKAGED, APPROVED, REJECTED, CANARY, PAUSED, STABLE, SUPERSEDED, ROLLED_BACK, RETIRED };
+
+mtype st[NB] = ABSENT;
+bool approved[NB];        /* an Approve applied */
+bool policy_ok[NB];       /* the manifest satisfies the governance policy (chosen at start) */
+byte digest[NB];          /* 0: not packaged; else the manifest content packaged first */
+byte first_digest[NB];    /* ghost: the digest at the first Package */
+bool ever_final[NB];      /* ghost: the bundle once entered a final state */
+byte w[NB];               /* traffic % on each bundle */
+byte stable = NONE;
+byte canary = NONE;
+byte hist[8];             /* every bundle that became stable, in order */
+byte nhist = 0;
+bool observed = false;    /* canary observations pending since the last decision */
+bool healthy = false;     /* what they say */
+
+#define FINAL(b) (st[b] == ROLLED_BACK || st[b] == REJECTED || st[b] == RETIRED)
+#define LIVE(b)  (st[b] == CANARY || st[b] == PAUSED || st[b] == STABLE)
+
+/* Invariants of DESIGN.md, for one bundle b. */
+#define INV1(b) (!(w[b] > 0 || LIVE(b)) || approved[b])                      /* signed before routed */
+#define INV4(b) (digest[b] == first_digest[b])                                /* one manifest forever */
+#define INV5(b) (!ever_final[b] || (FINAL(b) && w[b] == 0 && stable != b && canary != b))  /* final is final */
+#define ISCANARY(b) (st[b] == CANARY || st[b] == PAUSED)
+#define INV2 (stable == NONE || w[0] + w[1] + w[2] == 100)                   /* weights sum to 100 */
+#define INV3 (ISCANARY(0) + ISCANARY(1) + ISCANARY(2) <= 1)                   /* one canary */
+#define ALL_INV (INV1(0) && INV1(1) && INV1(2) && INV2 && INV3 && INV4(0) && INV4(1) && INV4(2) && \
+                 INV5(0) && INV5(1) && INV5(2))
+
+#define PUSH_HISTORY(b) assert(nhist < 8); hist[nhist] = b; nhist++
+
+/* 100 % back to the stable: Rollback of a canary. */
+#define ROLLBACK_CANARY \
+  st[canary] = ROLLED_BACK; ever_final[canary] = true; w[canary] = 0; w[stable] = 100; \
+  canary = NONE; observed = false; \
+  assert(approved[stable] && !FINAL(stable))
+
+/* The canary becomes stable; the old stable is superseded (kept warm). */
+#define PROMOTE \
+  st[stable] = SUPERSEDED; w[stable] = 0; st[canary] = STABLE; w[canary] = 100; stable = canary; \
+  PUSH_HISTORY(canary); canary = NONE; observed = false
+
+active proctype publisher() {
+  byte b, d;
+  do
+  :: atomic {
+       select(b : 0 .. NB - 1); select(d : 1 .. 2);
+       if
+       :: digest[b] == 0 -> digest[b] = d; first_digest[b] = d; st[b] = PACKAGED
+       :: digest[b] != 0 -> skip  /* same content: idempotent; other content: refused */
+       fi;
+       b = 0; d = 0
+     }
+  od
+}
+
+active proctype governance() {
+  byte b;
+  do
+  :: atomic {  /* Approve: packaged, and the policy holds */
+       select(b : 0 .. NB - 1);
+       if
+       :: st[b] == PACKAGED && policy_ok[b] -> st[b] = APPROVED; approved[b] = true
+       :: else -> skip
+       fi;
+       b = 0
+     }
+  :: atomic {  /* Reject: only what never carried traffic */
+       select(b : 0 .. NB - 1);
+       if
+       :: st[b] == PACKAGED || st[b] == APPROVED -> st[b] = REJECTED; ever_final[b] = true
+       :: else -> skip
+       fi;
+       b = 0
+     }
+  od
+}
+
+active proctype release_admin() {
+  byte b, i, t;
+  do
+  :: atomic {  /* Deploy */
+       select(b : 0 .. NB - 1);
+       if
+       :: st[b] == APPROVED && stable == NONE ->  /* first release: straight to 100 % */
+            st[b] = STABLE; w[b] = 100; stable = b; PUSH_HISTORY(b)
+#ifdef BROKEN_TWO_CANARIES
+       :: st[b] == APPROVED && stable != NONE && b > stable ->
+#else
+       :: st[b] == APPROVED && stable != NONE && canary == NONE && b > stable ->
+#endif
+            st[b] = CANARY; w[b] = CANARY_PCT; w[stable] = 100 - CANARY_PCT; canary = b; observed = false
+       :: else -> skip
+       fi;
+       b = 0
+     }
+#ifndef NO_PAUSE
+  :: atomic { canary != NONE && st[canary] == CANARY -> st[canary] = PAUSED }
+#endif
+  :: atomic { canary != NONE && st[canary] == PAUSED -> st[canary] = CANARY }
+  :: atomic { canary != NONE -> ROLLBACK_CANARY }   /* by hand, also when paused */
+  :: atomic { canary != NONE -> PROMOTE }           /* promote --full by hand */
+  :: atomic {  /* Rollback of the stable: to the previous good, from history */
+       stable != NONE && canary == NONE;
+       i = nhist; t = NONE;
+       do
+       :: i > 0 ->
+            i--;
+#ifdef BROKEN_ROLLBACK
+            if :: hist[i] != stable -> t = hist[i]; break :: else -> skip fi
+#else
+            if :: hist[i] != stable && st[hist[i]] == SUPERSEDED -> t = hist[i]; break :: else -> skip fi
+#endif
+       :: i == 0 -> break
+       od;
+       if
+       :: t != NONE ->
+            st[stable] = ROLLED_BACK; ever_final[stable] = true; w[stable] = 0;
+            st[t] = STABLE; w[t] = 100; stable = t; PUSH_HISTORY(t);
+            assert(approved[stable])  /* after any rollback, all traffic is on an approved bundle */
+       :: else -> skip  /* refused: no previous good */
+       fi;
+       i = 0; t = 0
+     }
+  :: atomic {  /* Retire: only what carries no traffic */
+       select(b : 0 .. NB - 1);
+       if
+       :: st[b] == PACKAGED || st[b] == APPROVED || st[b] == SUPERSEDED -> st[b] = RETIRED; ever_final[b] = true
+       :: else -> skip
+       fi;
+       b = 0
+     }
+  od
+}
+
+active proctype observer() {
+  do
+  :: atomic { canary != NONE -> if :: healthy = true :: healthy = false fi; observed = true }
+  od
+}
+
+/* Decide on the pending observations: unhealthy rolls back; healthy steps, or at 100 % promotes. */
+active proctype controller() {
+  do
+  :: atomic {
+       canary != NONE && st[canary] == CANARY && observed ->
+       if
+       :: !healthy -> ROLLBACK_CANARY
+       :: healthy && w[canary] == 100 -> PROMOTE
+       :: healthy && w[canary] < 100 ->
+            if
+            :: w[canary] + STEP_PCT >= 100 -> w[canary] = 100
+            :: else -> w[canary] = w[canary] + STEP_PCT
+            fi;
+            w[stable] = 100 - w[canary]; observed = false
+       fi
+     }
+  od
+}
+
+/* Checks every invariant between any two transitions. */
+active proctype monitor() {
+  atomic { !ALL_INV -> assert(ALL_INV) }
+}
+
+init {
+  atomic {
+    byte b;
+    for (b : 0 .. NB - 1) {
+      if :: policy_ok[b] = true :: policy_ok[b] = false fi
+    }
+  }
+}
+
+/* Under fair controller ticks, a canary always leaves the canary state. Check with -DNO_PAUSE
+ * and weak fairness: a canary paused forever by hand is a person's choice, not a liveness bug. */
+ltl canary_leaves { [] ((canary != NONE) -> <> (canary == NONE)) }
