@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "api/audit_index.h"
 #include "ledger/lmdb_util.h"
 #include "ledger/parallel.h"
 #include "statemachine/apply.h"
@@ -23,6 +24,8 @@ int64_t WallMs() {
 
 ServiceOptions WithDerived(ServiceOptions o) {
   o.log.derived.push_back(kSnapshots);
+  o.log.derived.push_back(audit::kAuditDb);
+  o.log.derived.push_back(audit::kIndexDb);
   return o;
 }
 
@@ -110,9 +113,10 @@ Status ApplyAndAdd(WriteTxn& w, State& s, const VerifiedBody& vb, std::vector<Re
   e.append_time_ms = w.time_ms();
   e.body = vb.get().body;
   e.signer = vb.get().signer;
-  DVS_RETURN_IF_ERROR(ApplyEntry(&s, e));
+  DVS_ASSIGN_OR_RETURN(api::AuditRecord record, audit::ApplyAndRecord(&s, e));
   *touched = true;
   DVS_ASSIGN_OR_RETURN(Entry stored, w.Add(vb));
+  DVS_RETURN_IF_ERROR(audit::Put(w, stored.seq, record));
   auto t = ParseTransition(stored.body);  // parsed by Apply already: cannot fail here
   out->push_back(Receipt{stored.seq, stored.append_time_ms, w.head().hash, t->request_id(),
                          TransitionName(*t), BundleOfTransition(*t)});

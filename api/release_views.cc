@@ -1,5 +1,8 @@
 // ReleaseService's reads for people: status, routes, log, history.
+#include "api/audit_index.h"
+#include "api/rows.h"
 #include "dvs/release_service.h"
+#include "ledger/lmdb_util.h"
 #include "statemachine/apply.h"
 #include "statemachine/manifest_rules.h"
 
@@ -124,39 +127,46 @@ Result<std::map<std::string, std::vector<Route>>> ReleaseService::Routes(
   return out;
 }
 
+Result<LogRow> RowOf(const class Log& log, const State& s, uint64_t seq, const Entry& e) {
+  DVS_ASSIGN_OR_RETURN(sm::Transition t, ParseTransition(e.body));
+  LogRow row;
+  row.seq = seq;
+  row.time_ms = e.append_time_ms;
+  row.kind = TransitionName(t);
+  const KeyRecord* k = s.KeyOf(e.signer);
+  row.actor = k ? k->name : e.signer.Id();
+  row.actor_key = e.signer.Id();
+  DVS_ASSIGN_OR_RETURN(auto raw, log.GetDerived(audit::kAuditDb, lmdb::BigEndian64(seq)));
+  api::AuditRecord rec;
+  if (raw && rec.ParseFromString(*raw)) {
+    row.bundle = rec.bundle();
+    row.service = rec.service();
+    row.weight_before = rec.weight_before();
+    row.weight_after = rec.weight_after();
+  } else {
+    row.bundle = BundleOfTransition(t);
+    if (const Bundle* b = s.FindBundle(row.bundle)) row.service = b->service;
+  }
+  row.detail = Detail(s, t);
+  if (const sm::Evidence* ev = EvidenceOf(t); ev && !ev->observation_seqs().empty()) {
+    row.automatic = true;
+    for (uint64_t cited : ev->observation_seqs()) {
+      DVS_ASSIGN_OR_RETURN(Entry oe, log.Get(cited));
+      DVS_ASSIGN_OR_RETURN(sm::Transition ot, ParseTransition(oe.body));
+      Metrics m(ot.observe().metrics().begin(), ot.observe().metrics().end());
+      row.evidence.emplace_back(cited, std::move(m));
+    }
+  }
+  row.transition = std::move(t);
+  return row;
+}
+
 Result<std::vector<LogRow>> ReleaseService::Log(uint64_t from, uint64_t to) {
   DVS_ASSIGN_OR_RETURN(auto s, Current());
   std::vector<LogRow> rows;
   DVS_RETURN_IF_ERROR(log_->Scan(from, to, [&](uint64_t seq, std::string_view raw) -> Status {
     DVS_ASSIGN_OR_RETURN(Entry e, Entry::Decode(raw));
-    DVS_ASSIGN_OR_RETURN(sm::Transition t, ParseTransition(e.body));
-    LogRow row;
-    row.seq = seq;
-    row.time_ms = e.append_time_ms;
-    row.kind = TransitionName(t);
-    const KeyRecord* k = s->KeyOf(e.signer);
-    row.actor = k ? k->name : e.signer.Id();
-    row.actor_key = e.signer.Id();
-    row.bundle = BundleOfTransition(t);
-    if (const Bundle* b = s->FindBundle(row.bundle)) row.service = b->service;
-    if (t.has_package()) {
-      sm::Manifest m;
-      if (m.ParseFromString(t.package().manifest())) {
-        row.service = m.name();
-        row.bundle = BundleId(m, Sha256(t.package().manifest()));
-      }
-    }
-    row.detail = Detail(*s, t);
-    if (const sm::Evidence* ev = EvidenceOf(t); ev && !ev->observation_seqs().empty()) {
-      row.automatic = true;
-      for (uint64_t cited : ev->observation_seqs()) {
-        DVS_ASSIGN_OR_RETURN(Entry oe, log_->Get(cited));
-        DVS_ASSIGN_OR_RETURN(sm::Transition ot, ParseTransition(oe.body));
-        Metrics m(ot.observe().metrics().begin(), ot.observe().metrics().end());
-        row.evidence.emplace_back(cited, std::move(m));
-      }
-    }
-    row.transition = std::move(t);
+    DVS_ASSIGN_OR_RETURN(LogRow row, RowOf(*log_, *s, seq, e));
     rows.push_back(std::move(row));
     return Status::OK();
   }));
@@ -165,17 +175,12 @@ Result<std::vector<LogRow>> ReleaseService::Log(uint64_t from, uint64_t to) {
 
 Result<std::vector<LogRow>> ReleaseService::History(const std::string& service) {
   DVS_ASSIGN_OR_RETURN(auto s, Current());
-  if (s->FindService(service) == nullptr) {
-    bool packaged = false;
-    for (const auto& [id, b] : s->bundles) packaged |= b.service == service;
-    if (!packaged) return Status::NotFound("no service '" + service + "'");
-  }
-  DVS_ASSIGN_OR_RETURN(auto rows, Log(0, s->size));
-  std::vector<LogRow> out;
-  for (auto& r : rows) {
-    if (r.service == service) out.push_back(std::move(r));
-  }
-  return out;
+  bool known = s->FindService(service) != nullptr;
+  for (const auto& [id, b] : s->bundles) known |= b.service == service;
+  if (!known) return Status::NotFound("no service '" + service + "'");
+  AuditQuery q;
+  q.service = service;
+  return Audit(q);
 }
 
 }  // namespace dvs

@@ -148,6 +148,11 @@ Result<std::optional<std::string>> WriteTxn::GetDerived(const std::string& db,
   return GetIn(txn_, dbi, key);
 }
 
+Status WriteTxn::ClearDerived(const std::string& db) {
+  DVS_ASSIGN_OR_RETURN(MDB_dbi dbi, log_->Derived(db));
+  return lmdb::Check(mdb_drop(txn_, dbi, 0), "clear derived database");
+}
+
 // ---- Log: opening ----
 
 Result<std::unique_ptr<Log>> Log::Create(const std::string& dir, const LogOptions& options) {
@@ -414,6 +419,36 @@ Result<std::optional<std::string>> Log::GetDerived(const std::string& db,
 
 Result<std::optional<std::pair<std::string, std::string>>> Log::LastDerived(
     const std::string& db) const {
+  return FloorDerived(db, "");
+}
+
+Status Log::ScanDerived(const std::string& db, std::string_view from, std::string_view to,
+                        const std::function<Status(std::string_view, std::string_view)>& fn) const {
+  auto dbi = Derived(db);
+  if (!dbi.ok()) return Status::OK();
+  lmdb::Txn txn;
+  DVS_RETURN_IF_ERROR(txn.Begin(env_, true));
+  MDB_cursor* cur = nullptr;
+  DVS_RETURN_IF_ERROR(lmdb::Check(mdb_cursor_open(txn.get(), *dbi, &cur), "open cursor"));
+  MDB_val k = lmdb::Val(from), v;
+  int rc = from.empty() ? mdb_cursor_get(cur, &k, &v, MDB_FIRST)
+                        : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  Status s;
+  while (rc == MDB_SUCCESS) {
+    std::string_view key = lmdb::View(k);
+    if (!to.empty() && key >= to) break;
+    s = fn(key, lmdb::View(v));
+    if (!s.ok()) break;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+  }
+  mdb_cursor_close(cur);
+  if (!s.ok()) return s;
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::Check(rc, "scan derived records");
+  return Status::OK();
+}
+
+Result<std::optional<std::pair<std::string, std::string>>> Log::FloorDerived(
+    const std::string& db, std::string_view at) const {
   using Out = std::optional<std::pair<std::string, std::string>>;
   auto dbi = Derived(db);
   if (!dbi.ok()) return Out();
@@ -421,12 +456,21 @@ Result<std::optional<std::pair<std::string, std::string>>> Log::LastDerived(
   DVS_RETURN_IF_ERROR(txn.Begin(env_, true));
   MDB_cursor* cur = nullptr;
   DVS_RETURN_IF_ERROR(lmdb::Check(mdb_cursor_open(txn.get(), *dbi, &cur), "open cursor"));
-  MDB_val k, v;
-  int rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+  MDB_val k = lmdb::Val(at), v;
+  int rc;
+  if (at.empty()) {
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+  } else {
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS && lmdb::View(k) != at) rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    if (rc == MDB_NOTFOUND) rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);  // every key is below `at`
+  }
   Out out;
-  if (rc == MDB_SUCCESS) out.emplace(std::string(lmdb::View(k)), std::string(lmdb::View(v)));
+  if (rc == MDB_SUCCESS && (at.empty() || lmdb::View(k) <= at)) {
+    out.emplace(std::string(lmdb::View(k)), std::string(lmdb::View(v)));
+  }
   mdb_cursor_close(cur);
-  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::Check(rc, "read last derived record");
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::Check(rc, "read derived record");
   return out;
 }
 

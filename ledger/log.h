@@ -81,9 +81,8 @@ class WriteTxn {
   // Derived databases (LogOptions::derived). Get returns nullopt for a missing key.
   Status PutDerived(const std::string& db, std::string_view key, std::string_view value);
   Result<std::optional<std::string>> GetDerived(const std::string& db, std::string_view key) const;
-  // The record with the largest key in a derived database; nullopt when it is empty or absent.
-  Result<std::optional<std::pair<std::string, std::string>>> LastDerived(
-      const std::string& db) const;
+  // Empties a derived database (to rebuild it).
+  Status ClearDerived(const std::string& db);
 
  private:
   friend class Log;
@@ -137,6 +136,15 @@ class Log {
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
 
   Result<std::optional<std::string>> GetDerived(const std::string& db, std::string_view key) const;
+  // Calls fn(key, value) for each record of a derived database with from <= key < to (an empty
+  // `to`: no upper bound), in key order, in one read transaction; stops at fn's first non-OK
+  // status. Views are valid only during the call. An absent database has no records.
+  Status ScanDerived(const std::string& db, std::string_view from, std::string_view to,
+                     const std::function<Status(std::string_view, std::string_view)>& fn) const;
+  // The record with the largest key <= `at` in a derived database (any key when `at` is empty);
+  // nullopt when there is none.
+  Result<std::optional<std::pair<std::string, std::string>>> FloorDerived(
+      const std::string& db, std::string_view at) const;
   // The record with the largest key in a derived database; nullopt when it is empty or absent.
   Result<std::optional<std::pair<std::string, std::string>>> LastDerived(
       const std::string& db) const;

@@ -42,29 +42,40 @@ Status CheckService(const State& s, const Service& svc) {
   return Status::OK();
 }
 
+Status CheckBundle(const State& s, const std::string& id, const Bundle& b) {
+  const Service* svc = s.FindService(b.service);
+  bool routed = svc != nullptr && (svc->stable == id || (svc->canary && svc->canary->bundle == id));
+  bool routing_state = b.state == BundleState::kStable || b.state == BundleState::kCanary ||
+                       b.state == BundleState::kPaused;
+  if (routed != routing_state) {
+    return Broken(3, "bundle " + id + " is " + BundleStateName(b.state) + " but " +
+                         (routed ? "is" : "is not") + " routed by its service");
+  }
+  if (routing_state && !b.approved_seq)
+    return Broken(1, "bundle " + id + " is live without an Approve");
+  auto v = s.versions.find({b.service, b.version});
+  if (v == s.versions.end() || v->second != id) {
+    return Broken(4, b.service + " " + b.version + " does not map to bundle " + id);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status CheckInvariants(const State& s) {
   for (const auto& [name, svc] : s.services) DVS_RETURN_IF_ERROR(CheckService(s, svc));
-  for (const auto& [id, b] : s.bundles) {
-    const Service* svc = s.FindService(b.service);
-    bool routed =
-        svc != nullptr && (svc->stable == id || (svc->canary && svc->canary->bundle == id));
-    bool routing_state = b.state == BundleState::kStable || b.state == BundleState::kCanary ||
-                         b.state == BundleState::kPaused;
-    if (routed != routing_state) {
-      return Broken(3, "bundle " + id + " is " + BundleStateName(b.state) + " but " +
-                           (routed ? "is" : "is not") + " routed by its service");
-    }
-    if (routing_state && !b.approved_seq)
-      return Broken(1, "bundle " + id + " is live without an Approve");
-    auto v = s.versions.find({b.service, b.version});
-    if (v == s.versions.end() || v->second != id) {
-      return Broken(4, b.service + " " + b.version + " does not map to bundle " + id);
-    }
-  }
+  for (const auto& [id, b] : s.bundles) DVS_RETURN_IF_ERROR(CheckBundle(s, id, b));
   if (s.versions.size() != s.bundles.size()) {
     return Broken(4, "the version map and the bundles disagree in number");
+  }
+  return Status::OK();
+}
+
+Status CheckServiceInvariants(const State& s, const std::string& service) {
+  if (const Service* svc = s.FindService(service)) DVS_RETURN_IF_ERROR(CheckService(s, *svc));
+  auto it = s.versions.lower_bound({service, ""});
+  for (; it != s.versions.end() && it->first.first == service; ++it) {
+    DVS_RETURN_IF_ERROR(CheckBundle(s, it->second, s.bundles.at(it->second)));
   }
   return Status::OK();
 }

@@ -18,6 +18,10 @@ namespace dvs {
 // OK, or Corruption naming the invariant and the bundle or service that breaks it.
 Status CheckInvariants(const State& s);
 
+// The same, restricted to one service and its bundles: what one entry can change. Cost is the
+// service's size, not the state's, so a verifier can run it after every entry.
+Status CheckServiceInvariants(const State& s, const std::string& service);
+
 }  // namespace dvs
 
 #endif  // DVS_STATEMACHINE_INVARIANTS_H_

@@ -48,16 +48,7 @@ void AddJsonOption(CLI::App* sub, Globals* g) {
   sub->add_flag("--json", g->json, "print JSON instead of a table");
 }
 
-std::string FormatTime(int64_t ms) {
-  time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
-}
+std::string FormatTime(int64_t ms) { return Rfc3339Time(ms); }
 
 namespace {
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {

@@ -47,11 +47,14 @@ Result<int64_t> ParseTime(const std::string& text);
 std::string Num(double v);
 
 void PrintReceipt(const Globals& g, const Receipt& r);
+// Entry rows as a table, JSON ({"entries": [...]}) or CSV.
+int PrintRows(const Globals& g, const std::vector<LogRow>& rows, bool csv);
 
 // Registration of each group of subcommands.
 void AddKeyCommands(CLI::App& app, Globals& g);
 void AddReleaseCommands(CLI::App& app, Globals& g);
 void AddReadCommands(CLI::App& app, Globals& g);
+void AddLedgerCommands(CLI::App& app, Globals& g);
 
 }  // namespace dvs::cli
 

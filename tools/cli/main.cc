@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   AddKeyCommands(app, g);
   AddReleaseCommands(app, g);
   AddReadCommands(app, g);
+  AddLedgerCommands(app, g);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 
   try {

@@ -169,6 +169,12 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
+// "5 % -> 25 %" when the entry moved traffic, else "".
+std::string WeightChange(const LogRow& r) {
+  if (r.weight_before == r.weight_after) return "";
+  return std::to_string(r.weight_before) + " % -> " + std::to_string(r.weight_after) + " %";
+}
+
 std::string EvidenceText(const LogRow& r) {
   std::string out;
   for (const auto& [seq, m] : r.evidence) {
@@ -176,33 +182,6 @@ std::string EvidenceText(const LogRow& r) {
            MetricsText(m);
   }
   return out;
-}
-
-int PrintRows(const Globals& g, const std::vector<LogRow>& rows, bool csv) {
-  if (g.json) {
-    Json j;
-    j.BeginObject().Key("entries").BeginArray();
-    for (const auto& r : rows) RowJson(j, r);
-    j.EndArray().EndObject();
-    std::printf("%s\n", j.str().c_str());
-  } else if (csv) {
-    std::printf("seq,time,type,actor,key_id,bundle,service,detail,automatic,evidence\n");
-    for (const auto& r : rows) {
-      std::printf("%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", static_cast<unsigned long long>(r.seq),
-                  FormatTime(r.time_ms).c_str(), r.kind.c_str(), CsvField(r.actor).c_str(),
-                  r.actor_key.c_str(), r.bundle.c_str(), r.service.c_str(),
-                  CsvField(r.detail).c_str(), r.automatic ? "yes" : "no",
-                  CsvField(EvidenceText(r)).c_str());
-    }
-  } else {
-    for (const auto& r : rows) {
-      std::printf("%5llu  %s  %-10s %-14s %-26s %s%s\n", static_cast<unsigned long long>(r.seq),
-                  FormatTime(r.time_ms).c_str(), r.kind.c_str(), r.actor.c_str(), r.bundle.c_str(),
-                  r.detail.c_str(), r.automatic ? "  [automatic]" : "");
-      if (r.automatic) std::printf("%7s evidence: %s\n", "", EvidenceText(r).c_str());
-    }
-  }
-  return kExitOk;
 }
 
 int HistoryCmd(const Globals& g, const ReadArgs& a) {
@@ -238,21 +217,49 @@ int AuditCmd(const Globals& g, const ReadArgs& a) {
   }
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("audit", svc.status());
-  auto rows = (*svc)->Log(0, UINT64_MAX);
+  AuditQuery q;
+  q.service = a.service;
+  q.bundle = a.bundle;
+  q.actor = a.actor;
+  q.type = a.type;
+  if (!a.since.empty()) q.since_ms = since;
+  if (!a.until.empty()) q.until_ms = until;
+  auto rows = (*svc)->Audit(q);
   if (!rows.ok()) return Fail("audit", rows.status());
-  std::vector<LogRow> out;
-  for (auto& r : *rows) {
-    if (!a.service.empty() && r.service != a.service) continue;
-    if (!a.bundle.empty() && r.bundle != a.bundle) continue;
-    if (!a.actor.empty() && r.actor != a.actor && r.actor_key != a.actor) continue;
-    if (!a.type.empty() && r.kind != a.type) continue;
-    if (r.time_ms < since || r.time_ms > until) continue;
-    out.push_back(std::move(r));
-  }
-  return PrintRows(g, out, a.csv);
+  return PrintRows(g, *rows, a.csv);
 }
 
 }  // namespace
+
+int PrintRows(const Globals& g, const std::vector<LogRow>& rows, bool csv) {
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("entries").BeginArray();
+    for (const auto& r : rows) RowJson(j, r);
+    j.EndArray().EndObject();
+    std::printf("%s\n", j.str().c_str());
+  } else if (csv) {
+    std::printf(
+        "seq,time,type,actor,key_id,bundle,service,weight_change,detail,automatic,evidence\n");
+    for (const auto& r : rows) {
+      std::printf("%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", static_cast<unsigned long long>(r.seq),
+                  FormatTime(r.time_ms).c_str(), r.kind.c_str(), CsvField(r.actor).c_str(),
+                  r.actor_key.c_str(), r.bundle.c_str(), r.service.c_str(),
+                  CsvField(r.detail).c_str(), r.automatic ? "yes" : "no",
+                  CsvField(EvidenceText(r)).c_str());
+    }
+  } else {
+    for (const auto& r : rows) {
+      std::string change = WeightChange(r);
+      std::printf("%5llu  %s  %-10s %-14s %-26s %s%s%s\n", static_cast<unsigned long long>(r.seq),
+                  FormatTime(r.time_ms).c_str(), r.kind.c_str(), r.actor.c_str(), r.bundle.c_str(),
+                  change.empty() ? "" : ("[" + change + "] ").c_str(), r.detail.c_str(),
+                  r.automatic ? "  [automatic]" : "");
+      if (r.automatic) std::printf("%7s evidence: %s\n", "", EvidenceText(r).c_str());
+    }
+  }
+  return kExitOk;
+}
 
 void AddReadCommands(CLI::App& app, Globals& g) {
   static ReadArgs a;

@@ -36,6 +36,9 @@ class Json {
   bool after_key_ = false;
 };
 
+// RFC 3339 UTC with milliseconds: 2026-11-26T02:20:01.123Z
+std::string Rfc3339Time(int64_t ms);
+
 // Appends s as a quoted, escaped JSON string.
 void AppendJsonString(std::string* out, std::string_view s);
 

@@ -81,8 +81,17 @@ struct LogRow {
   std::string bundle, service, detail;
   bool automatic = false;
   std::vector<std::pair<uint64_t, Metrics>>
-      evidence;  // for automatic decisions: cited observations
+      evidence;                // for automatic decisions: cited observations
+  uint32_t weight_before = 0;  // the bundle's traffic % before and after, from the audit record
+  uint32_t weight_after = 0;
   sm::Transition transition;
+};
+
+// Filters of `dvs audit`; empty fields do not filter. Combined, they all must hold.
+struct AuditQuery {
+  std::string service, bundle, type;
+  std::string actor;                          // a key name or key id
+  std::optional<int64_t> since_ms, until_ms;  // inclusive, log time
 };
 
 class ReleaseService {
@@ -142,6 +151,15 @@ class ReleaseService {
   Result<std::vector<LogRow>> Log(uint64_t from, uint64_t to);
   // The entries that concern `service`, oldest first.
   Result<std::vector<LogRow>> History(const std::string& service);
+  // The entries matching every filter, oldest first, answered from the indexes: the cost is the
+  // number of entries in the most selective index family, not the ledger's size.
+  Result<std::vector<LogRow>> Audit(const AuditQuery& q);
+  // The state after the first `size` entries (time travel): nearest snapshot, then replay.
+  Result<State> StateAt(uint64_t size);
+  // The number of entries whose log time is <= time_ms.
+  Result<uint64_t> SizeAtTime(int64_t time_ms);
+  // Rebuilds the audit records and indexes from the entries alone, in one transaction.
+  Status Reindex();
 
   const class Log& log() const { return *log_; }
   const std::string& dir() const { return log_->dir(); }

@@ -1,0 +1,83 @@
+#include "dvs/events.h"
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "dvs/json.h"
+
+namespace dvs {
+
+std::vector<std::string> EventNames(const LogRow& r) {
+  static const std::map<std::string, std::string> kNames = {
+      {"genesis", "ledger.genesis"},  {"grant_key", "key.granted"},
+      {"revoke_key", "key.revoked"},  {"set_policy", "policy.set"},
+      {"package", "deploy.packaged"}, {"approve", "deploy.approved"},
+      {"reject", "deploy.rejected"},  {"deploy", "deploy.start"},
+      {"observe", "deploy.observed"}, {"ramp", "deploy.ramp"},
+      {"pause", "deploy.paused"},     {"resume", "deploy.resumed"},
+      {"promote", "deploy.promoted"}, {"rollback", "deploy.rollback"},
+      {"retire", "deploy.retired"}};
+  auto it = kNames.find(r.kind);
+  std::vector<std::string> out = {it != kNames.end() ? it->second : "ledger." + r.kind};
+  if (r.kind == "promote" || r.kind == "rollback") out.push_back("deploy.outcome");
+  return out;
+}
+
+std::string EventJson(const LogRow& r, const std::string& event) {
+  Json j;
+  j.BeginObject().Key("seq").Uint(r.seq).Key("event").String(event).Key("time").String(
+      Rfc3339Time(r.time_ms));
+  j.Key("service").String(r.service).Key("bundle").String(r.bundle).Key("actor").String(r.actor);
+  j.Key("key_id")
+      .String(r.actor_key)
+      .Key("automatic")
+      .Bool(r.automatic)
+      .Key("detail")
+      .String(r.detail);
+  if (!r.bundle.empty())
+    j.Key("weight_before").Uint(r.weight_before).Key("weight_after").Uint(r.weight_after);
+  if (event == "deploy.outcome")
+    j.Key("outcome").String(r.kind == "promote" ? "promoted" : "rolled_back");
+  if (r.automatic) {
+    j.Key("evidence").BeginArray();
+    for (const auto& [seq, metrics] : r.evidence) {
+      j.BeginObject().Key("seq").Uint(seq).Key("metrics").BeginObject();
+      for (const auto& [k, v] : metrics) j.Key(k).Number(v);
+      j.EndObject().EndObject();
+    }
+    j.EndArray();
+  }
+  j.EndObject();
+  return j.str();
+}
+
+Result<std::unique_ptr<LedgerWatcher>> LedgerWatcher::Watch(const std::string& dir) {
+  int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0) return Status::IOError(std::string("inotify: ") + std::strerror(errno));
+  const std::string file = dir + "/data.mdb";
+  if (inotify_add_watch(fd, file.c_str(), IN_MODIFY) < 0) {
+    int err = errno;
+    close(fd);
+    return Status::IOError("cannot watch " + file + ": " + std::strerror(err));
+  }
+  return std::unique_ptr<LedgerWatcher>(new LedgerWatcher(fd));
+}
+
+LedgerWatcher::~LedgerWatcher() { close(fd_); }
+
+Result<bool> LedgerWatcher::Wait(int timeout_ms) {
+  pollfd p{fd_, POLLIN, 0};
+  int n = poll(&p, 1, timeout_ms);
+  if (n < 0 && errno != EINTR) return Status::IOError(std::string("poll: ") + std::strerror(errno));
+  if (n <= 0) return false;
+  char buf[4096];
+  while (read(fd_, buf, sizeof(buf)) > 0) {
+  }  // drain: one wake-up per burst of writes
+  return true;
+}
+
+}  // namespace dvs

@@ -1,0 +1,123 @@
+// ReleaseService's audit side: indexed queries, time travel, reindexing.
+#include "api/audit_index.h"
+#include "api/rows.h"
+#include "dvs/release_service.h"
+#include "ledger/lmdb_util.h"
+#include "statemachine/apply.h"
+#include "statemachine/replay.h"
+
+namespace dvs {
+
+namespace {
+
+// The index family that answers `q` with the fewest candidates we can tell without counting.
+// Empty when no filter narrows by index (a full scan).
+std::string CandidatePrefix(const AuditQuery& q, const std::string& actor_key) {
+  if (!q.bundle.empty()) return audit::BundlePrefix(q.bundle);
+  if (!q.service.empty() && !q.type.empty()) return audit::ServiceTypePrefix(q.service, q.type);
+  if (!q.service.empty()) return audit::ServicePrefix(q.service);
+  if (!actor_key.empty()) return audit::ActorPrefix(actor_key);
+  if (!q.type.empty()) return audit::TypePrefix(q.type);
+  return "";
+}
+
+bool Matches(const AuditQuery& q, const std::string& actor_key, const api::AuditRecord& r) {
+  return (q.bundle.empty() || r.bundle() == q.bundle) &&
+         (q.service.empty() || r.service() == q.service) &&
+         (q.type.empty() || r.kind() == q.type) &&
+         (actor_key.empty() || r.actor_key() == actor_key) &&
+         (!q.since_ms || r.time_ms() >= *q.since_ms) && (!q.until_ms || r.time_ms() <= *q.until_ms);
+}
+
+}  // namespace
+
+Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
+  DVS_ASSIGN_OR_RETURN(auto s, Current());
+  std::string actor_key;
+  if (!q.actor.empty()) {
+    auto it = s->keys.find(q.actor);
+    actor_key = it != s->keys.end() ? it->second.key.Id() : q.actor;
+  }
+  // Candidate seqs, ascending.
+  std::vector<uint64_t> candidates;
+  const std::string prefix = CandidatePrefix(q, actor_key);
+  auto collect = [&](std::string_view key, std::string_view) {
+    candidates.push_back(audit::SeqOfKey(key));
+    return Status::OK();
+  };
+  if (!prefix.empty()) {
+    DVS_RETURN_IF_ERROR(
+        log_->ScanDerived(audit::kIndexDb, prefix, audit::PrefixEnd(prefix), collect));
+  } else if (q.since_ms || q.until_ms) {
+    DVS_RETURN_IF_ERROR(log_->ScanDerived(
+        audit::kIndexDb, audit::TimeKey(q.since_ms.value_or(INT64_MIN), 0),
+        audit::PrefixEnd(audit::TimeKey(q.until_ms.value_or(INT64_MAX), UINT64_MAX)), collect));
+    std::sort(candidates.begin(), candidates.end());
+  } else {
+    for (uint64_t seq = 0; seq < s->size; ++seq) candidates.push_back(seq);
+  }
+  std::vector<LogRow> rows;
+  for (uint64_t seq : candidates) {
+    if (seq >= s->size) break;  // appended after our state was read
+    DVS_ASSIGN_OR_RETURN(auto raw, log_->GetDerived(audit::kAuditDb, lmdb::BigEndian64(seq)));
+    api::AuditRecord rec;
+    if (!raw || !rec.ParseFromString(*raw)) {
+      return Status::Corruption("audit record of seq " + std::to_string(seq) +
+                                " is missing or malformed; run dvs reindex");
+    }
+    if (!Matches(q, actor_key, rec)) continue;
+    DVS_ASSIGN_OR_RETURN(Entry e, log_->Get(seq));
+    DVS_ASSIGN_OR_RETURN(LogRow row, RowOf(*log_, *s, seq, e));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Result<State> ReleaseService::StateAt(uint64_t size) {
+  DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
+  if (size > head.size) {
+    return Status::InvalidArgument("seq " + std::to_string(size) + " is beyond the ledger's " +
+                                   std::to_string(head.size) + " entries");
+  }
+  State state;
+  DVS_ASSIGN_OR_RETURN(auto snap, log_->FloorDerived("snapshots", lmdb::BigEndian64(size)));
+  if (snap) {
+    auto decoded = DecodeSnapshot(snap->second);
+    if (decoded.ok() && decoded->state.size > 0 && decoded->state.size <= size) {
+      auto leaf = log_->LeafHashAt(decoded->state.size - 1);
+      if (leaf.ok() && *leaf == decoded->head_hash) state = std::move(decoded->state);
+    }
+  }
+  DVS_RETURN_IF_ERROR(log_->Scan(state.size, size, [&](uint64_t seq, std::string_view raw) {
+    auto e = Entry::Decode(raw);
+    if (!e.ok()) return e.status().Prefixed("entry " + std::to_string(seq));
+    return ApplyEntry(&state, *e).Prefixed("replaying seq " + std::to_string(seq));
+  }));
+  return state;
+}
+
+Result<uint64_t> ReleaseService::SizeAtTime(int64_t time_ms) {
+  DVS_ASSIGN_OR_RETURN(auto last,
+                       log_->FloorDerived(audit::kIndexDb, audit::TimeKey(time_ms, UINT64_MAX)));
+  if (!last || last->first.empty() || last->first[0] != 'T') return uint64_t{0};
+  return audit::SeqOfKey(last->first) + 1;
+}
+
+Status ReleaseService::Reindex() {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto head = log_->Write([&](WriteTxn& w) -> Status {
+    DVS_RETURN_IF_ERROR(w.ClearDerived(audit::kAuditDb));
+    DVS_RETURN_IF_ERROR(w.ClearDerived(audit::kIndexDb));
+    State replay;
+    for (uint64_t seq = 0; seq < w.head().size; ++seq) {
+      DVS_ASSIGN_OR_RETURN(Entry e, w.Get(seq));
+      auto rec = audit::ApplyAndRecord(&replay, e);
+      if (!rec.ok()) return rec.status().Prefixed("reindexing seq " + std::to_string(seq));
+      DVS_RETURN_IF_ERROR(audit::Put(w, seq, *rec));
+    }
+    return Status::OK();
+  });
+  return head.status();
+}
+
+}  // namespace dvs

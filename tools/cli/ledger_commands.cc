@@ -1,0 +1,294 @@
+// state --at, events, checkpoint, proof, reindex: the ledger as auditors use it.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "dvs/events.h"
+#include "ledger/checkpoint.h"
+#include "tools/cli/cli.h"
+
+namespace dvs::cli {
+
+namespace {
+
+struct LedgerArgs {
+  std::string at, out, key, checkpoint;
+  uint64_t from = 0, seq = 0, old_size = 0, new_size = 0;
+  bool follow = false;
+};
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": no such file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int StateAt(const Globals& g, const LedgerArgs& a) {
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("state", svc.status());
+  uint64_t size;
+  if (!a.at.empty() && std::all_of(a.at.begin(), a.at.end(), ::isdigit)) {
+    size = std::stoull(a.at) + 1;  // as of entry SEQ, included
+  } else {
+    auto t = ParseTime(a.at);
+    if (!t.ok())
+      return Usage("state: --at takes a seq or an RFC 3339 time: " + t.status().message());
+    auto s = (*svc)->SizeAtTime(*t);
+    if (!s.ok()) return Fail("state", s.status());
+    size = *s;
+  }
+  auto state = (*svc)->StateAt(size);
+  if (!state.ok()) return Fail("state", state.status());
+  const State& s = *state;
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("entries").Uint(s.size);
+    if (s.size > 0) j.Key("seq").Uint(s.size - 1).Key("time").String(FormatTime(s.last_time_ms));
+    j.Key("services").BeginObject();
+    for (const auto& [name, svc_state] : s.services) {
+      j.Key(name).BeginArray();
+      for (const Route& r : s.Routes(name, s.last_time_ms)) {
+        j.BeginObject().Key("bundle").String(r.bundle).Key("version").String(r.version);
+        j.Key("weight").Uint(r.weight).Key("role").String(RouteRoleName(r.role)).EndObject();
+      }
+      j.EndArray();
+    }
+    j.EndObject().Key("bundles").BeginArray();
+    for (const auto& [id, b] : s.bundles) {
+      j.BeginObject()
+          .Key("bundle")
+          .String(id)
+          .Key("service")
+          .String(b.service)
+          .Key("version")
+          .String(b.version);
+      j.Key("state").String(BundleStateName(b.state)).Key("weight").Uint(s.WeightOf(b)).EndObject();
+    }
+    j.EndArray().EndObject();
+    std::printf("%s\n", j.str().c_str());
+    return kExitOk;
+  }
+  if (s.size == 0) {
+    std::printf("before the first entry: nothing\n");
+    return kExitOk;
+  }
+  std::printf("as of seq %llu (%s)\n\n", static_cast<unsigned long long>(s.size - 1),
+              FormatTime(s.last_time_ms).c_str());
+  std::printf("%-16s %-28s %-10s %-7s %s\n", "SERVICE", "BUNDLE", "VERSION", "WEIGHT", "ROLE");
+  for (const auto& [name, svc_state] : s.services) {
+    for (const Route& r : s.Routes(name, s.last_time_ms)) {
+      std::printf("%-16s %-28s %-10s %4u %%  %s\n", name.c_str(), r.bundle.c_str(),
+                  r.version.c_str(), r.weight, RouteRoleName(r.role));
+    }
+  }
+  std::printf("\n%-28s %-10s %s\n", "BUNDLE", "VERSION", "STATE");
+  for (const auto& [id, b] : s.bundles) {
+    std::printf("%-28s %-10s %s\n", id.c_str(), b.version.c_str(), BundleStateName(b.state));
+  }
+  return kExitOk;
+}
+
+int Events(const Globals& g, const LedgerArgs& a) {
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("events", svc.status());
+  std::unique_ptr<LedgerWatcher> watcher;
+  if (a.follow) {
+    auto w = LedgerWatcher::Watch(g.ledger);
+    if (!w.ok()) return Fail("events", w.status());
+    watcher = std::move(*w);
+  }
+  uint64_t next = a.from;
+  for (;;) {
+    auto rows = (*svc)->Log(next, UINT64_MAX);
+    if (!rows.ok()) return Fail("events", rows.status());
+    for (const LogRow& r : *rows) {
+      for (const std::string& e : EventNames(r)) std::printf("%s\n", EventJson(r, e).c_str());
+      next = r.seq + 1;
+    }
+    std::fflush(stdout);
+    if (!a.follow) return kExitOk;
+    // Wait for any process's next commit; the timeout is only a safety net.
+    auto woke = watcher->Wait(5000);
+    if (!woke.ok()) return Fail("events", woke.status());
+  }
+}
+
+int CheckpointCmd(const Globals& g, const LedgerArgs& a) {
+  auto key = LoadSigningKey(a.key);
+  if (!key.ok()) return KeyFail("checkpoint", key.status());
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("checkpoint", svc.status());
+  auto state = (*svc)->Current();
+  if (!state.ok()) return Fail("checkpoint", state.status());
+  const KeyRecord* k = (*state)->KeyOf(key->public_key());
+  if (k == nullptr || k->revoked || !Has(k->roles, Role::kLog)) {
+    return Fail(
+        "checkpoint",
+        Status::Refused(
+            "signing a checkpoint needs a registered, unrevoked key with the log role; key " +
+            key->public_key().Id() + " is " +
+            (k == nullptr ? "not registered"
+             : k->revoked ? "revoked"
+                          : "without it")));
+  }
+  Checkpoint cp;
+  cp.origin = (*state)->ledger_name;
+  cp.size = (*state)->size;
+  auto root = (*svc)->log().Root(cp.size);
+  if (!root.ok()) return Fail("checkpoint", root.status());
+  cp.root = *root;
+  const std::string note = SignCheckpoint(cp, k->name, *key);
+  if (a.out.empty()) {
+    std::printf("%s", note.c_str());
+    return kExitOk;
+  }
+  const std::string tmp = a.out + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << note;
+    if (!out) return Fail("checkpoint", Status::IOError("cannot write " + tmp));
+  }
+  if (std::rename(tmp.c_str(), a.out.c_str()) != 0)
+    return Fail("checkpoint", Status::IOError("cannot write " + a.out));
+  std::printf("checkpoint of %llu entries written to %s\n",
+              static_cast<unsigned long long>(cp.size), a.out.c_str());
+  return kExitOk;
+}
+
+void HashList(Json& j, const std::vector<Hash>& hs) {
+  j.BeginArray();
+  for (const Hash& h : hs) j.String(ToBase64(AsBytes(h)));
+  j.EndArray();
+}
+
+int ProofInclusion(const Globals& g, const LedgerArgs& a) {
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("proof inclusion", svc.status());
+  auto head = (*svc)->log().GetHead();
+  if (!head.ok()) return Fail("proof inclusion", head.status());
+  uint64_t size = head->size;
+  if (!a.checkpoint.empty()) {
+    auto text = ReadFile(a.checkpoint);
+    if (!text.ok()) return Fail("proof inclusion", text.status());
+    auto cp = ParseCheckpoint(*text);
+    if (!cp.ok()) return Fail("proof inclusion", cp.status().Prefixed(a.checkpoint));
+    size = cp->checkpoint.size;
+    auto root = (*svc)->log().Root(size);
+    if (!root.ok()) return Fail("proof inclusion", root.status());
+    if (*root != cp->checkpoint.root) {
+      return Fail("proof inclusion",
+                  Status::Corruption("this ledger's root at size " + std::to_string(size) +
+                                     " differs from " + a.checkpoint));
+    }
+  }
+  if (a.seq >= size) {
+    return Fail("proof inclusion",
+                Status::InvalidArgument("seq " + std::to_string(a.seq) + " is not in a tree of " +
+                                        std::to_string(size) + " entries"));
+  }
+  auto proof = (*svc)->log().InclusionProof(a.seq, size);
+  auto root = (*svc)->log().Root(size);
+  auto leaf = (*svc)->log().LeafHashAt(a.seq);
+  if (!proof.ok() || !root.ok() || !leaf.ok()) {
+    return Fail("proof inclusion", !proof.ok()  ? proof.status()
+                                   : !root.ok() ? root.status()
+                                                : leaf.status());
+  }
+  Json j;
+  j.BeginObject().Key("leafIdx").Uint(a.seq).Key("treeSize").Uint(size);
+  j.Key("root").String(ToBase64(AsBytes(*root))).Key("leafHash").String(ToBase64(AsBytes(*leaf)));
+  j.Key("proof");
+  HashList(j, *proof);
+  j.EndObject();
+  std::printf("%s\n", j.str().c_str());
+  return kExitOk;
+}
+
+int ProofConsistency(const Globals& g, const LedgerArgs& a) {
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("proof consistency", svc.status());
+  const Log& log = (*svc)->log();
+  auto proof = log.ConsistencyProof(a.old_size, a.new_size);
+  if (!proof.ok()) return Fail("proof consistency", proof.status());
+  auto r1 = log.Root(a.old_size);
+  auto r2 = log.Root(a.new_size);
+  if (!r1.ok() || !r2.ok()) return Fail("proof consistency", !r1.ok() ? r1.status() : r2.status());
+  Json j;
+  j.BeginObject().Key("size1").Uint(a.old_size).Key("size2").Uint(a.new_size);
+  j.Key("root1")
+      .String(ToBase64(AsBytes(*r1)))
+      .Key("root2")
+      .String(ToBase64(AsBytes(*r2)))
+      .Key("proof");
+  HashList(j, *proof);
+  j.EndObject();
+  std::printf("%s\n", j.str().c_str());
+  return kExitOk;
+}
+
+int Reindex(const Globals& g) {
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("reindex", svc.status());
+  Status s = (*svc)->Reindex();
+  if (!s.ok()) return Fail("reindex", s);
+  std::printf("audit records and indexes rebuilt from %llu entries\n",
+              static_cast<unsigned long long>((*svc)->log().GetHead()->size));
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddLedgerCommands(CLI::App& app, Globals& g) {
+  static LedgerArgs a;
+
+  auto* state = app.add_subcommand(
+      "state", "Time travel: the routing table and bundle states as of a seq or a time");
+  state->add_option("--at", a.at, "a seq (that entry included) or an RFC 3339 time")->required();
+  AddJsonOption(state, &g);
+  state->footer("Example:\n  dvs state --at 2026-04-15T02:10:00Z");
+  state->callback([&] { g.exit_code = StateAt(g, a); });
+
+  auto* events =
+      app.add_subcommand("events", "Committed transitions as events, one JSON object per line");
+  events->add_option("--from", a.from, "first seq (default 0)");
+  events->add_flag("--follow", a.follow, "keep waiting for new entries, from any process");
+  events->footer("Example:\n  dvs events --from 120 --follow");
+  events->callback([&] { g.exit_code = Events(g, a); });
+
+  auto* checkpoint = app.add_subcommand(
+      "checkpoint", "Sign the log's (origin, size, root) as a c2sp.org tlog-checkpoint (log role)");
+  checkpoint->add_option("--out", a.out, "write the signed note to FILE (default: stdout)");
+  AddKeyOption(checkpoint, &a.key);
+  checkpoint->footer("Example:\n  dvs checkpoint --out q3.checkpoint --key keys/log.key");
+  checkpoint->callback([&] { g.exit_code = CheckpointCmd(g, a); });
+
+  auto* proof =
+      app.add_subcommand("proof", "RFC 6962 Merkle proofs, as JSON an outside tool can check");
+  proof->require_subcommand(1);
+  auto* inclusion = proof->add_subcommand("inclusion", "Prove that entry SEQ is in the log");
+  inclusion->add_option("seq", a.seq, "the entry")->required();
+  inclusion->add_option("--checkpoint", a.checkpoint,
+                        "prove against this checkpoint's size and root");
+  inclusion->footer(
+      "Prints {leafIdx, treeSize, root, leafHash, proof}, hashes in base64 (RFC 6962 /\n"
+      "RFC 9162, leaf hash = SHA-256(0x00 || entry bytes)).\nExample:\n  dvs proof inclusion 32 "
+      "--checkpoint q3.checkpoint");
+  inclusion->callback([&] { g.exit_code = ProofInclusion(g, a); });
+  auto* consistency = proof->add_subcommand(
+      "consistency", "Prove that the log of size NEW extends the log of size OLD");
+  consistency->add_option("old", a.old_size, "the older size (at least 1)")->required();
+  consistency->add_option("new", a.new_size, "the newer size")->required();
+  consistency->footer(
+      "Prints {size1, size2, root1, root2, proof}, hashes in base64.\nExample:\n  dvs proof "
+      "consistency 1024 2048");
+  consistency->callback([&] { g.exit_code = ProofConsistency(g, a); });
+
+  auto* reindex =
+      app.add_subcommand("reindex", "Rebuild the audit records and indexes from the entries alone");
+  reindex->footer("Example:\n  dvs reindex --ledger ./var/ledger");
+  reindex->callback([&] { g.exit_code = Reindex(g); });
+}
+
+}  // namespace dvs::cli
