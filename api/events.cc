@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "dvs/json.h"
 
@@ -27,21 +29,18 @@ std::vector<std::string> EventNames(const LogRow& r) {
   return out;
 }
 
-std::string EventJson(const LogRow& r, const std::string& event) {
-  Json j;
-  j.BeginObject().Key("seq").Uint(r.seq).Key("event").String(event).Key("time").String(
-      Rfc3339Time(r.time_ms));
-  j.Key("service").String(r.service).Key("bundle").String(r.bundle).Key("actor").String(r.actor);
-  j.Key("key_id")
-      .String(r.actor_key)
-      .Key("automatic")
-      .Bool(r.automatic)
-      .Key("detail")
-      .String(r.detail);
+void WriteRowJson(Json& j, const LogRow& r, const std::string* event) {
+  j.BeginObject().Key("seq").Uint(r.seq);
+  if (event != nullptr) j.Key("event").String(*event);
+  j.Key("time").String(Rfc3339Time(r.time_ms)).Key("type").String(r.kind);
+  j.Key("actor").String(r.actor).Key("key_id").String(r.actor_key);
+  j.Key("bundle").String(r.bundle).Key("service").String(r.service);
+  j.Key("detail").String(r.detail).Key("automatic").Bool(r.automatic);
   if (!r.bundle.empty())
     j.Key("weight_before").Uint(r.weight_before).Key("weight_after").Uint(r.weight_after);
-  if (event == "deploy.outcome")
+  if (event != nullptr && *event == "deploy.outcome") {
     j.Key("outcome").String(r.kind == "promote" ? "promoted" : "rolled_back");
+  }
   if (r.automatic) {
     j.Key("evidence").BeginArray();
     for (const auto& [seq, metrics] : r.evidence) {
@@ -52,6 +51,11 @@ std::string EventJson(const LogRow& r, const std::string& event) {
     j.EndArray();
   }
   j.EndObject();
+}
+
+std::string EventJson(const LogRow& r, const std::string& event) {
+  Json j;
+  WriteRowJson(j, r, &event);
   return j.str();
 }
 
@@ -78,6 +82,27 @@ Result<bool> LedgerWatcher::Wait(int timeout_ms) {
   while (read(fd_, buf, sizeof(buf)) > 0) {
   }  // drain: one wake-up per burst of writes
   return true;
+}
+
+Result<uint64_t> LedgerWatcher::WaitBeyond(uint64_t known,
+                                           const std::function<Result<uint64_t>()>& size,
+                                           int timeout_ms) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    DVS_ASSIGN_OR_RETURN(uint64_t now_size, size());
+    if (now_size > known) return now_size;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return now_size;
+    DVS_ASSIGN_OR_RETURN(bool woke, Wait(static_cast<int>(left)));
+    if (!woke) continue;
+    for (int delay_us : {0, 100, 500, 2000, 10000}) {  // the commit becomes visible within these
+      std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+      DVS_ASSIGN_OR_RETURN(now_size, size());
+      if (now_size > known) return now_size;
+    }
+  }
 }
 
 }  // namespace dvs

@@ -130,16 +130,36 @@ class Verifier {
     return true;
   }
 
+  // Derived data that refers to a seq past the last entry: entries were cut off the end.
+  bool BeyondTheEnd(uint64_t seq) {
+    return Bad(report_.entries, "derived data refers to seq " + std::to_string(seq) +
+                                    " but the ledger ends at " + std::to_string(report_.entries) +
+                                    " entries: entries from seq " +
+                                    std::to_string(report_.entries) + " on are missing");
+  }
+
   bool Indexes() {
+    // Audit records past the end first: the most direct sign of a cut-off tail.
+    bool ok = true;
+    Status tail = log_.ScanDerived(audit::kAuditDb, lmdb::BigEndian64(report_.entries), "",
+                                   [&](std::string_view key, std::string_view) -> Status {
+                                     ok = BeyondTheEnd(lmdb::ReadBigEndian64(key));
+                                     return Status::Refused("stop");
+                                   });
+    if (!ok) return false;
+    if (!tail.ok()) return Fatal(tail);
     uint64_t expected = 0;
     for (uint64_t seq = 0; seq < records_.size(); ++seq)
       expected += audit::IndexKeys(seq, records_[seq]).size();
     uint64_t found = 0;
-    bool ok = true;
     Status s = log_.ScanDerived(
         audit::kIndexDb, "", "", [&](std::string_view key, std::string_view) -> Status {
           ++found;
           const uint64_t seq = key.size() >= 9 ? audit::SeqOfKey(key) : UINT64_MAX;
+          if (seq != UINT64_MAX && seq >= records_.size()) {
+            ok = BeyondTheEnd(seq);
+            return Status::Refused("stop");
+          }
           bool known = false;
           if (seq < records_.size()) {
             for (const std::string& k : audit::IndexKeys(seq, records_[seq])) known |= k == key;

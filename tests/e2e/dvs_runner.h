@@ -31,10 +31,11 @@ inline std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-// Starts dvs with `args` in `cwd`, with DVS_LEDGER set to `ledger` (when not empty) and DVS_KEY
-// unset. Does not wait; returns the pid. stdout/stderr go to files under `scratch`.
-inline pid_t StartDvs(const std::vector<std::string>& args, const std::string& ledger,
-                      const std::string& scratch, const std::string& tag) {
+// Starts `program` with `args`, with DVS_LEDGER set to `ledger` (when not empty) and DVS_KEY unset.
+// Does not wait; returns the pid. stdout/stderr go to files under `scratch`.
+inline pid_t StartProgram(const char* program, const std::vector<std::string>& args,
+                          const std::string& ledger, const std::string& scratch,
+                          const std::string& tag) {
   pid_t pid = fork();
   if (pid == 0) {
     std::string out = scratch + "/" + tag + ".out", err = scratch + "/" + tag + ".err";
@@ -42,13 +43,19 @@ inline pid_t StartDvs(const std::vector<std::string>& args, const std::string& l
     unsetenv("DVS_KEY");
     if (!ledger.empty()) setenv("DVS_LEDGER", ledger.c_str(), 1);
     std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(DVS_BINARY));
+    argv.push_back(const_cast<char*>(program));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(DVS_BINARY, argv.data());
+    execv(program, argv.data());
     _exit(127);
   }
   return pid;
+}
+
+// The same for the dvs binary.
+inline pid_t StartDvs(const std::vector<std::string>& args, const std::string& ledger,
+                      const std::string& scratch, const std::string& tag) {
+  return StartProgram(DVS_BINARY, args, ledger, scratch, tag);
 }
 
 inline Outcome WaitDvs(pid_t pid, const std::string& scratch, const std::string& tag) {

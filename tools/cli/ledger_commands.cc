@@ -13,7 +13,7 @@ namespace {
 
 struct LedgerArgs {
   std::string at, out, key, checkpoint;
-  uint64_t from = 0, seq = 0, old_size = 0, new_size = 0;
+  uint64_t from = 0, seq = 0, old_size = 0, new_size = 0, size = 0;
   bool follow = false;
 };
 
@@ -110,8 +110,14 @@ int Events(const Globals& g, const LedgerArgs& a) {
     std::fflush(stdout);
     if (!a.follow) return kExitOk;
     // Wait for any process's next commit; the timeout is only a safety net.
-    auto woke = watcher->Wait(5000);
-    if (!woke.ok()) return Fail("events", woke.status());
+    auto grown = watcher->WaitBeyond(
+        next,
+        [&]() -> Result<uint64_t> {
+          DVS_ASSIGN_OR_RETURN(Head h, (*svc)->log().GetHead());
+          return h.size;
+        },
+        60'000);
+    if (!grown.ok()) return Fail("events", grown.status());
   }
 }
 
@@ -169,6 +175,15 @@ int ProofInclusion(const Globals& g, const LedgerArgs& a) {
   auto head = (*svc)->log().GetHead();
   if (!head.ok()) return Fail("proof inclusion", head.status());
   uint64_t size = head->size;
+  if (a.size != 0) {
+    if (a.size > head->size) {
+      return Fail(
+          "proof inclusion",
+          Status::InvalidArgument("--size " + std::to_string(a.size) + " is beyond the ledger's " +
+                                  std::to_string(head->size) + " entries"));
+    }
+    size = a.size;
+  }
   if (!a.checkpoint.empty()) {
     auto text = ReadFile(a.checkpoint);
     if (!text.ok()) return Fail("proof inclusion", text.status());
@@ -271,6 +286,8 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
   inclusion->add_option("seq", a.seq, "the entry")->required();
   inclusion->add_option("--checkpoint", a.checkpoint,
                         "prove against this checkpoint's size and root");
+  inclusion->add_option("--size", a.size,
+                        "prove in the tree of the first N entries (default: all)");
   inclusion->footer(
       "Prints {leafIdx, treeSize, root, leafHash, proof}, hashes in base64 (RFC 6962 /\n"
       "RFC 9162, leaf hash = SHA-256(0x00 || entry bytes)).\nExample:\n  dvs proof inclusion 32 "

@@ -1,6 +1,7 @@
 // status, routes, history, log, audit.
 #include <cstdio>
 
+#include "dvs/events.h"
 #include "tools/cli/cli.h"
 
 namespace dvs::cli {
@@ -135,33 +136,6 @@ int RoutesCmd(const Globals& g) {
   return kExitOk;
 }
 
-void RowJson(Json& j, const LogRow& r) {
-  j.BeginObject()
-      .Key("seq")
-      .Uint(r.seq)
-      .Key("time")
-      .String(FormatTime(r.time_ms))
-      .Key("type")
-      .String(r.kind);
-  j.Key("actor").String(r.actor).Key("key_id").String(r.actor_key).Key("bundle").String(r.bundle);
-  j.Key("service")
-      .String(r.service)
-      .Key("detail")
-      .String(r.detail)
-      .Key("automatic")
-      .Bool(r.automatic);
-  if (r.automatic) {
-    j.Key("evidence").BeginArray();
-    for (const auto& [seq, m] : r.evidence) {
-      j.BeginObject().Key("seq").Uint(seq).Key("metrics");
-      MetricsJson(j, m);
-      j.EndObject();
-    }
-    j.EndArray();
-  }
-  j.EndObject();
-}
-
 std::string CsvField(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -235,16 +209,16 @@ int PrintRows(const Globals& g, const std::vector<LogRow>& rows, bool csv) {
   if (g.json) {
     Json j;
     j.BeginObject().Key("entries").BeginArray();
-    for (const auto& r : rows) RowJson(j, r);
+    for (const auto& r : rows) WriteRowJson(j, r);
     j.EndArray().EndObject();
     std::printf("%s\n", j.str().c_str());
   } else if (csv) {
     std::printf(
         "seq,time,type,actor,key_id,bundle,service,weight_change,detail,automatic,evidence\n");
     for (const auto& r : rows) {
-      std::printf("%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", static_cast<unsigned long long>(r.seq),
+      std::printf("%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", static_cast<unsigned long long>(r.seq),
                   FormatTime(r.time_ms).c_str(), r.kind.c_str(), CsvField(r.actor).c_str(),
-                  r.actor_key.c_str(), r.bundle.c_str(), r.service.c_str(),
+                  r.actor_key.c_str(), r.bundle.c_str(), r.service.c_str(), WeightChange(r).c_str(),
                   CsvField(r.detail).c_str(), r.automatic ? "yes" : "no",
                   CsvField(EvidenceText(r)).c_str());
     }

@@ -1,0 +1,183 @@
+// The auditor's commands through the real dvs binary: proofs an outside verifier accepts for
+// every tree size, events that follow other processes' appends, time travel, checkpoints.
+#include <google/protobuf/util/json_util.h>
+#include <signal.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "dvs/json.h"
+#include "dvs/release_service.h"
+#include "ledger/merkle.h"
+#include "tests/e2e/dvs_runner.h"
+#include "tests/ledger/rfc6962_vector.pb.h"
+
+namespace dvs {
+namespace {
+
+using test::Outcome;
+
+class CliAudit : public test::LedgerFixture {
+ protected:
+  SecretKey LoadKey(const std::string& who) { return std::move(LoadSecretKey(Key(who))).value(); }
+};
+
+std::vector<std::string> Proof(const google::protobuf::RepeatedPtrField<std::string>& p) {
+  return {p.begin(), p.end()};
+}
+
+TEST_F(CliAudit, PrintedProofsVerifyWithTheRfc6962AlgorithmForEverySize) {
+  std::string id = Release("1.0");
+  {
+    auto svc = std::move(ReleaseService::Open(Ledger())).value();
+    SecretKey observer = LoadKey("observer");
+    while (svc->log().GetHead()->size < 260) {
+      ASSERT_TRUE(svc->Observe(observer, id, {{"latency_ms", 100}}, 10).ok());
+    }
+  }
+  auto log = std::move(Log::Open(Ledger(), {.read_only = true})).value();
+  const uint64_t n_max = log->GetHead()->size;
+  for (uint64_t n = 1; n <= n_max; ++n) {
+    SCOPED_TRACE("size " + std::to_string(n));
+    const uint64_t seq = (n * 7) % n;
+    Outcome inc = Dvs({"proof", "inclusion", std::to_string(seq), "--size", std::to_string(n)});
+    ASSERT_EQ(inc.code, 0) << inc.err;
+    test::InclusionVector iv;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(inc.out, &iv).ok()) << inc.out;
+    // The leaf is the hash of the stored entry bytes, recomputed here; the root is the log's.
+    EXPECT_EQ(iv.leaf_hash(), std::string(AsBytes(LeafHash(*log->GetRaw(seq)))));
+    EXPECT_EQ(iv.root(), std::string(AsBytes(*log->Root(n))));
+    EXPECT_TRUE(
+        VerifyInclusion(iv.leaf_idx(), iv.tree_size(), iv.leaf_hash(), Proof(iv.proof()), iv.root())
+            .ok());
+
+    const uint64_t m = 1 + (n * 5) % n;
+    Outcome con = Dvs({"proof", "consistency", std::to_string(m), std::to_string(n)});
+    ASSERT_EQ(con.code, 0) << con.err;
+    test::ConsistencyVector cv;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(con.out, &cv).ok()) << con.out;
+    EXPECT_TRUE(
+        VerifyConsistency(cv.size1(), cv.size2(), cv.root1(), cv.root2(), Proof(cv.proof())).ok());
+  }
+  Outcome beyond = Dvs({"proof", "inclusion", "3", "--size", std::to_string(n_max + 1)});
+  EXPECT_EQ(beyond.code, 1);
+  Outcome empty = Dvs({"proof", "consistency", "0", "5"});
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_NE(empty.err.find("from the empty tree proves nothing"), std::string::npos) << empty.err;
+}
+
+TEST_F(CliAudit, EventsFollowAppendsByOtherProcessesAndResumeFromAGivenSeq) {
+  std::string id = Release("1.0");
+  const uint64_t from = 3;
+  pid_t follower = test::StartDvs({"events", "--from", std::to_string(from), "--follow"}, Ledger(),
+                                  dir_.path(), "follow");
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Observe(id, 0.01, 100 + i).code, 0);
+  const uint64_t last = (*Log::Open(Ledger(), {.read_only = true}))->GetHead()->size - 1;
+  std::string out;
+  for (int waited = 0; waited < 100; ++waited) {  // at most 10 s
+    out = test::Slurp(dir_.Sub("follow.out"));
+    if (out.find("\"seq\":" + std::to_string(last) + ",") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(follower, SIGTERM);
+  test::WaitDvs(follower, dir_.path(), "follow");
+  std::vector<uint64_t> seqs;
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t nl = out.find('\n', pos);
+    auto ev = test::ParseJson(out.substr(pos, nl - pos));
+    seqs.push_back(static_cast<uint64_t>(ev.fields().at("seq").number_value()));
+    pos = nl + 1;
+  }
+  ASSERT_FALSE(seqs.empty());
+  EXPECT_EQ(seqs.front(), from);  // resumes exactly where asked
+  EXPECT_EQ(seqs.back(), last);   // and saw the other processes' appends
+  for (size_t i = 1; i < seqs.size(); ++i)
+    EXPECT_TRUE(seqs[i] == seqs[i - 1] || seqs[i] == seqs[i - 1] + 1);
+  EXPECT_NE(out.find("\"event\":\"deploy.observed\""), std::string::npos);
+}
+
+TEST_F(CliAudit, StateAtASeqOrATimeShowsRoutingAsItWasThen) {
+  Release("1.0");
+  std::string v2 = Release("2.0");
+  const uint64_t deployed = (*Log::Open(Ledger(), {.read_only = true}))->GetHead()->size - 1;
+  ASSERT_EQ(Observe(v2, 0.01, 100).code, 0);
+  ASSERT_EQ(Tick().code, 0);  // 25 %
+  auto weight_at = [&](const std::string& at) {
+    Outcome r = Dvs({"state", "--at", at, "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    auto j = test::ParseJson(r.out);
+    for (const auto& b : j.fields().at("bundles").list_value().values()) {
+      if (b.struct_value().fields().at("bundle").string_value() == v2) {
+        return b.struct_value().fields().at("weight").number_value();
+      }
+    }
+    return -1.0;
+  };
+  EXPECT_EQ(weight_at(std::to_string(deployed)), 5);
+  EXPECT_EQ(weight_at(std::to_string(deployed + 2)), 25);
+  EXPECT_EQ(weight_at(std::to_string(deployed - 1)), 0);  // approved, not yet deployed
+  auto deployed_entry = (*Log::Open(Ledger(), {.read_only = true}))->Get(deployed);
+  Outcome by_time =
+      Dvs({"state", "--at", std::to_string(deployed_entry->append_time_ms), "--json"});
+  EXPECT_EQ(by_time.code, 1) << "a bare number is a seq; times are RFC 3339";
+  EXPECT_NE(by_time.err.find("is beyond the ledger's"), std::string::npos) << by_time.err;
+  Outcome rfc = Dvs({"state", "--at", Rfc3339Time(deployed_entry->append_time_ms), "--json"});
+  ASSERT_EQ(rfc.code, 0) << rfc.err;
+  EXPECT_EQ(test::ParseJson(rfc.out).fields().at("seq").number_value(), deployed);
+  EXPECT_EQ(Dvs({"state", "--at", "yesterday"}).code, 2);
+}
+
+TEST_F(CliAudit, AuditFiltersCombineAndReportWeightChanges) {
+  Release("1.0");
+  std::string v2 = Release("2.0");
+  ASSERT_EQ(Observe(v2, 0.01, 100).code, 0);
+  ASSERT_EQ(Tick().code, 0);
+  Outcome r =
+      Dvs({"audit", "--service", "tax_calc", "--type", "ramp", "--actor", "controller", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto parsed = test::ParseJson(r.out);
+  const auto& rows = parsed.fields().at("entries").list_value();
+  ASSERT_EQ(rows.values_size(), 1);
+  const auto& row = rows.values(0).struct_value().fields();
+  EXPECT_EQ(row.at("weight_before").number_value(), 5);
+  EXPECT_EQ(row.at("weight_after").number_value(), 25);
+  Outcome csv = Dvs({"audit", "--bundle", v2, "--csv"});
+  EXPECT_NE(csv.out.find("5 % -> 25 %"), std::string::npos) << csv.out;
+  // Every CSV line has as many fields as the header (no field here holds a comma).
+  std::istringstream lines(csv.out);
+  std::string line;
+  std::getline(lines, line);
+  const auto columns = std::count(line.begin(), line.end(), ',');
+  while (std::getline(lines, line))
+    EXPECT_EQ(std::count(line.begin(), line.end(), ','), columns) << line;
+  Outcome none = Dvs({"audit", "--actor", "nobody", "--json"});
+  EXPECT_EQ(none.code, 0);
+  EXPECT_EQ(test::ParseJson(none.out).fields().at("entries").list_value().values_size(), 0);
+}
+
+TEST_F(CliAudit, CheckpointsNeedTheLogRoleAndVerify) {
+  Release("1.0");
+  Outcome refused = Dvs({"checkpoint", "--key", Key("admin")});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("needs a registered, unrevoked key with the log role"),
+            std::string::npos);
+  ASSERT_EQ(Dvs({"keygen", "--out", Key("log")}).code, 0);
+  Grant("log", "log");
+  Outcome cp = Dvs({"checkpoint", "--out", dir_.Sub("cp"), "--key", Key("log")});
+  ASSERT_EQ(cp.code, 0) << cp.err;
+  Outcome v = test::WaitDvs(
+      test::StartProgram(DVS_VERIFY_BINARY, {Ledger(), "--checkpoint", dir_.Sub("cp")}, "",
+                         dir_.path(), "verify"),
+      dir_.path(), "verify");
+  EXPECT_EQ(v.code, 0) << v.err;
+  ASSERT_EQ(Dvs({"reindex"}).code, 0);
+  Outcome again =
+      test::WaitDvs(test::StartProgram(DVS_VERIFY_BINARY, {Ledger()}, "", dir_.path(), "verify2"),
+                    dir_.path(), "verify2");
+  EXPECT_EQ(again.code, 0) << again.err;
+}
+
+}  // namespace
+}  // namespace dvs
