@@ -36,6 +36,13 @@ Hash NodeHash(const Hash& left, const Hash& right) {
 
 Hash EmptyRoot() { return Sha256(""); }
 
+std::array<uint8_t, 16> Digest128(std::string_view data) {
+  std::array<uint8_t, 16> d;
+  crypto_generichash(d.data(), d.size(), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size(), nullptr, 0);
+  return d;
+}
+
 std::optional<Hash> HashFromBytes(std::string_view bytes) {
   if (bytes.size() != kHashSize) return std::nullopt;
   Hash h;

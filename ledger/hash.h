@@ -20,6 +20,9 @@ using Hash = std::array<uint8_t, kHashSize>;
 Hash Sha256(std::string_view data);
 Hash LeafHash(std::string_view leaf_bytes);
 Hash NodeHash(const Hash& left, const Hash& right);
+// BLAKE2b with a 16-byte output: a compact digest for sets of identifiers (not for the chain).
+std::array<uint8_t, 16> Digest128(std::string_view data);
+
 // The root of the empty tree: SHA-256 of nothing.
 Hash EmptyRoot();
 

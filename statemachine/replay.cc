@@ -125,9 +125,7 @@ std::string EncodeSnapshot(const State& s, const Hash& head_hash) {
   *snap.mutable_policy() = s.policy;
   for (const auto& [id, b] : s.bundles) PutBundle(b, snap.add_bundles());
   for (const auto& [name, svc] : s.services) PutService(svc, snap.add_services());
-  std::vector<std::string> ids(s.request_ids.begin(), s.request_ids.end());
-  std::sort(ids.begin(), ids.end());
-  for (auto& id : ids) snap.add_request_ids(std::move(id));
+  snap.set_request_id_digests(s.request_ids.Encode());
   std::string out;
   {
     google::protobuf::io::StringOutputStream sos(&out);
@@ -167,7 +165,7 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes) {
     s.bundles[id] = std::move(b);
   }
   for (const auto& svc : snap.services()) s.services[svc.name()] = GetService(svc);
-  s.request_ids.insert(snap.request_ids().begin(), snap.request_ids().end());
+  DVS_ASSIGN_OR_RETURN(s.request_ids, RequestIdSet::Decode(snap.request_id_digests()));
   return out;
 }
 

@@ -39,9 +39,9 @@ const char* RouteRoleName(RouteRole r) {
 }
 
 const KeyRecord* State::KeyOf(const PublicKey& k) const {
-  auto it = key_names.find(std::string(k.bytes()));
+  auto it = key_names.find(k.bytes());  // no allocation: heterogeneous lookup
   if (it == key_names.end()) return nullptr;
-  return &keys.at(it->second);
+  return &keys.find(it->second)->second;
 }
 
 const Bundle* State::FindBundle(const std::string& id) const {

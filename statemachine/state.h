@@ -10,12 +10,12 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "ledger/hash.h"
 #include "ledger/keys.h"
 #include "statemachine/condition.h"
+#include "statemachine/request_ids.h"
 #include "statemachine/roles.h"
 #include "statemachine/transition.pb.h"
 
@@ -102,13 +102,13 @@ struct State {
   uint64_t size = 0;         // entries applied; the next seq
   int64_t last_time_ms = 0;  // log time of the last entry applied
   std::string ledger_name;
-  std::map<std::string, KeyRecord> keys;         // by name
-  std::map<std::string, std::string> key_names;  // public key bytes -> name
+  std::map<std::string, KeyRecord, std::less<>> keys;         // by name
+  std::map<std::string, std::string, std::less<>> key_names;  // public key bytes -> name
   sm::GovernancePolicy policy;
   std::map<std::string, Bundle> bundles;                                // by id
   std::map<std::pair<std::string, std::string>, std::string> versions;  // (name, version) -> id
   std::map<std::string, Service> services;                              // by name
-  std::unordered_set<std::string> request_ids;
+  RequestIdSet request_ids;  // every request applied, to refuse replays
 
   const KeyRecord* KeyOf(const PublicKey& k) const;
   const Bundle* FindBundle(const std::string& id) const;

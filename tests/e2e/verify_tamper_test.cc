@@ -148,6 +148,18 @@ TEST_F(VerifyTamper, TheUntouchedLedgerVerifies) {
   EXPECT_TRUE(test::ParseJson(j.out).fields().at("valid").bool_value());
 }
 
+TEST_F(VerifyTamper, OnATerminalItShowsAProgressBarWithRateAndEta) {
+  // script(1) gives dvs-verify a pseudo-terminal, as a person at a shell would.
+  const std::string cmd = std::string(DVS_VERIFY_BINARY) + " " + Original();
+  Outcome r = test::WaitDvs(
+      test::StartProgram("/usr/bin/script", {"-qec", cmd, "/dev/null"}, "", dir_.path(), "tty"),
+      dir_.path(), "tty");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("signatures and chain"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/s  ETA"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("100%"), std::string::npos) << r.out;
+}
+
 TEST_F(VerifyTamper, AByteFlippedInEachEntryInTurnIsNamed) {
   for (uint64_t seq = 0; seq < size_; ++seq) {
     SCOPED_TRACE("seq " + std::to_string(seq));
