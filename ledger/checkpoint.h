@@ -22,11 +22,10 @@
 
 #include "ledger/hash.h"
 #include "ledger/keys.h"
+#include "ledger/limits.h"
 #include "ledger/status.h"
 
 namespace dvs {
-
-inline constexpr size_t kMaxCheckpointSize = 16 * 1024;
 
 struct Checkpoint {
   std::string origin;

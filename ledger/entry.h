@@ -11,12 +11,10 @@
 
 #include "ledger/hash.h"
 #include "ledger/keys.h"
+#include "ledger/limits.h"
 #include "ledger/status.h"
 
 namespace dvs {
-
-// Limits that keep a hostile or mistaken submission from consuming unbounded memory.
-inline constexpr size_t kMaxBodySize = 1 << 20;  // 1 MiB
 
 // A body signed by its author, not yet placed in the log.
 struct SignedBody {

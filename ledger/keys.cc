@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "ledger/hash.h"
+#include "ledger/limits.h"
 
 namespace dvs {
 
@@ -49,12 +50,16 @@ Status WriteNewFile(const std::string& path, const std::string& content, mode_t 
 // Reads a key file and returns the decoded key bytes after checking its header.
 Result<std::string> ReadKeyFile(const std::string& path, std::string_view want_header,
                                 std::string_view other_header, const char* kind) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && st.st_size > static_cast<off_t>(kMaxKeyFileSize)) {
+    return Status::InvalidArgument("key file " + path + " is larger than " +
+                                   std::to_string(kMaxKeyFileSize) + " bytes: not a dvs key file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("key file " + path + " does not exist or cannot be read");
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string text = ss.str();
-  if (text.size() > 4096) return Status::InvalidArgument("key file " + path + " is too large");
   size_t nl = text.find('\n');
   std::string header = text.substr(0, nl);
   if (header == other_header) {

@@ -10,11 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/limits.h"
 #include "ledger/status.h"
 
 namespace dvs {
-
-inline constexpr size_t kMaxMetricNameLength = 64;
 
 enum class CompareOp { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual };
 

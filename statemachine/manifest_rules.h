@@ -8,18 +8,13 @@
 #include <string_view>
 
 #include "ledger/hash.h"
+#include "ledger/limits.h"
 #include "ledger/status.h"
 #include "statemachine/transition.pb.h"
 
 namespace dvs {
 
-// Explicit limits: bad input meets a clear error instead of unbounded memory.
-inline constexpr size_t kMaxNameLength = 64;     // service, key and ledger names
-inline constexpr size_t kMaxFieldLength = 1024;  // code, model, config values, reasons
-inline constexpr size_t kMaxMapEntries = 64;     // config, governance, metrics
-inline constexpr size_t kMaxConditions = 16;     // per condition list
-inline constexpr size_t kMaxManifestBytes = 64 * 1024;
-inline constexpr size_t kMaxRequestIdLength = 128;
+// Limits: ledger/limits.h.
 
 // Names: a letter, then letters, digits, '_', '-' or '.'; at most kMaxNameLength.
 Status CheckName(std::string_view what, std::string_view name);

@@ -12,11 +12,10 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/limits.h"
 #include "ledger/status.h"
 
 namespace dvs {
-
-inline constexpr size_t kMaxVersionLength = 64;
 
 struct Version {
   std::vector<uint64_t> core;           // 1 to 3 parts

@@ -20,7 +20,8 @@ namespace {
 constexpr int kKills = 200;
 
 // The child: observe the stable bundle forever, writing each acknowledged seq to `fd`.
-[[noreturn]] void AppendUntilKilled(const std::string& dir, const std::string& bundle, int fd, int round) {
+[[noreturn]] void AppendUntilKilled(const std::string& dir, const std::string& bundle, int fd,
+                                    int round) {
   test::Harness keys;
   auto svc = ReleaseService::Open(dir, {.snapshot_every = 40});
   if (!svc.ok()) _exit(10);
@@ -38,8 +39,11 @@ TEST(Kill, EveryAcknowledgedAppendSurvivesSigkill) {
   const std::string ledger = dir.Sub("ledger");
   std::string bundle;
   {
-    auto svc = std::move(ReleaseService::Init(ledger, h.root, "kill", {.snapshot_every = 40})).value();
-    ASSERT_TRUE(svc->GrantKey(h.root, "admin", h.admin.public_key(), {"publisher", "governance", "release_admin"}).ok());
+    auto svc =
+        std::move(ReleaseService::Init(ledger, h.root, "kill", {.snapshot_every = 40})).value();
+    ASSERT_TRUE(svc->GrantKey(h.root, "admin", h.admin.public_key(),
+                              {"publisher", "governance", "release_admin"})
+                    .ok());
     ASSERT_TRUE(svc->GrantKey(h.root, "observer", h.observer.public_key(), {"observer"}).ok());
     auto id = svc->Package(h.admin, test::Manifest("svc", "1.0"));
     ASSERT_TRUE(id.ok());
@@ -60,7 +64,8 @@ TEST(Kill, EveryAcknowledgedAppendSurvivesSigkill) {
       AppendUntilKilled(ledger, bundle, fds[1], round);
     }
     close(fds[1]);
-    usleep(std::uniform_int_distribution<int>(0, 25000)(rng));  // 0-25 ms: open, mid-append, mid-snapshot
+    usleep(std::uniform_int_distribution<int>(
+        0, 25000)(rng));  // 0-25 ms: open, mid-append, mid-snapshot
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
@@ -78,18 +83,22 @@ TEST(Kill, EveryAcknowledgedAppendSurvivesSigkill) {
     auto report = VerifyChain(**log);
     ASSERT_TRUE(report.ok());
     ASSERT_TRUE(report->ok()) << "round " << round << ": " << report->problem->ToString();
-    ASSERT_GT(report->entries, max_acked) << "round " << round << ": acknowledged seq " << max_acked << " is lost";
+    ASSERT_GT(report->entries, max_acked)
+        << "round " << round << ": acknowledged seq " << max_acked << " is lost";
   }
   auto full = VerifyLedger(ledger, {});
   ASSERT_TRUE(full.ok());
   EXPECT_TRUE(full->valid) << "seq " << full->first_bad_seq.value_or(0) << ": " << full->reason;
-  std::printf("kill test: %d SIGKILLs, %llu acknowledged appends, ledger of %llu entries, all present and valid\n",
-              killed_mid_run, static_cast<unsigned long long>(acknowledged_total),
-              static_cast<unsigned long long>(full->entries));
+  std::printf(
+      "kill test: %d SIGKILLs, %llu acknowledged appends, ledger of %llu entries, all present and "
+      "valid\n",
+      killed_mid_run, static_cast<unsigned long long>(acknowledged_total),
+      static_cast<unsigned long long>(full->entries));
   RecordProperty("kills", killed_mid_run);
   RecordProperty("acknowledged", static_cast<int>(acknowledged_total));
   EXPECT_EQ(killed_mid_run, kKills);
-  EXPECT_GT(acknowledged_total, 1000u) << "the children must really have been appending when killed";
+  EXPECT_GT(acknowledged_total, 1000u)
+      << "the children must really have been appending when killed";
 }
 
 }  // namespace
