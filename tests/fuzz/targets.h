@@ -1,0 +1,25 @@
+// Fuzz targets, as plain functions: libFuzzer drives them in the fuzz build (build-fuzz/, clang),
+// and corpus_test.cc replays every committed corpus and regression input through them in the
+// ordinary builds. Each returns normally on any input; a crash or sanitizer report is the bug.
+#ifndef DVS_TESTS_FUZZ_TARGETS_H_
+#define DVS_TESTS_FUZZ_TARGETS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dvs::fuzz {
+
+// The bytes as a stored entry (Decode), and as a transition body applied to a live ledger state
+// with a canary in flight, signed by each role in turn. Checks that a refusal changes nothing and
+// that an accepted entry keeps every invariant.
+void EntryAndApply(const uint8_t* data, size_t size);
+// The bytes as manifest YAML and as policy YAML.
+void ManifestYaml(const uint8_t* data, size_t size);
+// The bytes as a ramp-policy condition, evaluated against fixed metrics.
+void Condition(const uint8_t* data, size_t size);
+// The bytes as a signed checkpoint note, verified against a fixed key.
+void CheckpointNote(const uint8_t* data, size_t size);
+
+}  // namespace dvs::fuzz
+
+#endif  // DVS_TESTS_FUZZ_TARGETS_H_
