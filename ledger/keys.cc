@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -18,6 +20,11 @@ namespace dvs {
 namespace {
 
 constexpr std::string_view kSecretHeader = "dvs-secret-key-v1 ed25519";
+constexpr std::string_view kEncryptedHeader = "dvs-secret-key-v1 ed25519 encrypted";
+constexpr size_t kSaltSize = crypto_pwhash_SALTBYTES;        // 16
+constexpr size_t kNonceSize = crypto_secretbox_NONCEBYTES;   // 24
+constexpr size_t kBoxSize = 32 + crypto_secretbox_MACBYTES;  // 48
+constexpr size_t kEncryptedSize = kSaltSize + kNonceSize + kBoxSize;
 constexpr std::string_view kPublicHeader = "dvs-public-key-v1 ed25519";
 
 void EnsureSodium() {
@@ -47,9 +54,16 @@ Status WriteNewFile(const std::string& path, const std::string& content, mode_t 
   return Status::OK();
 }
 
-// Reads a key file and returns the decoded key bytes after checking its header.
-Result<std::string> ReadKeyFile(const std::string& path, std::string_view want_header,
-                                std::string_view other_header, const char* kind) {
+struct KeyFileContent {
+  std::string header;
+  std::string raw;  // the decoded base64 body
+  ~KeyFileContent() { sodium_memzero(raw.data(), raw.size()); }
+};
+
+// Reads a key file whose first line is one of `want` and decodes its base64 body.
+Result<KeyFileContent> ReadKeyFile(const std::string& path,
+                                   std::initializer_list<std::string_view> want,
+                                   std::string_view other_header, const char* kind) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && st.st_size > static_cast<off_t>(kMaxKeyFileSize)) {
     return Status::InvalidArgument("key file " + path + " is larger than " +
@@ -59,36 +73,83 @@ Result<std::string> ReadKeyFile(const std::string& path, std::string_view want_h
   if (!in) return Status::NotFound("key file " + path + " does not exist or cannot be read");
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string text = ss.str();
+  std::string text = ss.str();
   size_t nl = text.find('\n');
-  std::string header = text.substr(0, nl);
-  if (header == other_header) {
+  KeyFileContent out;
+  out.header = text.substr(0, nl);
+  if (out.header == other_header) {
     return Status::InvalidArgument("key file " + path +
                                    " holds the wrong kind of key: expected a " + kind + " key");
   }
-  if (header != want_header) {
+  if (std::find(want.begin(), want.end(), out.header) == want.end()) {
     return Status::InvalidArgument("key file " + path + " is not a dvs " + std::string(kind) +
-                                   " key file (first line is not '" + std::string(want_header) +
+                                   " key file (first line is not '" + std::string(*want.begin()) +
                                    "')");
   }
   if (nl == std::string::npos) {
     return Status::InvalidArgument("key file " + path + " is truncated: no key after the header");
   }
   std::string body = text.substr(nl + 1);
+  sodium_memzero(text.data(), text.size());
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
   if (body.empty()) {
     return Status::InvalidArgument("key file " + path + " is truncated: no key after the header");
   }
   auto raw = FromBase64(body);
+  sodium_memzero(body.data(), body.size());
   if (!raw) return Status::InvalidArgument("key file " + path + " holds malformed base64");
-  if (raw->size() != 32) {
-    return Status::InvalidArgument("key file " + path + " holds " + std::to_string(raw->size()) +
-                                   " key bytes, expected 32 (truncated or not Ed25519)");
+  out.raw = std::move(*raw);
+  return out;
+}
+
+Status WrongLength(const std::string& path, size_t got, size_t want) {
+  return Status::InvalidArgument("key file " + path + " holds " + std::to_string(got) +
+                                 " key bytes, expected " + std::to_string(want) +
+                                 " (truncated or not Ed25519)");
+}
+
+// Argon2id(passphrase, salt) -> 32-byte secretbox key, in sodium_malloc'd memory.
+Result<unsigned char*> DeriveKey(const std::string& passphrase, const unsigned char* salt) {
+  EnsureSodium();  // sodium_malloc before sodium_init is a misuse libsodium aborts on
+  auto* key = static_cast<unsigned char*>(sodium_malloc(crypto_secretbox_KEYBYTES));
+  if (key == nullptr) return Status::IOError("out of memory for a key");
+  if (crypto_pwhash(key, crypto_secretbox_KEYBYTES, passphrase.data(), passphrase.size(), salt,
+                    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    sodium_free(key);
+    return Status::IOError("Argon2id ran out of memory deriving the key");
   }
-  return *raw;
+  return key;
 }
 
 }  // namespace
+
+Result<std::string> PassphraseFromEnvironmentOrTerminal(const std::string& path) {
+  if (const char* env = std::getenv("DVS_PASSPHRASE"); env != nullptr && *env != '\0')
+    return std::string(env);
+  int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (tty < 0) {
+    return Status::PermissionDenied(
+        "key file " + path + " is encrypted: set DVS_PASSPHRASE, or run on a terminal to be asked");
+  }
+  const std::string prompt = "passphrase for " + path + ": ";
+  (void)!::write(tty, prompt.data(), prompt.size());
+  termios old{};
+  const bool is_term = tcgetattr(tty, &old) == 0;
+  if (is_term) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(tty, TCSAFLUSH, &quiet);
+  }
+  std::string pass;
+  char ch;
+  while (::read(tty, &ch, 1) == 1 && ch != '\n' && pass.size() < 1024) pass.push_back(ch);
+  if (is_term) tcsetattr(tty, TCSAFLUSH, &old);
+  (void)!::write(tty, "\n", 1);
+  ::close(tty);
+  if (pass.empty()) return Status::PermissionDenied("no passphrase given for key file " + path);
+  return pass;
+}
 
 Result<PublicKey> PublicKey::FromBytes(std::string_view bytes) {
   if (bytes.size() != kPublicKeySize) {
@@ -126,37 +187,45 @@ Result<SecretKey> SecretKey::FromSeed(std::string_view seed) {
   if (seed.size() != 32) return Status::InvalidArgument("key seed must be 32 bytes");
   SecretKey k;
   unsigned char pk[kPublicKeySize];
-  crypto_sign_seed_keypair(pk, k.secret_.data(),
-                           reinterpret_cast<const unsigned char*>(seed.data()));
+  crypto_sign_seed_keypair(pk, k.secret_, reinterpret_cast<const unsigned char*>(seed.data()));
   k.public_ =
       PublicKey::FromBytes(std::string_view(reinterpret_cast<char*>(pk), sizeof(pk))).value();
   return k;
 }
 
-SecretKey::SecretKey(SecretKey&& o) noexcept : secret_(o.secret_), public_(o.public_) { o.Wipe(); }
+SecretKey::SecretKey() {
+  EnsureSodium();
+  secret_ = static_cast<unsigned char*>(sodium_malloc(64));  // guarded pages, not swapped
+  if (secret_ == nullptr) std::abort();
+  sodium_memzero(secret_, 64);
+}
+
+SecretKey::SecretKey(SecretKey&& o) noexcept : secret_(o.secret_), public_(o.public_) {
+  o.secret_ = nullptr;
+}
 
 SecretKey& SecretKey::operator=(SecretKey&& o) noexcept {
   if (this != &o) {
-    secret_ = o.secret_;
+    std::swap(secret_, o.secret_);
     public_ = o.public_;
-    o.Wipe();
   }
   return *this;
 }
 
-SecretKey::~SecretKey() { Wipe(); }
-
-void SecretKey::Wipe() { sodium_memzero(secret_.data(), secret_.size()); }
+SecretKey::~SecretKey() {
+  if (secret_ != nullptr) sodium_free(secret_);  // zeroes the memory first
+}
 
 std::string SecretKey::Sign(std::string_view context, std::string_view message) const {
   std::string m = Concat(context, message);
   std::string sig(kSignatureSize, '\0');
   crypto_sign_detached(reinterpret_cast<unsigned char*>(sig.data()), nullptr,
-                       reinterpret_cast<const unsigned char*>(m.data()), m.size(), secret_.data());
+                       reinterpret_cast<const unsigned char*>(m.data()), m.size(), secret_);
   return sig;
 }
 
-Status WriteKeyFiles(const SecretKey& key, const std::string& path) {
+Status WriteKeyFiles(const SecretKey& key, const std::string& path, const std::string* passphrase) {
+  EnsureSodium();
   const std::string pub_path = path + ".pub";
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
@@ -165,7 +234,22 @@ Status WriteKeyFiles(const SecretKey& key, const std::string& path) {
   if (::stat(pub_path.c_str(), &st) == 0) {
     return Status::IOError("key file " + pub_path + " already exists; refusing to overwrite it");
   }
-  std::string secret = std::string(kSecretHeader) + "\n" + ToBase64(key.seed()) + "\n";
+  std::string secret;
+  if (passphrase == nullptr) {
+    secret = std::string(kSecretHeader) + "\n" + ToBase64(key.seed()) + "\n";
+  } else {
+    if (passphrase->empty())
+      return Status::InvalidArgument("the passphrase for " + path + " is empty");
+    std::string blob(kEncryptedSize, '\0');
+    auto* b = reinterpret_cast<unsigned char*>(blob.data());
+    randombytes_buf(b, kSaltSize + kNonceSize);
+    DVS_ASSIGN_OR_RETURN(unsigned char* k, DeriveKey(*passphrase, b));
+    crypto_secretbox_easy(b + kSaltSize + kNonceSize,
+                          reinterpret_cast<const unsigned char*>(key.seed().data()), 32,
+                          b + kSaltSize, k);
+    sodium_free(k);
+    secret = std::string(kEncryptedHeader) + "\n" + ToBase64(blob) + "\n";
+  }
   Status s = WriteNewFile(path, secret, 0600);
   sodium_memzero(secret.data(), secret.size());
   DVS_RETURN_IF_ERROR(s);
@@ -174,7 +258,8 @@ Status WriteKeyFiles(const SecretKey& key, const std::string& path) {
                       0644);
 }
 
-Result<SecretKey> LoadSecretKey(const std::string& path) {
+Result<SecretKey> LoadSecretKey(const std::string& path, const PassphraseFn& passphrase) {
+  EnsureSodium();
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     return Status::NotFound("key file " + path + " does not exist");
@@ -186,15 +271,38 @@ Result<SecretKey> LoadSecretKey(const std::string& path) {
     return Status::PermissionDenied("key file " + path + " is readable by group or others (mode " +
                                     mode + "); run: chmod 600 " + path);
   }
-  DVS_ASSIGN_OR_RETURN(std::string seed, ReadKeyFile(path, kSecretHeader, kPublicHeader, "secret"));
-  auto key = SecretKey::FromSeed(seed);
-  sodium_memzero(seed.data(), seed.size());
+  DVS_ASSIGN_OR_RETURN(KeyFileContent c, ReadKeyFile(path, {kSecretHeader, kEncryptedHeader},
+                                                     kPublicHeader, "secret"));
+  if (c.header == kSecretHeader) {
+    if (c.raw.size() != 32) return WrongLength(path, c.raw.size(), 32);
+    return SecretKey::FromSeed(c.raw);
+  }
+  if (c.raw.size() != kEncryptedSize) return WrongLength(path, c.raw.size(), kEncryptedSize);
+  DVS_ASSIGN_OR_RETURN(std::string pass,
+                       passphrase ? passphrase(path) : PassphraseFromEnvironmentOrTerminal(path));
+  const auto* b = reinterpret_cast<const unsigned char*>(c.raw.data());
+  auto k = DeriveKey(pass, b);
+  sodium_memzero(pass.data(), pass.size());
+  if (!k.ok()) return k.status();
+  auto* seed = static_cast<unsigned char*>(sodium_malloc(32));
+  const int opened =
+      crypto_secretbox_open_easy(seed, b + kSaltSize + kNonceSize, kBoxSize, b + kSaltSize, *k);
+  sodium_free(*k);
+  if (opened != 0) {
+    sodium_free(seed);
+    return Status::PermissionDenied("wrong passphrase for key file " + path +
+                                    " (or the file was altered)");
+  }
+  auto key = SecretKey::FromSeed(std::string_view(reinterpret_cast<char*>(seed), 32));
+  sodium_free(seed);
   return key;
 }
 
 Result<PublicKey> LoadPublicKey(const std::string& path) {
-  DVS_ASSIGN_OR_RETURN(std::string raw, ReadKeyFile(path, kPublicHeader, kSecretHeader, "public"));
-  return PublicKey::FromBytes(raw);
+  DVS_ASSIGN_OR_RETURN(KeyFileContent c,
+                       ReadKeyFile(path, {kPublicHeader}, kSecretHeader, "public"));
+  if (c.raw.size() != 32) return WrongLength(path, c.raw.size(), 32);
+  return PublicKey::FromBytes(c.raw);
 }
 
 }  // namespace dvs

@@ -6,6 +6,10 @@
 //
 // Key files are text: a header line naming the format and kind, then the key in base64.
 //   secret: "dvs-secret-key-v1 ed25519\n<base64 of the 32-byte seed>\n"   (mode 0600)
+//   or, protected by a passphrase:
+//           "dvs-secret-key-v1 ed25519 encrypted\n<base64 of salt[16] || nonce[24] ||
+//            secretbox(seed)[48]>\n"  (key = Argon2id(passphrase, salt), libsodium's interactive
+//           limits; XSalsa20-Poly1305)
 //   public: "dvs-public-key-v1 ed25519\n<base64 of the 32-byte public key>\n"
 // Part of the persistent format: do not change.
 //
@@ -15,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -58,29 +63,38 @@ class SecretKey {
   SecretKey& operator=(SecretKey&& o) noexcept;
   SecretKey(const SecretKey&) = delete;
   SecretKey& operator=(const SecretKey&) = delete;
-  ~SecretKey();
+  ~SecretKey();  // the secret bytes live in sodium_malloc'd memory, wiped when freed
 
   const PublicKey& public_key() const { return public_; }
   // Returns the 64-byte Ed25519 signature over context || message.
   std::string Sign(std::string_view context, std::string_view message) const;
   // The 32-byte seed. Handle with care: anyone holding it can sign as this key.
-  std::string_view seed() const { return {reinterpret_cast<const char*>(secret_.data()), 32}; }
+  std::string_view seed() const { return {reinterpret_cast<const char*>(secret_), 32}; }
 
  private:
-  SecretKey() = default;
-  void Wipe();
-  std::array<uint8_t, 64> secret_{};  // libsodium layout: seed || public key
+  SecretKey();
+  unsigned char* secret_ = nullptr;  // 64 bytes, libsodium layout: seed || public key
   PublicKey public_;
 };
 
-// Writes `path` (the secret key, created with mode 0600) and `path + ".pub"`. Refuses to
-// overwrite an existing file. Returns IOError naming the file on failure.
-Status WriteKeyFiles(const SecretKey& key, const std::string& path);
+// Writes `path` (the secret key, created with mode 0600) and `path + ".pub"`. With a passphrase
+// the secret key file is encrypted with it. Refuses to overwrite an existing file. Returns IOError
+// naming the file on failure.
+Status WriteKeyFiles(const SecretKey& key, const std::string& path,
+                     const std::string* passphrase = nullptr);
+
+// Asked for the passphrase of an encrypted key file, only when one is loaded.
+using PassphraseFn = std::function<Result<std::string>(const std::string& path)>;
+// DVS_PASSPHRASE from the environment, else a prompt without echo on the terminal; an error
+// naming both ways when there is neither.
+Result<std::string> PassphraseFromEnvironmentOrTerminal(const std::string& path);
 
 // Loads a secret key file. Errors name the file and the problem: missing, readable by group or
 // others (PermissionDenied, as ssh does), not a dvs key file, a public key file, truncated or
 // malformed base64, wrong length.
-Result<SecretKey> LoadSecretKey(const std::string& path);
+// An encrypted file asks `passphrase` (PassphraseFromEnvironmentOrTerminal when empty); a wrong
+// passphrase is PermissionDenied naming the file.
+Result<SecretKey> LoadSecretKey(const std::string& path, const PassphraseFn& passphrase = {});
 
 // Loads a public key file; errors as for LoadSecretKey. A secret key file is refused.
 Result<PublicKey> LoadPublicKey(const std::string& path);

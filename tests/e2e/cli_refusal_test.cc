@@ -98,6 +98,21 @@ TEST_F(CliRefusals, GroupReadableKeyFile) {
                 "is readable by group or others (mode 0644)");
 }
 
+TEST_F(CliRefusals, AnEncryptedKeySignsOnlyWithItsPassphrase) {
+  setenv("DVS_PASSPHRASE", "s3cret passphrase", 1);
+  ASSERT_EQ(Dvs({"keygen", "--out", Key("vault"), "--passphrase"}).code, 0);
+  Grant("vault", "governance");
+  std::string id = Package("1.0");
+  unsetenv("DVS_PASSPHRASE");  // no passphrase and no terminal: refused, nothing written
+  ExpectRefused({"approve", id, "--key", Key("vault")}, "is encrypted: set DVS_PASSPHRASE");
+  setenv("DVS_PASSPHRASE", "wrong", 1);
+  ExpectRefused({"approve", id, "--key", Key("vault")}, "wrong passphrase for key file");
+  setenv("DVS_PASSPHRASE", "s3cret passphrase", 1);
+  Outcome ok = Dvs({"approve", id, "--key", Key("vault")});
+  unsetenv("DVS_PASSPHRASE");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+}
+
 TEST_F(CliRefusals, NoLedgerHere) {
   Outcome r = test::WaitDvs(test::StartDvs({"routes"}, dir_.Sub("nowhere"), dir_.path(), "nowhere"),
                             dir_.path(), "nowhere");

@@ -38,6 +38,7 @@ inline pid_t StartProgram(const char* program, const std::vector<std::string>& a
                           const std::string& tag) {
   pid_t pid = fork();
   if (pid == 0) {
+    setsid();  // no controlling terminal, as in automation: nothing can prompt on /dev/tty
     std::string out = scratch + "/" + tag + ".out", err = scratch + "/" + tag + ".err";
     if (!freopen(out.c_str(), "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(126);
     unsetenv("DVS_KEY");

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "ledger/hash.h"
 #include "tests/test_util.h"
 
 namespace dvs {
@@ -92,6 +93,56 @@ TEST(Keys, BadKeyFilesGetErrorsNamingFileAndProblem) {
   auto secret_as_public = LoadPublicKey(dir.Sub("good"));
   ASSERT_FALSE(secret_as_public.ok());
   EXPECT_NE(secret_as_public.status().message().find("wrong kind of key"), std::string::npos);
+}
+
+PassphraseFn Answer(std::string pass) {
+  return [pass](const std::string&) -> Result<std::string> { return pass; };
+}
+
+TEST(Keys, PassphraseProtectedKeyLoadsOnlyWithItsPassphrase) {
+  test::TempDir dir;
+  SecretKey key = test::KeyFromNumber(3);
+  const std::string pass = "correct horse battery staple";
+  ASSERT_TRUE(WriteKeyFiles(key, dir.Sub("k"), &pass).ok());
+  std::ifstream in(dir.Sub("k"));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text.find(ToBase64(key.seed())), std::string::npos) << "the seed is stored in clear";
+  EXPECT_EQ(text.substr(0, text.find('\n')), "dvs-secret-key-v1 ed25519 encrypted");
+
+  auto loaded = LoadSecretKey(dir.Sub("k"), Answer(pass));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->public_key(), key.public_key());
+  EXPECT_EQ(loaded->seed(), key.seed());
+
+  auto wrong = LoadSecretKey(dir.Sub("k"), Answer("incorrect horse"));
+  EXPECT_EQ(wrong.status().code(), Status::Code::kPermissionDenied);
+  EXPECT_NE(wrong.status().message().find("wrong passphrase for key file"), std::string::npos);
+
+  auto refused = LoadSecretKey(dir.Sub("k"), [](const std::string& path) -> Result<std::string> {
+    return Status::PermissionDenied("key file " + path + " is encrypted: set DVS_PASSPHRASE");
+  });
+  EXPECT_NE(refused.status().message().find("is encrypted"), std::string::npos);
+  // The public half stays plain.
+  EXPECT_EQ(*LoadPublicKey(dir.Sub("k.pub")), key.public_key());
+}
+
+TEST(Keys, AnAlteredEncryptedKeyFileIsRefused) {
+  test::TempDir dir;
+  const std::string pass = "pass";
+  ASSERT_TRUE(WriteKeyFiles(test::KeyFromNumber(4), dir.Sub("k"), &pass).ok());
+  std::ifstream in(dir.Sub("k"));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  size_t body = text.find('\n') + 1;
+  std::string raw = *FromBase64(text.substr(body, text.size() - body - 1));
+  raw[raw.size() - 1] ^= 1;
+  WriteText(dir.Sub("altered"), text.substr(0, body) + ToBase64(raw) + "\n");
+  auto r = LoadSecretKey(dir.Sub("altered"), Answer(pass));
+  EXPECT_EQ(r.status().code(), Status::Code::kPermissionDenied);
+  WriteText(dir.Sub("short"), text.substr(0, body) + ToBase64(raw.substr(0, 40)) + "\n");
+  EXPECT_NE(LoadSecretKey(dir.Sub("short"), Answer(pass)).status().message().find("expected 88"),
+            std::string::npos);
+  const std::string empty;
+  EXPECT_FALSE(WriteKeyFiles(test::KeyFromNumber(5), dir.Sub("empty"), &empty).ok());
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 // keygen, init, key grant|revoke|list, policy set.
+#include <sodium.h>
+
 #include <cstdio>
+#include <cstdlib>
 
 #include "dvs/manifest.h"
 #include "statemachine/roles.h"
@@ -12,11 +15,24 @@ namespace {
 struct KeyArgs {
   std::string out, root_key, name = "dvs", key, key_name, pub, reason, file;
   std::vector<std::string> roles;
+  bool passphrase = false;
 };
 
 int Keygen(const KeyArgs& a) {
   SecretKey key = SecretKey::Generate();
-  Status s = WriteKeyFiles(key, a.out);
+  std::string pass;
+  if (a.passphrase) {
+    auto p = PassphraseFromEnvironmentOrTerminal(a.out);
+    if (!p.ok()) return Fail("keygen", p.status());
+    if (std::getenv("DVS_PASSPHRASE") == nullptr) {  // typed: ask again to catch a typo
+      auto again = PassphraseFromEnvironmentOrTerminal(a.out + " (again)");
+      if (!again.ok() || *again != *p)
+        return Fail("keygen", Status::InvalidArgument("the passphrases differ"));
+    }
+    pass = *p;
+  }
+  Status s = WriteKeyFiles(key, a.out, a.passphrase ? &pass : nullptr);
+  sodium_memzero(pass.data(), pass.size());
   if (!s.ok()) return Fail("keygen", s);
   std::printf("%s\n", key.public_key().Id().c_str());
   return kExitOk;
@@ -112,7 +128,13 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("keygen", "Make an Ed25519 key pair: FILE (mode 0600) and FILE.pub");
   keygen->add_option("--out", a.out, "secret key file to write; FILE.pub is written beside it")
       ->required();
-  keygen->footer("Prints the key id.\nExample:\n  dvs keygen --out keys/release-admin.key");
+  keygen->add_flag("--passphrase", a.passphrase,
+                   "encrypt the secret key file (Argon2id + secretbox); the passphrase comes from "
+                   "$DVS_PASSPHRASE, else it is asked twice on the terminal");
+  keygen->footer(
+      "Prints the key id. Commands that sign with an encrypted key ask for its passphrase\n"
+      "(or read $DVS_PASSPHRASE).\nExample:\n  dvs keygen --out keys/release-admin.key "
+      "--passphrase");
   keygen->callback([&] { g.exit_code = Keygen(a); });
 
   auto* init =
