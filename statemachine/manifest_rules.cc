@@ -147,7 +147,9 @@ std::string VersionTag(const sm::Manifest& m, int64_t time_ms) {
   return m.name() + "_v" + m.version() + "+" + date;
 }
 
-std::string EncodeManifest(const sm::Manifest& m) {
+std::string EncodeManifest(const sm::Manifest& m) { return SerializeDeterministic(m); }
+
+std::string SerializeDeterministic(const google::protobuf::Message& m) {
   std::string out;
   {
     google::protobuf::io::StringOutputStream sos(&out);

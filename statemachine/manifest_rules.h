@@ -30,6 +30,8 @@ std::string BundleId(const sm::Manifest& m, const Hash& digest);
 std::string VersionTag(const sm::Manifest& m, int64_t time_ms);
 // The manifest's deterministic encoding, what Package carries and the digest covers.
 std::string EncodeManifest(const sm::Manifest& m);
+// Any message's deterministic encoding (map fields in key order): equal messages, equal bytes.
+std::string SerializeDeterministic(const google::protobuf::Message& m);
 
 // Approve's check: OK when the manifest satisfies the policy; Refused naming the failed check.
 Status CheckGovernance(const sm::GovernancePolicy& policy, const sm::Manifest& m);

@@ -1,8 +1,5 @@
 #include "statemachine/replay.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <algorithm>
 
 #include "statemachine/apply.h"
@@ -126,14 +123,7 @@ std::string EncodeSnapshot(const State& s, const Hash& head_hash) {
   for (const auto& [id, b] : s.bundles) PutBundle(b, snap.add_bundles());
   for (const auto& [name, svc] : s.services) PutService(svc, snap.add_services());
   snap.set_request_id_digests(s.request_ids.Encode());
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream sos(&out);
-    google::protobuf::io::CodedOutputStream cos(&sos);
-    cos.SetSerializationDeterministic(true);
-    snap.SerializeToCodedStream(&cos);
-  }
-  return out;
+  return SerializeDeterministic(snap);
 }
 
 Result<Snapshot> DecodeSnapshot(std::string_view bytes) {

@@ -17,27 +17,13 @@
 #include "ledger/parallel.h"
 #include "statemachine/apply.h"
 #include "statemachine/manifest_rules.h"
+#include "tools/bench_manifest.h"
 #include "tools/bench_util.h"
 
 namespace dvs::bench {
 namespace {
 
 namespace fs = std::filesystem;
-
-sm::Manifest Manifest(int v) {
-  sm::Manifest m;
-  m.set_name("tax_calc");
-  m.set_version(std::to_string(v) + ".0");
-  m.set_code("registry.gov/tax_calc:" + m.version());
-  (*m.mutable_governance())["license"] = "Apache-2.0";
-  m.set_canary_pct(5);
-  auto* r = m.mutable_rollout();
-  r->set_step_pct(20);
-  r->set_min_samples(100);
-  r->add_promote_when("error_rate < 0.1");
-  r->add_rollback_when("error_rate > 1");
-  return m;
-}
 
 SignedBody ObserveBody(const SecretKey& key, const std::string& bundle, uint64_t i) {
   sm::Transition t;
@@ -71,7 +57,7 @@ int Run(uint64_t entries, const std::string& dir, bool keep) {
       return Fail(Status::IOError("set-up failed"));
     }
     auto release = [&](int v) -> Result<std::string> {
-      DVS_ASSIGN_OR_RETURN(std::string id, s.Package(admin, Manifest(v)));
+      DVS_ASSIGN_OR_RETURN(std::string id, s.Package(admin, BenchManifest(v)));
       DVS_RETURN_IF_ERROR(s.Approve(admin, id).status());
       DVS_RETURN_IF_ERROR(s.Deploy(admin, id).status());
       return id;

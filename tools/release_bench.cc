@@ -16,6 +16,7 @@
 
 #include "dvs/release_service.h"
 #include "statemachine/manifest_rules.h"
+#include "tools/bench_manifest.h"
 #include "tools/bench_util.h"
 
 extern char** environ;
@@ -41,21 +42,6 @@ int Spawn(const std::vector<std::string>& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-sm::Manifest Manifest(int version) {
-  sm::Manifest m;
-  m.set_name("tax_calc");
-  m.set_version(std::to_string(version) + ".0");
-  m.set_code("registry.gov/tax_calc:" + m.version());
-  (*m.mutable_governance())["license"] = "Apache-2.0";
-  m.set_canary_pct(5);
-  auto* r = m.mutable_rollout();
-  r->set_step_pct(20);
-  r->set_min_samples(100);
-  r->add_promote_when("error_rate < 0.1");
-  r->add_rollback_when("error_rate > 1");
-  return m;
-}
-
 int Run(const std::string& dvs, int runs, const std::string& root) {
   fs::remove_all(root);
   fs::create_directories(root);
@@ -75,7 +61,7 @@ int Run(const std::string& dvs, int runs, const std::string& root) {
            .ok())
     return 1;
   auto release = [&](int v) -> std::string {
-    auto id = s.Package(all, Manifest(v));
+    auto id = s.Package(all, BenchManifest(v));
     if (!id.ok() || !s.Approve(all, *id).ok() || !s.Deploy(all, *id).ok()) return "";
     return *id;
   };
