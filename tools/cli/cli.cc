@@ -104,6 +104,18 @@ std::string Num(double v) {
   return buf;
 }
 
+int Signed(const Globals& g, const std::string& what, const std::string& key_flag,
+           const Action& act) {
+  auto key = LoadSigningKey(key_flag);
+  if (!key.ok()) return KeyFail(what, key.status());
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail(what, svc.status());
+  auto r = act(**svc, *key);
+  if (!r.ok()) return Fail(what, r.status());
+  PrintReceipt(g, *r);
+  return kExitOk;
+}
+
 void PrintReceipt(const Globals& g, const Receipt& r) {
   if (g.json) {
     Json j;

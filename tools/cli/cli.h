@@ -5,6 +5,7 @@
 #define DVS_TOOLS_CLI_CLI_H_
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,12 @@ Result<int64_t> ParseTime(const std::string& text);
 std::string Num(double v);
 
 void PrintReceipt(const Globals& g, const Receipt& r);
+
+// A signing command: loads the key (--key or $DVS_KEY), opens the ledger, runs the action, prints
+// the receipt. Exit codes as above; `what` names the command in errors.
+using Action = std::function<Result<Receipt>(ReleaseService&, const SecretKey&)>;
+int Signed(const Globals& g, const std::string& what, const std::string& key_flag,
+           const Action& act);
 // Entry rows as a table, JSON ({"entries": [...]}) or CSV.
 int PrintRows(const Globals& g, const std::vector<LogRow>& rows, bool csv);
 

@@ -49,27 +49,17 @@ int Init(const Globals& g, const KeyArgs& a) {
 }
 
 int Grant(const Globals& g, const KeyArgs& a) {
-  auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return KeyFail("key grant", key.status());
   auto pub = LoadPublicKey(a.pub);
   if (!pub.ok()) return Fail("key grant", pub.status());
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("key grant", svc.status());
-  auto r = (*svc)->GrantKey(*key, a.key_name, *pub, a.roles);
-  if (!r.ok()) return Fail("key grant", r.status());
-  PrintReceipt(g, *r);
-  return kExitOk;
+  return Signed(g, "key grant", a.key, [&](ReleaseService& s, const SecretKey& k) {
+    return s.GrantKey(k, a.key_name, *pub, a.roles);
+  });
 }
 
 int Revoke(const Globals& g, const KeyArgs& a) {
-  auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return KeyFail("key revoke", key.status());
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("key revoke", svc.status());
-  auto r = (*svc)->RevokeKey(*key, a.key_name, a.reason);
-  if (!r.ok()) return Fail("key revoke", r.status());
-  PrintReceipt(g, *r);
-  return kExitOk;
+  return Signed(g, "key revoke", a.key, [&](ReleaseService& s, const SecretKey& k) {
+    return s.RevokeKey(k, a.key_name, a.reason);
+  });
 }
 
 int List(const Globals& g) {
@@ -107,16 +97,10 @@ int List(const Globals& g) {
 }
 
 int PolicySet(const Globals& g, const KeyArgs& a) {
-  auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return KeyFail("policy set", key.status());
   auto policy = LoadPolicy(a.file);
   if (!policy.ok()) return Fail("policy set", policy.status());
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("policy set", svc.status());
-  auto r = (*svc)->SetPolicy(*key, *policy);
-  if (!r.ok()) return Fail("policy set", r.status());
-  PrintReceipt(g, *r);
-  return kExitOk;
+  return Signed(g, "policy set", a.key,
+                [&](ReleaseService& s, const SecretKey& k) { return s.SetPolicy(k, *policy); });
 }
 
 }  // namespace

@@ -21,21 +21,6 @@ struct ReleaseArgs {
   bool full = false;
 };
 
-using Action = std::function<Result<Receipt>(ReleaseService&, const SecretKey&)>;
-
-// Loads the key, opens the ledger, runs the action, prints the receipt.
-int Signed(const Globals& g, const std::string& what, const std::string& key_flag,
-           const Action& act) {
-  auto key = LoadSigningKey(key_flag);
-  if (!key.ok()) return KeyFail(what, key.status());
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail(what, svc.status());
-  auto r = act(**svc, *key);
-  if (!r.ok()) return Fail(what, r.status());
-  PrintReceipt(g, *r);
-  return kExitOk;
-}
-
 int Package(const Globals& g, const ReleaseArgs& a) {
   auto key = LoadSigningKey(a.key);
   if (!key.ok()) return KeyFail("package", key.status());
