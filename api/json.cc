@@ -1,5 +1,7 @@
 #include "dvs/json.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -138,6 +140,54 @@ Json& Json::Null() {
   Separate();
   out_.append("null");
   return *this;
+}
+
+namespace {
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+}  // namespace
+
+Result<int64_t> ParseTime(const std::string& text) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit) && text.size() <= 15) {
+    return std::stoll(text);
+  }
+  int y, mo, d, h, mi, s;
+  char rest[32] = {0};
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%31s", &y, &mo, &d, &h, &mi, &s, rest) <
+          6 ||
+      mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
+    return Status::InvalidArgument(
+        "'" + text + "' is not a time: use RFC 3339 (2026-11-26T02:20:01Z) or unix milliseconds");
+  }
+  int64_t ms = (DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000;
+  std::string r = rest;
+  if (!r.empty() && r[0] == '.') {
+    size_t i = 1;
+    int64_t frac = 0, scale = 1000;
+    while (i < r.size() && std::isdigit(static_cast<unsigned char>(r[i]))) {
+      if (scale > 1) {
+        scale /= 10;
+        frac += (r[i] - '0') * scale;
+      }
+      ++i;
+    }
+    ms += frac;
+    r = r.substr(i);
+  }
+  if (r == "Z" || r == "z") return ms;
+  int oh, om;
+  if (r.size() == 6 && (r[0] == '+' || r[0] == '-') &&
+      std::sscanf(r.c_str() + 1, "%2d:%2d", &oh, &om) == 2) {
+    int64_t off = (oh * 3600 + om * 60) * 1000;
+    return r[0] == '+' ? ms - off : ms + off;
+  }
+  return Status::InvalidArgument("'" + text + "' needs a zone: Z or +HH:MM");
 }
 
 }  // namespace dvs

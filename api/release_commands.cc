@@ -1,7 +1,9 @@
-// ReleaseService's write commands: each builds its transition against the caught-up state.
+// ReleaseService's write commands: each builds its transition (dvs/transitions.h) against the
+// caught-up state.
 #include <algorithm>
 
 #include "dvs/release_service.h"
+#include "dvs/transitions.h"
 #include "statemachine/manifest_rules.h"
 
 namespace dvs {
@@ -14,35 +16,24 @@ Transitions Just(sm::Transition t) { return std::vector<sm::Transition>{std::mov
 
 }  // namespace
 
+Result<Receipt> ReleaseService::Submit(const SecretKey& key, sm::Transition t) {
+  return One(WriteBuilt(key, [&](const State&, int64_t) { return Just(t); }));
+}
+
 Result<Receipt> ReleaseService::GrantKey(const SecretKey& key, const std::string& name,
                                          const PublicKey& pub,
                                          const std::vector<std::string>& roles) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    t.mutable_grant_key()->set_name(name);
-    t.mutable_grant_key()->set_public_key(std::string(pub.bytes()));
-    for (const auto& r : roles) t.mutable_grant_key()->add_roles(r);
-    return Just(t);
-  }));
+  return Submit(key, make::GrantKey(name, pub, roles));
 }
 
 Result<Receipt> ReleaseService::RevokeKey(const SecretKey& key, const std::string& name,
                                           const std::string& reason) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    t.mutable_revoke_key()->set_name(name);
-    t.mutable_revoke_key()->set_reason(reason);
-    return Just(t);
-  }));
+  return Submit(key, make::RevokeKey(name, reason));
 }
 
 Result<Receipt> ReleaseService::SetPolicy(const SecretKey& key,
                                           const sm::GovernancePolicy& policy) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    *t.mutable_set_governance_policy()->mutable_policy() = policy;
-    return Just(t);
-  }));
+  return Submit(key, make::SetPolicy(policy));
 }
 
 Result<std::string> ReleaseService::Package(const SecretKey& key, const sm::Manifest& manifest) {
@@ -53,51 +44,29 @@ Result<std::string> ReleaseService::Package(const SecretKey& key, const sm::Mani
     if (const Bundle* b = s.FindBundle(id); b != nullptr && b->digest == Sha256(bytes)) {
       return std::vector<sm::Transition>{};  // identical content: idempotent, nothing to append
     }
-    sm::Transition t;
-    t.mutable_package()->set_manifest(bytes);
-    return Just(t);
+    return Just(make::Package(bytes));
   });
   if (!r.ok()) return r.status();
   return id;
 }
 
 Result<Receipt> ReleaseService::Approve(const SecretKey& key, const std::string& bundle) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    t.mutable_approve()->set_bundle(bundle);
-    return Just(t);
-  }));
+  return Submit(key, make::Approve(bundle));
 }
 
 Result<Receipt> ReleaseService::Reject(const SecretKey& key, const std::string& bundle,
                                        const std::string& reason) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    t.mutable_reject()->set_bundle(bundle);
-    t.mutable_reject()->set_reason(reason);
-    return Just(t);
-  }));
+  return Submit(key, make::Reject(bundle, reason));
 }
 
 Result<Receipt> ReleaseService::Deploy(const SecretKey& key, const std::string& bundle,
                                        uint32_t canary_pct) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    t.mutable_deploy()->set_bundle(bundle);
-    t.mutable_deploy()->set_canary_pct(canary_pct);
-    return Just(t);
-  }));
+  return Submit(key, make::Deploy(bundle, canary_pct));
 }
 
 Result<Receipt> ReleaseService::Observe(const SecretKey& key, const std::string& bundle,
                                         const Metrics& metrics, uint64_t samples) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    t.mutable_observe()->set_bundle(bundle);
-    for (const auto& [k, v] : metrics) (*t.mutable_observe()->mutable_metrics())[k] = v;
-    t.mutable_observe()->set_samples(samples);
-    return Just(t);
-  }));
+  return Submit(key, make::Observe(bundle, metrics, samples));
 }
 
 Result<std::vector<TickOutcome>> ReleaseService::Tick(const SecretKey& controller,
@@ -134,55 +103,29 @@ Result<Receipt> ReleaseService::Promote(const SecretKey& key, const std::string&
   return One(WriteBuilt(key, [&](const State& s, int64_t) -> Transitions {
     const Bundle* b = s.FindBundle(bundle);
     const Service* svc = b ? s.FindService(b->service) : nullptr;
-    sm::Transition t;
-    if (!full && svc != nullptr && svc->canary && svc->canary->bundle == bundle &&
-        svc->canary->weight < 100) {
-      t.mutable_ramp()->set_bundle(bundle);
-      t.mutable_ramp()->set_to_pct(
-          std::min<uint32_t>(100, svc->canary->weight + b->manifest.rollout().step_pct()));
-    } else {
-      t.mutable_promote()->set_bundle(bundle);  // Apply refuses what is not a canary
-    }
-    return Just(t);
+    const bool canary = svc != nullptr && svc->canary && svc->canary->bundle == bundle;
+    return Just(make::Promote(bundle, full, canary, canary ? svc->canary->weight : 0,
+                              b ? b->manifest.rollout().step_pct() : 0));
   }));
 }
 
 Result<Receipt> ReleaseService::Pause(const SecretKey& key, const std::string& bundle,
                                       const std::string& reason) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    t.mutable_pause()->set_bundle(bundle);
-    t.mutable_pause()->set_reason(reason);
-    return Just(t);
-  }));
+  return Submit(key, make::Pause(bundle, reason));
 }
 
 Result<Receipt> ReleaseService::Resume(const SecretKey& key, const std::string& bundle) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    t.mutable_resume()->set_bundle(bundle);
-    return Just(t);
-  }));
+  return Submit(key, make::Resume(bundle));
 }
 
 Result<Receipt> ReleaseService::Rollback(const SecretKey& key, const std::string& bundle,
                                          const std::string& reason) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    t.mutable_rollback()->set_bundle(bundle);
-    t.mutable_rollback()->set_reason(reason);
-    return Just(t);
-  }));
+  return Submit(key, make::Rollback(bundle, reason));
 }
 
 Result<Receipt> ReleaseService::Retire(const SecretKey& key, const std::string& bundle,
                                        const std::string& reason) {
-  return One(WriteBuilt(key, [&](const State&, int64_t) {
-    sm::Transition t;
-    t.mutable_retire()->set_bundle(bundle);
-    t.mutable_retire()->set_reason(reason);
-    return Just(t);
-  }));
+  return Submit(key, make::Retire(bundle, reason));
 }
 
 }  // namespace dvs

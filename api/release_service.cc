@@ -43,6 +43,12 @@ std::string NewRequestId() {
   return ToHex(std::string_view(reinterpret_cast<char*>(r), sizeof(r)));
 }
 
+SignedBody SignTransition(const SecretKey& key, sm::Transition t) {
+  t.set_request_id(NewRequestId());
+  t.set_actor_time_ms(WallMs());
+  return SignedBody::Sign(key, t.SerializeAsString());
+}
+
 // ---- opening ----
 
 Result<std::unique_ptr<ReleaseService>> ReleaseService::Init(const std::string& dir,
@@ -145,10 +151,7 @@ Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
     DVS_ASSIGN_OR_RETURN(std::vector<sm::Transition> ts, build(*state_, w.time_ms()));
     State& s = Mutable(state_);
     for (sm::Transition& t : ts) {
-      t.set_request_id(NewRequestId());
-      t.set_actor_time_ms(WallMs());
-      DVS_ASSIGN_OR_RETURN(VerifiedBody vb,
-                           VerifiedBody::Verify(SignedBody::Sign(key, t.SerializeAsString())));
+      DVS_ASSIGN_OR_RETURN(VerifiedBody vb, VerifiedBody::Verify(SignTransition(key, t)));
       DVS_RETURN_IF_ERROR(ApplyAndAdd(w, s, vb, &receipts, &touched));
     }
     return touched ? MaybeSnapshot(w, s, &snapshotted) : Status::OK();

@@ -28,6 +28,7 @@ BundleStatus StatusFrom(const State& s, const Bundle& b, int64_t now_ms) {
   st.packaged_by = b.packaged_by;
   st.packaged_seq = b.packaged_seq;
   st.reason = b.reason;
+  st.step_pct = b.manifest.rollout().step_pct();
   if (b.latest) {
     st.metrics = b.latest->metrics;
     st.samples = b.latest->samples;

@@ -31,6 +31,15 @@ inline constexpr size_t kMaxManifestBytes = 64 * 1024;
 // A transition's request id.
 inline constexpr size_t kMaxRequestIdLength = 128;
 
+// Entries in one batch submitted over HTTP (all applied in one transaction, or none).
+inline constexpr size_t kMaxBatchEntries = 1000;
+
+// A request body `dvs serve` accepts (a batch of base64 entries); larger: 413.
+inline constexpr size_t kMaxHttpBody = 8u << 20;
+
+// Request line plus headers `dvs serve` accepts; larger: 431.
+inline constexpr size_t kMaxHttpHeader = 16u << 10;
+
 }  // namespace dvs
 
 #endif  // DVS_LEDGER_LIMITS_H_

@@ -19,6 +19,8 @@ const char* CodeName(Status::Code c) {
       return "io error";
     case Status::Code::kPermissionDenied:
       return "permission denied";
+    case Status::Code::kForbidden:
+      return "forbidden";
   }
   return "unknown";
 }

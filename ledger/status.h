@@ -24,6 +24,7 @@ class Status {
     kRefused,           // well-formed, but a rule forbids it (role, state, policy)
     kIOError,           // the operating system or LMDB failed
     kPermissionDenied,  // file modes, read-only ledgers
+    kForbidden,         // the signer may not do it: unknown key, revoked, or without the role
   };
 
   Status() = default;  // OK
@@ -39,6 +40,8 @@ class Status {
     return Status(Code::kPermissionDenied, std::move(m));
   }
 
+  static Status Forbidden(std::string m) { return Status(Code::kForbidden, std::move(m)); }
+
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
@@ -46,6 +49,7 @@ class Status {
   bool IsCorruption() const { return code_ == Code::kCorruption; }
   bool IsRefused() const { return code_ == Code::kRefused; }
   bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
+  bool IsForbidden() const { return code_ == Code::kForbidden; }
 
   // "refused: <message>", "corruption: <message>", ... ; "ok" when ok().
   std::string ToString() const;

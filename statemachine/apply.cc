@@ -11,9 +11,9 @@ namespace apply {
 
 Status Require(const Ctx& c, Role role, const char* action) {
   if (c.key != nullptr && Has(c.key->roles, role)) return Status::OK();
-  return Status::Refused(std::string(action) + " needs the " + RoleName(role) + " role; key '" +
-                         (c.key ? c.key->name : c.signer.Id()) + "' holds " +
-                         (c.key ? RoleSetToString(c.key->roles) : "none"));
+  return Status::Forbidden(std::string(action) + " needs the " + RoleName(role) + " role; key '" +
+                           (c.key ? c.key->name : c.signer.Id()) + "' holds " +
+                           (c.key ? RoleSetToString(c.key->roles) : "none"));
 }
 
 Result<Bundle*> FindBundle(State& s, const std::string& id) {
@@ -175,11 +175,11 @@ Status ApplyChecked(State* state, const Entry& entry) {
   const KeyRecord* key = s.KeyOf(entry.signer);
   if (!genesis) {
     if (key == nullptr) {
-      return Status::Refused("signer key " + entry.signer.Id() + " is not registered");
+      return Status::Forbidden("signer key " + entry.signer.Id() + " is not registered");
     }
     if (key->revoked) {
-      return Status::Refused("key '" + key->name + "' was revoked at seq " +
-                             std::to_string(key->revoked_seq) + ": " + key->revoke_reason);
+      return Status::Forbidden("key '" + key->name + "' was revoked at seq " +
+                               std::to_string(key->revoked_seq) + ": " + key->revoke_reason);
     }
   }
   apply::Ctx c{entry.seq, entry.append_time_ms, entry.signer, key};

@@ -96,6 +96,9 @@ struct Route {
   std::string version;
   uint32_t weight = 0;
   RouteRole role = RouteRole::kStable;
+  bool operator==(const Route& o) const {
+    return bundle == o.bundle && version == o.version && weight == o.weight && role == o.role;
+  }
 };
 
 struct State {

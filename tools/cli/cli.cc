@@ -50,88 +50,84 @@ void AddJsonOption(CLI::App* sub, Globals* g) {
 
 std::string FormatTime(int64_t ms) { return Rfc3339Time(ms); }
 
-namespace {
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-}  // namespace
-
-Result<int64_t> ParseTime(const std::string& text) {
-  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit) && text.size() <= 15) {
-    return std::stoll(text);
-  }
-  int y, mo, d, h, mi, s;
-  char rest[32] = {0};
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%31s", &y, &mo, &d, &h, &mi, &s, rest) <
-          6 ||
-      mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
-    return Status::InvalidArgument(
-        "'" + text + "' is not a time: use RFC 3339 (2026-11-26T02:20:01Z) or unix milliseconds");
-  }
-  int64_t ms = (DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000;
-  std::string r = rest;
-  if (!r.empty() && r[0] == '.') {
-    size_t i = 1;
-    int64_t frac = 0, scale = 1000;
-    while (i < r.size() && std::isdigit(static_cast<unsigned char>(r[i]))) {
-      if (scale > 1) {
-        scale /= 10;
-        frac += (r[i] - '0') * scale;
-      }
-      ++i;
-    }
-    ms += frac;
-    r = r.substr(i);
-  }
-  if (r == "Z" || r == "z") return ms;
-  int oh, om;
-  if (r.size() == 6 && (r[0] == '+' || r[0] == '-') &&
-      std::sscanf(r.c_str() + 1, "%2d:%2d", &oh, &om) == 2) {
-    int64_t off = (oh * 3600 + om * 60) * 1000;
-    return r[0] == '+' ? ms - off : ms + off;
-  }
-  return Status::InvalidArgument("'" + text + "' needs a zone: Z or +HH:MM");
-}
-
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%g", v);
-  return buf;
-}
+Format OutputFormat(const Globals& g) { return g.json ? Format::kJson : Format::kText; }
 
 int Signed(const Globals& g, const std::string& what, const std::string& key_flag,
-           const Action& act) {
+           const sm::Transition& t) {
   auto key = LoadSigningKey(key_flag);
   if (!key.ok()) return KeyFail(what, key.status());
+  if (!g.server.empty()) return SubmitRemote(g, what, SignTransition(*key, t));
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail(what, svc.status());
-  auto r = act(**svc, *key);
+  auto r = (*svc)->Submit(*key, t);
   if (!r.ok()) return Fail(what, r.status());
   PrintReceipt(g, *r);
   return kExitOk;
 }
 
 void PrintReceipt(const Globals& g, const Receipt& r) {
-  if (g.json) {
-    Json j;
-    j.BeginObject().Key("seq").Uint(r.seq).Key("time").String(FormatTime(r.time_ms));
-    j.Key("kind")
-        .String(r.kind)
-        .Key("bundle")
-        .String(r.bundle)
-        .Key("request_id")
-        .String(r.request_id);
-    j.Key("hash").String(ToHex(r.hash)).EndObject();
-    std::printf("%s\n", j.str().c_str());
-    return;
+  std::fputs(RenderReceipt(r, OutputFormat(g)).c_str(), stdout);
+}
+
+int PrintRows(const Globals& g, const std::vector<LogRow>& rows, bool csv) {
+  std::fputs(RenderRows(rows, csv && !g.json ? Format::kCsv : OutputFormat(g)).c_str(), stdout);
+  return kExitOk;
+}
+
+// ---- --server mode ----
+
+int LocalOnly(const Globals& g, const std::string& what) {
+  if (g.server.empty()) return kExitOk;
+  return Usage(what + " works on a local ledger only (--ledger), not with --server");
+}
+
+Result<HttpReply> Call(const Globals& g, const std::string& method, const std::string& target,
+                       const std::string& body) {
+  DVS_ASSIGN_OR_RETURN(HttpUrl url, HttpUrl::Parse(g.server));
+  DVS_ASSIGN_OR_RETURN(HttpReply reply, HttpCall(url, method, target, body));
+  if (reply.status < 400) return reply;
+  // The server's JSON error: {"error": "...", "reason": "..."}; quote it as is when not.
+  std::string message = reply.body;
+  const std::string key = "\"error\":\"";
+  if (size_t at = message.find(key); at != std::string::npos) {
+    std::string out;
+    for (size_t i = at + key.size(); i < message.size() && message[i] != '"'; ++i) {
+      if (message[i] == '\\' && i + 1 < message.size()) ++i;
+      out += message[i];
+    }
+    message = out;
   }
-  std::printf("%s%s%s: committed at seq %llu\n", r.kind.c_str(), r.bundle.empty() ? "" : " ",
-              r.bundle.c_str(), static_cast<unsigned long long>(r.seq));
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  message = "server answered " + std::to_string(reply.status) + ": " + message;
+  switch (reply.status) {
+    case 400:
+      return Status::InvalidArgument(message);
+    case 404:
+      return Status::NotFound(message);
+    case 401:
+    case 403:
+      return Status::Forbidden(message);
+    default:
+      return Status::Refused(message);
+  }
+}
+
+int PrintRemote(const Globals& g, const std::string& what, std::string target, Format f) {
+  const char* names[] = {"text", "json", "csv"};
+  target += (target.find('?') == std::string::npos ? "?" : "&") + std::string("format=") +
+            names[static_cast<int>(f)];
+  auto reply = Call(g, "GET", target);
+  if (!reply.ok()) return Fail(what, reply.status());
+  std::fputs(reply->body.c_str(), stdout);
+  return kExitOk;
+}
+
+int SubmitRemote(const Globals& g, const std::string& what, const SignedBody& body) {
+  auto reply = Call(g, "POST", std::string("/v1/entries?format=") + (g.json ? "json" : "text"),
+                    SignedBodyJson(body));
+  if (!reply.ok()) return Fail(what, reply.status());
+  std::fputs(reply->body.c_str(), stdout);
+  return kExitOk;
 }
 
 }  // namespace dvs::cli

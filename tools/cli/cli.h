@@ -1,6 +1,6 @@
-// Shared pieces of the dvs command line: global options, opening the ledger, loading keys, exit
-// codes, and formatting. Exit codes are the contract of DESIGN.md: 0 done; 1 refused or failed,
-// with one line on stderr naming what and why; 2 usage error.
+// Shared pieces of the dvs command line: global options, opening the ledger or reaching a server,
+// loading keys, exit codes, and formatting. Exit codes are the contract of DESIGN.md: 0 done; 1
+// refused or failed, with one line on stderr naming what and why; 2 usage error.
 #ifndef DVS_TOOLS_CLI_CLI_H_
 #define DVS_TOOLS_CLI_CLI_H_
 
@@ -9,8 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "dvs/http_client.h"
 #include "dvs/json.h"
 #include "dvs/release_service.h"
+#include "dvs/render.h"
 
 namespace dvs::cli {
 
@@ -20,6 +22,7 @@ inline constexpr int kExitUsage = 2;
 
 struct Globals {
   std::string ledger;  // --ledger, $DVS_LEDGER, ./dvs-ledger
+  std::string server;  // --server URL, $DVS_SERVER: talk to `dvs serve` instead of a ledger
   bool json = false;   // --json on read commands
   int exit_code = kExitOk;
 };
@@ -42,26 +45,36 @@ void AddJsonOption(CLI::App* sub, Globals* g);
 
 // 2026-11-26T02:20:01.123Z
 std::string FormatTime(int64_t ms);
-// RFC 3339 (2026-11-26T02:20:01Z, fractional seconds and offsets allowed) or unix milliseconds.
-Result<int64_t> ParseTime(const std::string& text);
-// "%g" of a double.
-std::string Num(double v);
 
 void PrintReceipt(const Globals& g, const Receipt& r);
+// --json: JSON, else text.
+Format OutputFormat(const Globals& g);
 
-// A signing command: loads the key (--key or $DVS_KEY), opens the ledger, runs the action, prints
-// the receipt. Exit codes as above; `what` names the command in errors.
-using Action = std::function<Result<Receipt>(ReleaseService&, const SecretKey&)>;
+// A signing command whose transition needs no state: loads the key (--key or $DVS_KEY), signs
+// `t`, submits it to the ledger or the server, prints the receipt. `what` names the command in
+// errors.
 int Signed(const Globals& g, const std::string& what, const std::string& key_flag,
-           const Action& act);
+           const sm::Transition& t);
 // Entry rows as a table, JSON ({"entries": [...]}) or CSV.
 int PrintRows(const Globals& g, const std::vector<LogRow>& rows, bool csv);
+
+// ---- --server mode ----
+// A usage error for commands that work on a local ledger only.
+int LocalOnly(const Globals& g, const std::string& what);
+// Sends a request to the server; an HTTP error becomes a Status carrying the server's message.
+Result<HttpReply> Call(const Globals& g, const std::string& method, const std::string& target,
+                       const std::string& body = "");
+// GETs `target` (format appended) and prints the answer as it came: what the local command prints.
+int PrintRemote(const Globals& g, const std::string& what, std::string target, Format f);
+// Signs `t` and POSTs it to /v1/entries; prints the receipt.
+int SubmitRemote(const Globals& g, const std::string& what, const SignedBody& body);
 
 // Registration of each group of subcommands.
 void AddKeyCommands(CLI::App& app, Globals& g);
 void AddReleaseCommands(CLI::App& app, Globals& g);
 void AddReadCommands(CLI::App& app, Globals& g);
 void AddLedgerCommands(CLI::App& app, Globals& g);
+void AddServeCommand(CLI::App& app, Globals& g);
 
 }  // namespace dvs::cli
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "dvs/manifest.h"
+#include "dvs/transitions.h"
 #include "statemachine/roles.h"
 #include "tools/cli/cli.h"
 
@@ -39,6 +40,7 @@ int Keygen(const KeyArgs& a) {
 }
 
 int Init(const Globals& g, const KeyArgs& a) {
+  if (int e = LocalOnly(g, "init")) return e;
   auto root = LoadSecretKey(a.root_key);
   if (!root.ok()) return Fail("init", root.status());
   auto svc = ReleaseService::Init(g.ledger, *root, a.name);
@@ -51,18 +53,15 @@ int Init(const Globals& g, const KeyArgs& a) {
 int Grant(const Globals& g, const KeyArgs& a) {
   auto pub = LoadPublicKey(a.pub);
   if (!pub.ok()) return Fail("key grant", pub.status());
-  return Signed(g, "key grant", a.key, [&](ReleaseService& s, const SecretKey& k) {
-    return s.GrantKey(k, a.key_name, *pub, a.roles);
-  });
+  return Signed(g, "key grant", a.key, make::GrantKey(a.key_name, *pub, a.roles));
 }
 
 int Revoke(const Globals& g, const KeyArgs& a) {
-  return Signed(g, "key revoke", a.key, [&](ReleaseService& s, const SecretKey& k) {
-    return s.RevokeKey(k, a.key_name, a.reason);
-  });
+  return Signed(g, "key revoke", a.key, make::RevokeKey(a.key_name, a.reason));
 }
 
 int List(const Globals& g) {
+  if (int e = LocalOnly(g, "key list")) return e;
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("key list", svc.status());
   auto s = (*svc)->Current();
@@ -99,8 +98,7 @@ int List(const Globals& g) {
 int PolicySet(const Globals& g, const KeyArgs& a) {
   auto policy = LoadPolicy(a.file);
   if (!policy.ok()) return Fail("policy set", policy.status());
-  return Signed(g, "policy set", a.key,
-                [&](ReleaseService& s, const SecretKey& k) { return s.SetPolicy(k, *policy); });
+  return Signed(g, "policy set", a.key, make::SetPolicy(*policy));
 }
 
 }  // namespace

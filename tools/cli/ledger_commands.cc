@@ -1,7 +1,10 @@
 // state --at, events, checkpoint, proof, reindex: the ledger as auditors use it.
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "dvs/events.h"
 #include "ledger/checkpoint.h"
@@ -26,6 +29,7 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 int StateAt(const Globals& g, const LedgerArgs& a) {
+  if (int e = LocalOnly(g, "state")) return e;
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("state", svc.status());
   uint64_t size;
@@ -90,7 +94,51 @@ int StateAt(const Globals& g, const LedgerArgs& a) {
   return kExitOk;
 }
 
+// Against a server: its Server-Sent Events stream, printed as the local command prints it; a
+// dropped stream is resumed from the last seen id, so nothing is missed or repeated.
+int EventsRemote(const Globals& g, const LedgerArgs& a) {
+  auto url = HttpUrl::Parse(g.server);
+  if (!url.ok()) return Fail("events", url.status());
+  std::optional<uint64_t> last_id;
+  for (int failures = 0;;) {
+    HttpConnection c(*url, 10'000);
+    HttpHeaders headers;
+    if (last_id) headers.emplace_back("Last-Event-ID", std::to_string(*last_id));
+    std::string pending;
+    std::optional<uint64_t> frame_id;
+    auto st = c.Stream(
+        "/v1/events?from=" + std::to_string(a.from) + "&follow=" + (a.follow ? "true" : "false"),
+        headers, [&](std::string_view data) {
+          pending.append(data);
+          for (size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
+            std::string line = pending.substr(0, nl);
+            pending.erase(0, nl + 1);
+            if (line.rfind("id: ", 0) == 0) {
+              frame_id = std::strtoull(line.c_str() + 4, nullptr, 10);
+            } else if (line.rfind("data: ", 0) == 0) {
+              std::printf("%s\n", line.c_str() + 6);
+            } else if (line.empty() && frame_id) {
+              last_id = frame_id;  // a whole event was received
+              std::fflush(stdout);
+            }
+          }
+          return true;
+        });
+    std::fflush(stdout);
+    if (st.ok() && *st != 200) {
+      auto reply = Call(g, "GET", "/v1/events?from=" + std::to_string(a.from) + "&follow=false");
+      return Fail("events", reply.ok() ? Status::Refused("server answered " + std::to_string(*st))
+                                       : reply.status());
+    }
+    if (!a.follow) return st.ok() ? kExitOk : Fail("events", st.status());
+    if (!st.ok() && ++failures > 30) return Fail("events", st.status());
+    if (st.ok()) failures = 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(st.ok() ? 100 : 1000));
+  }
+}
+
 int Events(const Globals& g, const LedgerArgs& a) {
+  if (!g.server.empty()) return EventsRemote(g, a);
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("events", svc.status());
   std::unique_ptr<LedgerWatcher> watcher;
@@ -122,6 +170,7 @@ int Events(const Globals& g, const LedgerArgs& a) {
 }
 
 int CheckpointCmd(const Globals& g, const LedgerArgs& a) {
+  if (int e = LocalOnly(g, "checkpoint")) return e;
   auto key = LoadSigningKey(a.key);
   if (!key.ok()) return KeyFail("checkpoint", key.status());
   auto svc = OpenLedger(g);
@@ -170,6 +219,7 @@ void HashList(Json& j, const std::vector<Hash>& hs) {
 }
 
 int ProofInclusion(const Globals& g, const LedgerArgs& a) {
+  if (int e = LocalOnly(g, "proof")) return e;
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("proof inclusion", svc.status());
   auto head = (*svc)->log().GetHead();
@@ -222,6 +272,7 @@ int ProofInclusion(const Globals& g, const LedgerArgs& a) {
 }
 
 int ProofConsistency(const Globals& g, const LedgerArgs& a) {
+  if (int e = LocalOnly(g, "proof")) return e;
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("proof consistency", svc.status());
   const Log& log = (*svc)->log();
@@ -244,6 +295,7 @@ int ProofConsistency(const Globals& g, const LedgerArgs& a) {
 }
 
 int Reindex(const Globals& g) {
+  if (int e = LocalOnly(g, "reindex")) return e;
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("reindex", svc.status());
   Status s = (*svc)->Reindex();

@@ -21,10 +21,16 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.add_option("--ledger", g.ledger,
                  "ledger directory (default: $DVS_LEDGER, else ./dvs-ledger)");
+  const char* env_server = std::getenv("DVS_SERVER");
+  if (env_server != nullptr) g.server = env_server;
+  app.add_option("--server", g.server,
+                 "talk to `dvs serve` at this URL (http://HOST:PORT) instead of a local ledger; "
+                 "default $DVS_SERVER. Same commands, same output; requests are signed here");
   AddKeyCommands(app, g);
   AddReleaseCommands(app, g);
   AddReadCommands(app, g);
   AddLedgerCommands(app, g);
+  AddServeCommand(app, g);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 
   try {

@@ -2,11 +2,14 @@
 // verify-artifact.
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "dvs/manifest.h"
+#include "dvs/transitions.h"
 #include "ledger/entry.pb.h"
 #include "statemachine/condition.h"
+#include "statemachine/manifest_rules.h"
 #include "tools/cli/cli.h"
 
 namespace dvs::cli {
@@ -21,11 +24,32 @@ struct ReleaseArgs {
   bool full = false;
 };
 
+// Against a server: identical content already packaged prints its id, as locally.
+int PackageRemote(const Globals& g, const sm::Manifest& m, const SecretKey& key) {
+  if (Status v = ValidateManifest(m); !v.ok()) return Fail("package", v);
+  const std::string bytes = EncodeManifest(m);
+  const std::string id = BundleId(m, Sha256(bytes));
+  auto existing = Call(g, "GET", "/v1/status/" + UrlEncode(id) + "?format=json");
+  if (existing.ok()) {
+    auto doc = nlohmann::json::parse(existing->body, nullptr, false);
+    if (doc.is_object() && doc.value("digest", "") == ToHex(Sha256(bytes))) {
+      std::printf("%s\n", id.c_str());
+      return kExitOk;
+    }
+  }
+  auto reply = Call(g, "POST", "/v1/entries?format=json",
+                    SignedBodyJson(SignTransition(key, make::Package(bytes))));
+  if (!reply.ok()) return Fail("package", reply.status());
+  std::printf("%s\n", id.c_str());
+  return kExitOk;
+}
+
 int Package(const Globals& g, const ReleaseArgs& a) {
   auto key = LoadSigningKey(a.key);
   if (!key.ok()) return KeyFail("package", key.status());
   auto m = LoadManifest(a.manifest);
   if (!m.ok()) return Fail("package", m.status());
+  if (!g.server.empty()) return PackageRemote(g, *m, *key);
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("package", svc.status());
   auto id = (*svc)->Package(*key, *m);
@@ -57,43 +81,52 @@ Result<Metrics> ParseMetrics(const std::vector<std::string>& specs) {
 int Observe(const Globals& g, const ReleaseArgs& a) {
   auto metrics = ParseMetrics(a.metrics);
   if (!metrics.ok()) return Usage("observe: " + metrics.status().message());
-  return Signed(g, "observe", a.key, [&](ReleaseService& s, const SecretKey& k) {
-    return s.Observe(k, a.bundle, *metrics, a.samples);
-  });
+  return Signed(g, "observe", a.key, make::Observe(a.bundle, *metrics, a.samples));
 }
 
+// Against a server, the server's controller key decides (no --key needed).
 int Tick(const Globals& g, const ReleaseArgs& a) {
+  if (!g.server.empty()) {
+    std::string target = std::string("/v1/tick?format=") + (g.json ? "json" : "text");
+    for (const auto& svc : a.services) target += "&service=" + UrlEncode(svc);
+    auto reply = Call(g, "POST", target);
+    if (!reply.ok()) return Fail("tick", reply.status());
+    std::fputs(reply->body.c_str(), stdout);
+    return kExitOk;
+  }
   auto key = LoadSigningKey(a.key);
   if (!key.ok()) return KeyFail("tick", key.status());
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("tick", svc.status());
   auto outcomes = (*svc)->Tick(*key, a.services);
   if (!outcomes.ok()) return Fail("tick", outcomes.status());
-  if (g.json) {
-    Json j;
-    j.BeginObject().Key("decisions").BeginArray();
-    for (const auto& o : *outcomes) {
-      j.BeginObject().Key("service").String(o.service).Key("bundle").String(o.bundle);
-      j.Key("decision").String(DecisionKindName(o.decision.kind));
-      if (o.decision.kind == Decision::Kind::kStep) j.Key("to_pct").Uint(o.decision.to_pct);
-      j.Key("reason").String(o.decision.reason);
-      if (o.receipt) j.Key("seq").Uint(o.receipt->seq);
-      j.EndObject();
-    }
-    j.EndArray().EndObject();
-    std::printf("%s\n", j.str().c_str());
+  std::fputs(RenderTick(*outcomes, OutputFormat(g)).c_str(), stdout);
+  return kExitOk;
+}
+
+// By hand: against a server, the step is computed from the bundle's status just read (a stale
+// read is refused by the rules, never applied twice).
+int Promote(const Globals& g, const ReleaseArgs& a) {
+  auto key = LoadSigningKey(a.key);
+  if (!key.ok()) return KeyFail("promote", key.status());
+  if (g.server.empty()) {
+    auto svc = OpenLedger(g);
+    if (!svc.ok()) return Fail("promote", svc.status());
+    auto r = (*svc)->Promote(*key, a.bundle, a.full);
+    if (!r.ok()) return Fail("promote", r.status());
+    PrintReceipt(g, *r);
     return kExitOk;
   }
-  if (outcomes->empty()) std::printf("no active canary to evaluate\n");
-  for (const auto& o : *outcomes) {
-    std::string what = DecisionKindName(o.decision.kind);
-    if (o.decision.kind == Decision::Kind::kStep)
-      what += " to " + std::to_string(o.decision.to_pct) + " %";
-    std::printf("%s %s: %s (%s)%s\n", o.service.c_str(), o.bundle.c_str(), what.c_str(),
-                o.decision.reason.c_str(),
-                o.receipt ? (" at seq " + std::to_string(o.receipt->seq)).c_str() : "");
-  }
-  return kExitOk;
+  auto status = Call(g, "GET", "/v1/status/" + UrlEncode(a.bundle) + "?format=json");
+  if (!status.ok()) return Fail("promote", status.status());
+  auto doc = nlohmann::json::parse(status->body, nullptr, false);
+  if (!doc.is_object())
+    return Fail("promote", Status::Corruption("the server's status is not JSON"));
+  const bool canary = doc.value("role", "") == "canary";
+  return SubmitRemote(
+      g, "promote",
+      SignTransition(*key, make::Promote(a.bundle, a.full, canary, doc.value("weight", 0u),
+                                         doc.value("step_pct", 0u))));
 }
 
 // A request signed elsewhere: a serialized dvs.ledger.Entry whose body, signer_key and signature
@@ -109,6 +142,8 @@ int Submit(const Globals& g, const ReleaseArgs& a) {
   }
   auto signer = PublicKey::FromBytes(pb.signer_key());
   if (!signer.ok()) return Fail("submit", signer.status().Prefixed(a.file));
+  if (!g.server.empty())
+    return SubmitRemote(g, "submit", SignedBody{pb.body(), *signer, pb.signature()});
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("submit", svc.status());
   auto r = (*svc)->SubmitSigned(SignedBody{pb.body(), *signer, pb.signature()});
@@ -118,6 +153,7 @@ int Submit(const Globals& g, const ReleaseArgs& a) {
 }
 
 int VerifyArtifact(const Globals& g, const ReleaseArgs& a) {
+  if (int e = LocalOnly(g, "verify-artifact")) return e;
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("verify-artifact", svc.status());
   auto state = (*svc)->Current();
@@ -165,11 +201,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(approve);
   AddKeyOption(approve, &a.key);
   approve->footer("Example:\n  dvs approve tax_calc_9.0_3f2a1b --key keys/governance.key");
-  approve->callback([&] {
-    g.exit_code = Signed(g, "approve", a.key, [](ReleaseService& s, const SecretKey& k) {
-      return s.Approve(k, a.bundle);
-    });
-  });
+  approve->callback([&] { g.exit_code = Signed(g, "approve", a.key, make::Approve(a.bundle)); });
 
   auto* reject = app.add_subcommand("reject", "Reject a bundle for good (governance)");
   bundle_arg(reject);
@@ -178,11 +210,8 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   reject->footer(
       "Example:\n  dvs reject tax_calc_9.0_3f2a1b --reason 'model card missing' --key "
       "keys/governance.key");
-  reject->callback([&] {
-    g.exit_code = Signed(g, "reject", a.key, [](ReleaseService& s, const SecretKey& k) {
-      return s.Reject(k, a.bundle, a.reason);
-    });
-  });
+  reject->callback(
+      [&] { g.exit_code = Signed(g, "reject", a.key, make::Reject(a.bundle, a.reason)); });
 
   auto* deploy = app.add_subcommand(
       "deploy", "Start a canary (or the first release at 100 %) (release_admin)");
@@ -192,11 +221,8 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   AddKeyOption(deploy, &a.key);
   deploy->footer(
       "Example:\n  dvs deploy tax_calc_9.0_3f2a1b --canary-pct 5 --key keys/release-admin.key");
-  deploy->callback([&] {
-    g.exit_code = Signed(g, "deploy", a.key, [](ReleaseService& s, const SecretKey& k) {
-      return s.Deploy(k, a.bundle, a.canary_pct);
-    });
-  });
+  deploy->callback(
+      [&] { g.exit_code = Signed(g, "deploy", a.key, make::Deploy(a.bundle, a.canary_pct)); });
 
   auto* observe = app.add_subcommand("observe", "Report live metrics of a bundle (observer)");
   bundle_arg(observe);
@@ -224,11 +250,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   AddKeyOption(promote, &a.key);
   promote->footer(
       "Example:\n  dvs promote tax_calc_9.0_3f2a1b --full --key keys/release-admin.key");
-  promote->callback([&] {
-    g.exit_code = Signed(g, "promote", a.key, [](ReleaseService& s, const SecretKey& k) {
-      return s.Promote(k, a.bundle, a.full);
-    });
-  });
+  promote->callback([&] { g.exit_code = Promote(g, a); });
 
   auto* pause =
       app.add_subcommand("pause", "Stop the controller from ramping a canary (release_admin)");
@@ -238,22 +260,15 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   pause->footer(
       "Example:\n  dvs pause tax_calc_9.0_3f2a1b --reason 'investigating' --key "
       "keys/release-admin.key");
-  pause->callback([&] {
-    g.exit_code = Signed(g, "pause", a.key, [](ReleaseService& s, const SecretKey& k) {
-      return s.Pause(k, a.bundle, a.reason);
-    });
-  });
+  pause->callback(
+      [&] { g.exit_code = Signed(g, "pause", a.key, make::Pause(a.bundle, a.reason)); });
 
   auto* resume =
       app.add_subcommand("resume", "Let the controller ramp a paused canary again (release_admin)");
   bundle_arg(resume);
   AddKeyOption(resume, &a.key);
   resume->footer("Example:\n  dvs resume tax_calc_9.0_3f2a1b --key keys/release-admin.key");
-  resume->callback([&] {
-    g.exit_code = Signed(g, "resume", a.key, [](ReleaseService& s, const SecretKey& k) {
-      return s.Resume(k, a.bundle);
-    });
-  });
+  resume->callback([&] { g.exit_code = Signed(g, "resume", a.key, make::Resume(a.bundle)); });
 
   auto* rollback = app.add_subcommand(
       "rollback",
@@ -264,11 +279,8 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   rollback->footer(
       "Example:\n  dvs rollback tax_calc_9.0_3f2a1b --reason 'overcharges reported' --key "
       "keys/release-admin.key");
-  rollback->callback([&] {
-    g.exit_code = Signed(g, "rollback", a.key, [](ReleaseService& s, const SecretKey& k) {
-      return s.Rollback(k, a.bundle, a.reason);
-    });
-  });
+  rollback->callback(
+      [&] { g.exit_code = Signed(g, "rollback", a.key, make::Rollback(a.bundle, a.reason)); });
 
   auto* retire =
       app.add_subcommand("retire", "Retire a bundle that carries no traffic (release_admin)");
@@ -278,11 +290,8 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   retire->footer(
       "Example:\n  dvs retire tax_calc_8.7_9c1d2e --reason 'superseded for a quarter' --key "
       "keys/release-admin.key");
-  retire->callback([&] {
-    g.exit_code = Signed(g, "retire", a.key, [](ReleaseService& s, const SecretKey& k) {
-      return s.Retire(k, a.bundle, a.reason);
-    });
-  });
+  retire->callback(
+      [&] { g.exit_code = Signed(g, "retire", a.key, make::Retire(a.bundle, a.reason)); });
 
   auto* submit =
       app.add_subcommand("submit", "Submit a request signed elsewhere (offline signing)");

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/status.h"
+
 namespace dvs {
 
 class Json {
@@ -38,6 +40,9 @@ class Json {
 
 // RFC 3339 UTC with milliseconds: 2026-11-26T02:20:01.123Z
 std::string Rfc3339Time(int64_t ms);
+
+// RFC 3339 (2026-11-26T02:20:01Z, fractional seconds and offsets allowed) or unix milliseconds.
+Result<int64_t> ParseTime(const std::string& text);
 
 // Appends s as a quoted, escaped JSON string.
 void AppendJsonString(std::string* out, std::string_view s);

@@ -66,7 +66,8 @@ struct BundleStatus {
   std::string approved_by, reason, packaged_by;
   uint64_t packaged_seq = 0;
   std::optional<uint64_t> approved_seq;
-  Metrics metrics;  // the latest observation
+  uint32_t step_pct = 0;  // the manifest's ramp step
+  Metrics metrics;        // the latest observation
   uint64_t samples = 0;
   int64_t observed_ms = 0;
 };
@@ -134,6 +135,9 @@ class ReleaseService {
   Result<Receipt> Retire(const SecretKey& key, const std::string& bundle,
                          const std::string& reason);
 
+  // Signs `t` with `key` (fresh request id, actor time) and submits it: the path of every command
+  // above whose transition does not depend on the state.
+  Result<Receipt> Submit(const SecretKey& key, sm::Transition t);
   // Submits a transition signed elsewhere (a client that holds its own key).
   Result<Receipt> SubmitSigned(SignedBody body);
   // Submits many in one transaction: all are applied or none.
@@ -187,6 +191,9 @@ class ReleaseService {
 
 // A fresh, unique request id (random, 128 bits, hex).
 std::string NewRequestId();
+// Stamps `t` with a fresh request id and the actor's wall time, and signs it: what a client that
+// holds its own key sends to a server.
+SignedBody SignTransition(const SecretKey& key, sm::Transition t);
 
 }  // namespace dvs
 

@@ -1,0 +1,355 @@
+#include "api/http_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "dvs/events.h"
+#include "dvs/json.h"
+#include "dvs/render.h"
+#include "ledger/limits.h"
+#include "statemachine/apply.h"
+
+namespace dvs {
+
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      int hi = i + 2 < s.size() ? HexDigit(s[i + 1]) : -1;
+      int lo = i + 2 < s.size() ? HexDigit(s[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return Status::InvalidArgument("bad percent-encoding in the URL");
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+Result<uint64_t> ParseSeq(const std::string& name, const std::string& v) {
+  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+    return Status::InvalidArgument(name + " '" + v + "' is not a seq (a whole number)");
+  return std::stoull(v);
+}
+
+const char* ContentType(Format f) {
+  switch (f) {
+    case Format::kJson:
+      return "application/json";
+    case Format::kCsv:
+      return "text/csv; charset=utf-8";
+    case Format::kText:
+      break;
+  }
+  return "text/plain; charset=utf-8";
+}
+
+ApiResponse Ok(std::string body, Format f) {
+  return ApiResponse{200, ContentType(f), std::move(body)};
+}
+
+// One signed request from its JSON form.
+Result<SignedBody> SignedFromJson(const nlohmann::json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("an entry must be a JSON object");
+  auto field = [&](const char* name) -> Result<std::string> {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_string())
+      return Status::NotFound(std::string("missing \"") + name + "\" (base64)");
+    auto bytes = FromBase64(it->get<std::string>());
+    if (!bytes) return Status::InvalidArgument(std::string("\"") + name + "\" is not base64");
+    return *bytes;
+  };
+  DVS_ASSIGN_OR_RETURN(std::string body, field("body"));
+  auto key = field("signer_key");
+  auto sig = field("signature");
+  if (!key.ok() || !sig.ok()) {
+    Status s = !key.ok() ? key.status() : sig.status();
+    return Status::PermissionDenied(s.message());  // unauthenticated
+  }
+  auto pub = PublicKey::FromBytes(*key);
+  if (!pub.ok()) return Status::PermissionDenied("\"signer_key\": " + pub.status().message());
+  return SignedBody{std::move(body), *pub, std::move(*sig)};
+}
+
+}  // namespace
+
+Result<Target> Target::Parse(const std::string& target) {
+  Target t;
+  size_t q = target.find('?');
+  DVS_ASSIGN_OR_RETURN(t.path, PercentDecode(target.substr(0, q), false));
+  if (t.path.empty() || t.path[0] != '/')
+    return Status::InvalidArgument("request target must start with /");
+  if (q == std::string::npos) return t;
+  std::string_view rest = std::string_view(target).substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    DVS_ASSIGN_OR_RETURN(std::string k, PercentDecode(pair.substr(0, eq), true));
+    std::string v;
+    if (eq != std::string_view::npos) {
+      DVS_ASSIGN_OR_RETURN(v, PercentDecode(pair.substr(eq + 1), true));
+    }
+    t.query.emplace(std::move(k), std::move(v));
+  }
+  return t;
+}
+
+Result<std::optional<std::string>> Target::One(const std::string& name) const {
+  auto [lo, hi] = query.equal_range(name);
+  if (lo == hi) return std::optional<std::string>();
+  if (std::next(lo) != hi) return Status::InvalidArgument("?" + name + " is given twice");
+  return std::optional<std::string>(lo->second);
+}
+
+ApiResponse HttpApi::Error(int status, const std::string& reason, const std::string& message) {
+  metrics_.CountRefusal(reason);
+  Json j;
+  j.BeginObject().Key("error").String(message).Key("reason").String(reason).EndObject();
+  return ApiResponse{status, "application/json", j.str() + "\n"};
+}
+
+ApiResponse HttpApi::Failed(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument:
+      return Error(400, "bad_request", s.message());
+    case Status::Code::kNotFound:
+      return Error(404, "not_found", s.message());
+    case Status::Code::kForbidden:
+      return Error(403, "forbidden", s.message());
+    case Status::Code::kRefused:
+      return Error(409, "refused", s.message());
+    default:
+      return Error(500, "internal", s.ToString());
+  }
+}
+
+ApiResponse HttpApi::Handle(const ApiRequest& req) {
+  auto t = Target::Parse(req.target);
+  if (!t.ok()) return Failed(t.status());
+  const std::string& p = t->path;
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  auto only = [&](const char* method) {
+    return Error(405, "method_not_allowed", p + " takes " + method + ", not " + req.method);
+  };
+  if (p == "/v1/entries") return req.method == "POST" ? Submit(req.body, *t) : only("POST");
+  if (p == "/v1/tick") return req.method == "POST" ? Tick(*t) : only("POST");
+  if (!get) {
+    if (p == "/healthz" || p == "/metrics" || p == "/v1/routes" || p == "/v1/log" ||
+        p == "/v1/audit" || p.rfind("/v1/status/", 0) == 0 || p.rfind("/v1/history/", 0) == 0)
+      return only("GET");
+  }
+  if (get) return Get(*t);
+  return Error(404, "not_found", "no such endpoint: " + req.method + " " + p);
+}
+
+ApiResponse HttpApi::Get(const Target& t) {
+  const std::string& p = t.path;
+  auto format_name = t.One("format");
+  if (!format_name.ok()) return Failed(format_name.status());
+  auto format = ParseFormat(format_name->value_or("json"));
+  if (!format.ok()) return Failed(format.status());
+  const Format f = *format;
+
+  if (p == "/healthz") {
+    auto head = svc_.log().GetHead();
+    if (!head.ok()) return Error(503, "unhealthy", head.status().ToString());
+    Json j;
+    j.BeginObject().Key("status").String("ok").Key("entries").Uint(head->size).EndObject();
+    return Ok(j.str() + "\n", Format::kJson);
+  }
+  if (p == "/metrics") {
+    auto head = svc_.log().GetHead();
+    return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                       metrics_.Prometheus(head.ok() ? head->size : 0)};
+  }
+  if (p == "/v1/routes") {
+    auto routes = svc_.Routes();
+    if (!routes.ok()) return Failed(routes.status());
+    return Ok(RenderRoutes(*routes, f), f);
+  }
+  if (p.rfind("/v1/status/", 0) == 0) {
+    const std::string target = p.substr(std::string("/v1/status/").size());
+    auto b = svc_.StatusOf(target);
+    if (b.ok()) return Ok(RenderBundleStatus(*b, f), f);
+    auto list = svc_.StatusOfService(target);
+    if (!list.ok())
+      return Error(404, "not_found", "'" + target + "' is neither a bundle nor a service");
+    return Ok(RenderServiceStatus(target, *list, f), f);
+  }
+  if (p.rfind("/v1/history/", 0) == 0) {
+    auto rows = svc_.History(p.substr(std::string("/v1/history/").size()));
+    if (!rows.ok()) return Failed(rows.status());
+    return Ok(RenderRows(*rows, f), f);
+  }
+  if (p == "/v1/log") {
+    uint64_t from = 0, to = UINT64_MAX;
+    for (auto [name, dst] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+      auto v = t.One(name);
+      if (!v.ok()) return Failed(v.status());
+      if (!*v) continue;
+      auto n = ParseSeq(std::string("?") + name, **v);
+      if (!n.ok()) return Failed(n.status());
+      *dst = *n;
+    }
+    if (from > to)
+      return Error(400, "bad_request",
+                   "?from " + std::to_string(from) + " is after ?to " + std::to_string(to));
+    auto rows = svc_.Log(from, to == UINT64_MAX ? to : to + 1);
+    if (!rows.ok()) return Failed(rows.status());
+    return Ok(RenderRows(*rows, f), f);
+  }
+  if (p == "/v1/audit") {
+    AuditQuery q;
+    for (auto [name, dst] : {std::pair{"service", &q.service}, std::pair{"bundle", &q.bundle},
+                             std::pair{"actor", &q.actor}, std::pair{"type", &q.type}}) {
+      auto v = t.One(name);
+      if (!v.ok()) return Failed(v.status());
+      if (*v) *dst = **v;
+    }
+    for (auto [name, dst] : {std::pair{"since", &q.since_ms}, std::pair{"until", &q.until_ms}}) {
+      auto v = t.One(name);
+      if (!v.ok()) return Failed(v.status());
+      if (!*v) continue;
+      auto ms = ParseTime(**v);
+      if (!ms.ok()) return Failed(ms.status().Prefixed(std::string("?") + name));
+      *dst = *ms;
+    }
+    auto rows = svc_.Audit(q);
+    if (!rows.ok()) return Failed(rows.status());
+    return Ok(RenderRows(*rows, f), f);
+  }
+  return Error(404, "not_found", "no such endpoint: GET " + p);
+}
+
+ApiResponse HttpApi::Submit(const std::string& body, const Target& t) {
+  auto format_name = t.One("format");
+  if (!format_name.ok()) return Failed(format_name.status());
+  auto format = ParseFormat(format_name->value_or("json"));
+  if (!format.ok()) return Failed(format.status());
+
+  nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Error(400, "bad_json", "the request body is not JSON (RFC 8259)");
+  std::vector<nlohmann::json> items;
+  const bool batch = doc.is_object() && doc.contains("entries");
+  if (batch) {
+    if (!doc["entries"].is_array() || doc["entries"].empty())
+      return Error(400, "bad_request", "\"entries\" must be a non-empty array");
+    if (doc["entries"].size() > kMaxBatchEntries)
+      return Error(400, "bad_request",
+                   "a batch holds at most " + std::to_string(kMaxBatchEntries) + " entries");
+    for (auto& e : doc["entries"]) items.push_back(std::move(e));
+  } else {
+    items.push_back(std::move(doc));
+  }
+
+  auto state = svc_.Current();
+  if (!state.ok()) return Failed(state.status());
+  std::vector<SignedBody> bodies;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string where = batch ? "entry " + std::to_string(i) + ": " : "";
+    auto sb = SignedFromJson(items[i]);
+    if (!sb.ok()) {
+      if (sb.status().code() == Status::Code::kPermissionDenied)
+        return Error(401, "unauthenticated", where + sb.status().message());
+      if (sb.status().IsNotFound()) return Error(400, "bad_request", where + sb.status().message());
+      return Failed(
+          sb.status().Prefixed(where.empty() ? "request" : where.substr(0, where.size() - 2)));
+    }
+    if (Status s = sb->Check(); !s.ok()) {
+      if (s.IsInvalidArgument()) return Error(413, "too_large", where + s.message());
+      return Error(401, "bad_signature", where + s.message());
+    }
+    if ((*state)->KeyOf(sb->signer) == nullptr)
+      return Error(401, "unknown_key",
+                   where + "signer key " + sb->signer.Id() + " is not registered in this ledger");
+    bodies.push_back(std::move(*sb));
+  }
+  auto receipts = svc_.SubmitBatch(std::move(bodies));
+  if (!receipts.ok()) return Failed(receipts.status());
+  metrics_.CountAppends(receipts->size());
+  for (const Receipt& r : *receipts) {
+    if (r.kind == "rollback") metrics_.CountRollback(false);
+  }
+  if (hooks_.committed) hooks_.committed(*receipts);
+  if (!batch) return Ok(RenderReceipt(receipts->front(), *format), *format);
+  if (*format != Format::kJson) {
+    std::string out;
+    for (const Receipt& r : *receipts) out += RenderReceipt(r, *format);
+    return Ok(out, *format);
+  }
+  std::string out = "{\"receipts\":[";
+  for (size_t i = 0; i < receipts->size(); ++i) {
+    std::string one = RenderReceipt((*receipts)[i], Format::kJson);
+    one.pop_back();  // the newline
+    out += (i ? "," : "") + one;
+  }
+  return Ok(out + "]}\n", Format::kJson);
+}
+
+ApiResponse HttpApi::Tick(const Target& t) {
+  if (!hooks_.tick) return Error(503, "no_controller", "this server runs without a controller key");
+  auto format_name = t.One("format");
+  if (!format_name.ok()) return Failed(format_name.status());
+  auto format = ParseFormat(format_name->value_or("json"));
+  if (!format.ok()) return Failed(format.status());
+  std::vector<std::string> services;
+  auto [lo, hi] = t.query.equal_range("service");
+  for (auto it = lo; it != hi; ++it) services.push_back(it->second);
+  auto outcomes = hooks_.tick(services);
+  if (!outcomes.ok()) return Failed(outcomes.status());
+  return Ok(RenderTick(*outcomes, *format), *format);
+}
+
+Result<HttpApi::EventsQuery> HttpApi::ParseEvents(const ApiRequest& req) {
+  DVS_ASSIGN_OR_RETURN(Target t, Target::Parse(req.target));
+  EventsQuery q;
+  DVS_ASSIGN_OR_RETURN(auto from, t.One("from"));
+  if (from) {
+    DVS_ASSIGN_OR_RETURN(q.from, ParseSeq("?from", *from));
+  }
+  if (!req.last_event_id.empty()) {
+    DVS_ASSIGN_OR_RETURN(uint64_t last, ParseSeq("Last-Event-ID", req.last_event_id));
+    if (last == UINT64_MAX) return Status::InvalidArgument("Last-Event-ID is out of range");
+    q.from = last + 1;
+  }
+  DVS_ASSIGN_OR_RETURN(auto follow, t.One("follow"));
+  if (follow) {
+    if (*follow == "false" || *follow == "0") {
+      q.follow = false;
+    } else if (*follow != "true" && *follow != "1") {
+      return Status::InvalidArgument("?follow '" + *follow + "' is not true or false");
+    }
+  }
+  return q;
+}
+
+Result<std::string> HttpApi::EventsText(uint64_t from, uint64_t to) {
+  DVS_ASSIGN_OR_RETURN(std::vector<LogRow> rows, svc_.Log(from, to));
+  std::string out;
+  for (const LogRow& r : rows) {
+    // Only an entry's last event carries the id: a client resuming after any event misses
+    // none of the entry's others (an event without an id keeps the previous one).
+    const std::vector<std::string> names = EventNames(r);
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (i + 1 == names.size()) out += "id: " + std::to_string(r.seq) + "\n";
+      out += "event: " + names[i] + "\ndata: " + EventJson(r, names[i]) + "\n\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace dvs

@@ -1,0 +1,41 @@
+// What users read: the text, JSON and CSV renderings of statuses, routes, entries, receipts and
+// controller decisions. The CLI prints these for a local ledger, and the server answers with the
+// very same bytes, so `dvs --server URL CMD` prints exactly what `dvs CMD` prints.
+//
+// Every function returns whole lines, each ending in '\n'.
+#ifndef DVS_API_RENDER_H_
+#define DVS_API_RENDER_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dvs/release_service.h"
+
+namespace dvs {
+
+enum class Format { kText, kJson, kCsv };
+
+// "text", "json", "csv" -> Format; InvalidArgument naming the word otherwise.
+Result<Format> ParseFormat(const std::string& name);
+
+// `dvs status BUNDLE`.
+std::string RenderBundleStatus(const BundleStatus& s, Format f);
+// `dvs status SERVICE`: its bundles with traffic or kept warm, stable first.
+std::string RenderServiceStatus(const std::string& service, const std::vector<BundleStatus>& list,
+                                Format f);
+// `dvs routes`; JSON is {"services": {NAME: [{"bundle","version","weight","role"}]}}.
+std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes, Format f);
+// `dvs log`, `dvs history`, `dvs audit`: a table, {"entries": [...]}, or CSV with a header.
+std::string RenderRows(const std::vector<LogRow>& rows, Format f);
+// What a signing command prints once its transition committed (CSV renders as text).
+std::string RenderReceipt(const Receipt& r, Format f);
+// `dvs tick`: one line per evaluated service (CSV renders as text).
+std::string RenderTick(const std::vector<TickOutcome>& outcomes, Format f);
+
+// "%g" of a double.
+std::string Num(double v);
+
+}  // namespace dvs
+
+#endif  // DVS_API_RENDER_H_

@@ -1,0 +1,248 @@
+#include "dvs/render.h"
+
+#include <cstdarg>
+#include <cstdio>
+
+#include "dvs/events.h"
+#include "dvs/json.h"
+
+namespace dvs {
+
+namespace {
+
+// printf into a std::string.
+__attribute__((format(printf, 2, 3))) void Appendf(std::string* out, const char* fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if (static_cast<size_t>(n) < sizeof(buf)) {
+    out->append(buf, n);
+    return;
+  }
+  std::string big(n + 1, '\0');
+  va_start(ap, fmt);
+  std::vsnprintf(big.data(), big.size(), fmt, ap);
+  va_end(ap);
+  big.resize(n);
+  *out += big;
+}
+
+unsigned long long U(uint64_t v) { return static_cast<unsigned long long>(v); }
+
+void MetricsJson(Json& j, const Metrics& m) {
+  j.BeginObject();
+  for (const auto& [k, v] : m) j.Key(k).Number(v);
+  j.EndObject();
+}
+
+std::string MetricsText(const Metrics& m) {
+  std::string out;
+  for (const auto& [k, v] : m) out += (out.empty() ? "" : " ") + k + "=" + Num(v);
+  return out.empty() ? "(none observed)" : out;
+}
+
+void StatusJsonFields(Json& j, const BundleStatus& s) {
+  j.Key("bundle").String(s.bundle).Key("service").String(s.service);
+  j.Key("version").String(s.version).Key("version_tag").String(s.version_tag);
+  j.Key("state").String(s.state).Key("weight").Uint(s.weight);
+  j.Key("role").String(s.role).Key("step_pct").Uint(s.step_pct).Key("metrics");
+  MetricsJson(j, s.metrics);
+  j.Key("samples").Uint(s.samples);
+  if (s.observed_ms) j.Key("observed_at").String(Rfc3339Time(s.observed_ms));
+  j.Key("digest").String(s.digest_hex).Key("packaged_by").String(s.packaged_by);
+  j.Key("approved_by").String(s.approved_by).Key("reason").String(s.reason);
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// "5 % -> 25 %" when the entry moved traffic, else "".
+std::string WeightChange(const LogRow& r) {
+  if (r.weight_before == r.weight_after) return "";
+  return std::to_string(r.weight_before) + " % -> " + std::to_string(r.weight_after) + " %";
+}
+
+std::string EvidenceText(const LogRow& r) {
+  std::string out;
+  for (const auto& [seq, m] : r.evidence) {
+    out += (out.empty() ? "" : "; ") + std::string("seq ") + std::to_string(seq) + ": " +
+           MetricsText(m);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Format> ParseFormat(const std::string& name) {
+  if (name == "text") return Format::kText;
+  if (name == "json") return Format::kJson;
+  if (name == "csv") return Format::kCsv;
+  return Status::InvalidArgument("format '" + name + "' is not one of text, json, csv");
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+std::string RenderBundleStatus(const BundleStatus& s, Format f) {
+  if (f == Format::kJson) {
+    Json j;
+    j.BeginObject();
+    StatusJsonFields(j, s);
+    j.EndObject();
+    return j.str() + "\n";
+  }
+  std::string out;
+  Appendf(&out, "bundle    %s\n", s.bundle.c_str());
+  Appendf(&out, "service   %s\n", s.service.c_str());
+  Appendf(&out, "version   %s  (tag %s)\n", s.version.c_str(), s.version_tag.c_str());
+  Appendf(&out, "state     %s%s, weight %u %%\n", s.state.c_str(),
+          s.role.empty() ? "" : (" (" + s.role + ")").c_str(), s.weight);
+  Appendf(&out, "metrics   %s", MetricsText(s.metrics).c_str());
+  if (s.observed_ms)
+    Appendf(&out, "  [%llu samples at %s]", U(s.samples), Rfc3339Time(s.observed_ms).c_str());
+  Appendf(&out, "\napproved  %s\n", s.approved_by.empty() ? "no" : ("by " + s.approved_by).c_str());
+  if (!s.reason.empty()) Appendf(&out, "reason    %s\n", s.reason.c_str());
+  Appendf(&out, "digest    %s\n", s.digest_hex.c_str());
+  return out;
+}
+
+std::string RenderServiceStatus(const std::string& service, const std::vector<BundleStatus>& list,
+                                Format f) {
+  if (f == Format::kJson) {
+    Json j;
+    j.BeginObject();
+    if (list.empty()) {
+      j.Key("service").String(service);
+    } else {
+      StatusJsonFields(j, list.front());  // the stable bundle's fields at the top
+    }
+    j.Key("bundles").BeginArray();
+    for (const auto& s : list) {
+      j.BeginObject();
+      StatusJsonFields(j, s);
+      j.EndObject();
+    }
+    j.EndArray().EndObject();
+    return j.str() + "\n";
+  }
+  std::string out;
+  Appendf(&out, "service %s\n", service.c_str());
+  Appendf(&out, "  %-28s %-10s %-8s %-12s %s\n", "BUNDLE", "VERSION", "WEIGHT", "STATE", "METRICS");
+  for (const auto& s : list) {
+    Appendf(&out, "  %-28s %-10s %5u %%  %-12s %s\n", s.bundle.c_str(), s.version.c_str(), s.weight,
+            (s.state + (s.role == "warm" ? " (warm)" : "")).c_str(),
+            MetricsText(s.metrics).c_str());
+  }
+  return out;
+}
+
+std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes, Format f) {
+  if (f == Format::kJson) {
+    Json j;
+    j.BeginObject().Key("services").BeginObject();
+    for (const auto& [name, rs] : routes) {
+      j.Key(name).BeginArray();
+      for (const Route& r : rs) {
+        j.BeginObject().Key("bundle").String(r.bundle).Key("version").String(r.version);
+        j.Key("weight").Uint(r.weight).Key("role").String(RouteRoleName(r.role)).EndObject();
+      }
+      j.EndArray();
+    }
+    j.EndObject().EndObject();
+    return j.str() + "\n";
+  }
+  std::string out;
+  Appendf(&out, "%-16s %-28s %-10s %-7s %s\n", "SERVICE", "BUNDLE", "VERSION", "WEIGHT", "ROLE");
+  for (const auto& [name, rs] : routes) {
+    for (const Route& r : rs) {
+      Appendf(&out, "%-16s %-28s %-10s %4u %%  %s\n", name.c_str(), r.bundle.c_str(),
+              r.version.c_str(), r.weight, RouteRoleName(r.role));
+    }
+  }
+  return out;
+}
+
+std::string RenderRows(const std::vector<LogRow>& rows, Format f) {
+  std::string out;
+  if (f == Format::kJson) {
+    Json j;
+    j.BeginObject().Key("entries").BeginArray();
+    for (const auto& r : rows) WriteRowJson(j, r);
+    j.EndArray().EndObject();
+    return j.str() + "\n";
+  }
+  if (f == Format::kCsv) {
+    out += "seq,time,type,actor,key_id,bundle,service,weight_change,detail,automatic,evidence\n";
+    for (const auto& r : rows) {
+      Appendf(&out, "%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", U(r.seq),
+              Rfc3339Time(r.time_ms).c_str(), r.kind.c_str(), CsvField(r.actor).c_str(),
+              r.actor_key.c_str(), r.bundle.c_str(), r.service.c_str(), WeightChange(r).c_str(),
+              CsvField(r.detail).c_str(), r.automatic ? "yes" : "no",
+              CsvField(EvidenceText(r)).c_str());
+    }
+    return out;
+  }
+  for (const auto& r : rows) {
+    std::string change = WeightChange(r);
+    Appendf(&out, "%5llu  %s  %-10s %-14s %-26s %s%s%s\n", U(r.seq), Rfc3339Time(r.time_ms).c_str(),
+            r.kind.c_str(), r.actor.c_str(), r.bundle.c_str(),
+            change.empty() ? "" : ("[" + change + "] ").c_str(), r.detail.c_str(),
+            r.automatic ? "  [automatic]" : "");
+    if (r.automatic) Appendf(&out, "%7s evidence: %s\n", "", EvidenceText(r).c_str());
+  }
+  return out;
+}
+
+std::string RenderReceipt(const Receipt& r, Format f) {
+  if (f == Format::kJson) {
+    Json j;
+    j.BeginObject().Key("seq").Uint(r.seq).Key("time").String(Rfc3339Time(r.time_ms));
+    j.Key("kind").String(r.kind).Key("bundle").String(r.bundle);
+    j.Key("request_id").String(r.request_id).Key("hash").String(ToHex(r.hash)).EndObject();
+    return j.str() + "\n";
+  }
+  std::string out;
+  Appendf(&out, "%s%s%s: committed at seq %llu\n", r.kind.c_str(), r.bundle.empty() ? "" : " ",
+          r.bundle.c_str(), U(r.seq));
+  return out;
+}
+
+std::string RenderTick(const std::vector<TickOutcome>& outcomes, Format f) {
+  if (f == Format::kJson) {
+    Json j;
+    j.BeginObject().Key("decisions").BeginArray();
+    for (const auto& o : outcomes) {
+      j.BeginObject().Key("service").String(o.service).Key("bundle").String(o.bundle);
+      j.Key("decision").String(DecisionKindName(o.decision.kind));
+      if (o.decision.kind == Decision::Kind::kStep) j.Key("to_pct").Uint(o.decision.to_pct);
+      j.Key("reason").String(o.decision.reason);
+      if (o.receipt) j.Key("seq").Uint(o.receipt->seq);
+      j.EndObject();
+    }
+    j.EndArray().EndObject();
+    return j.str() + "\n";
+  }
+  std::string out;
+  if (outcomes.empty()) out += "no active canary to evaluate\n";
+  for (const auto& o : outcomes) {
+    std::string what = DecisionKindName(o.decision.kind);
+    if (o.decision.kind == Decision::Kind::kStep)
+      what += " to " + std::to_string(o.decision.to_pct) + " %";
+    Appendf(&out, "%s %s: %s (%s)%s\n", o.service.c_str(), o.bundle.c_str(), what.c_str(),
+            o.decision.reason.c_str(),
+            o.receipt ? (" at seq " + std::to_string(o.receipt->seq)).c_str() : "");
+  }
+  return out;
+}
+
+}  // namespace dvs

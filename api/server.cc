@@ -1,0 +1,504 @@
+#include "dvs/server.h"
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "api/http_api.h"
+#include "api/routers.h"
+#include "api/server_metrics.h"
+#include "dvs/events.h"
+#include "ledger/limits.h"
+
+namespace dvs {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+int64_t WallMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+constexpr auto kKeepaliveEvery = std::chrono::seconds(15);
+constexpr uint64_t kEventsPerWrite = 500;
+
+class Session;
+
+}  // namespace
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  ReleaseService& svc;
+  const SecretKey* controller;
+  ServeOptions o;
+  ServerMetrics metrics;
+  std::unique_ptr<HttpApi> api;
+  std::unique_ptr<RouterSet> routers;
+  net::io_context io;
+  tcp::acceptor acceptor{io};
+  net::steady_timer tick_timer{io};
+  std::atomic<bool> stopping{false};
+  std::thread watcher;
+  std::mutex sessions_mu;
+  std::list<std::weak_ptr<Session>> sessions;  // GUARDED_BY(sessions_mu)
+  std::atomic<int> open_sessions{0};
+
+  Impl(ReleaseService& s, const SecretKey* c, ServeOptions opts)
+      : svc(s), controller(c), o(std::move(opts)) {}
+
+  void Log(const std::string& line) {
+    if (o.log) {
+      o.log(line);
+    } else {
+      std::fprintf(stderr, "dvs serve: %s\n", line.c_str());
+    }
+  }
+
+  void Accept();
+  void ScheduleTick();
+  Result<std::vector<TickOutcome>> Evaluate(const std::vector<std::string>& services);
+  // After entries committed (by this server or another process): event streams and routers.
+  void Advanced();
+  void OfferRoutes();
+  void WatchLedger();
+  void BeginStop();
+  void ForEachSession(const std::function<void(const std::shared_ptr<Session>&)>& fn);
+};
+
+namespace {
+
+// One client connection: requests one after another (keep-alive), or one event stream.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<Server::Impl> srv)
+      : stream_(std::move(socket)), srv_(std::move(srv)), timer_(stream_.get_executor()) {
+    ++srv_->open_sessions;
+  }
+  ~Session() {
+    --srv_->open_sessions;
+    if (streaming_) srv_->metrics.SetSubscribers(-1);
+  }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+  // From any thread: the ledger grew.
+  void Notify() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->waiting_) self->timer_.cancel();
+    });
+  }
+
+  // From any thread: the server is stopping. Idle connections and streams close now; a request
+  // in flight is answered first.
+  void Shutdown() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->streaming_) {
+        self->timer_.cancel();
+        self->Close();
+      } else if (!self->busy_) {
+        self->Close();
+      }
+    });
+  }
+
+ private:
+  void Read() {
+    if (srv_->stopping) return Close();
+    parser_.emplace();
+    parser_->body_limit(kMaxHttpBody);
+    parser_->header_limit(kMaxHttpHeader);
+    busy_ = false;
+    stream_.expires_after(std::chrono::milliseconds(srv_->o.idle_timeout_ms));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout || ec == net::error::connection_reset ||
+        ec == net::error::eof || closed_) {
+      return Close();  // gone, idle too long, or too slow to send a request: drop
+    }
+    busy_ = true;
+    if (ec == http::error::body_limit) {
+      return Answer(
+          srv_->api->Error(413, "too_large",
+                           "the request body exceeds " + std::to_string(kMaxHttpBody) + " bytes"),
+          false);
+    }
+    if (ec == http::error::header_limit) {
+      return Answer(srv_->api->Error(
+                        431, "too_large",
+                        "the request headers exceed " + std::to_string(kMaxHttpHeader) + " bytes"),
+                    false);
+    }
+    if (ec) {
+      return Answer(srv_->api->Error(400, "bad_http", "malformed HTTP request: " + ec.message()),
+                    false);
+    }
+    auto req = parser_->release();
+    ApiRequest r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    r.body = std::move(req.body());
+    r.last_event_id = std::string(req["Last-Event-ID"]);
+    const std::string path = r.target.substr(0, r.target.find('?'));
+    if (IsEventsPath(path) && r.method == "GET") return StartEvents(r);
+    ApiResponse res = srv_->api->Handle(r);
+    Answer(std::move(res), req.keep_alive());
+  }
+
+  void Answer(ApiResponse a, bool keep_alive) {
+    srv_->metrics.CountRequest(a.status);
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->result(static_cast<unsigned>(a.status));
+    res->version(11);
+    res->set(http::field::server, "dvs");
+    res->set(http::field::content_type, a.content_type);
+    res->keep_alive(keep_alive && !srv_->stopping);
+    res->body() = std::move(a.body);
+    res->prepare_payload();
+    stream_.expires_after(std::chrono::milliseconds(srv_->o.idle_timeout_ms));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                        if (ec || !res->keep_alive()) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  // ---- Server-Sent Events ----
+
+  void StartEvents(const ApiRequest& r) {
+    auto q = HttpApi::ParseEvents(r);
+    if (!q.ok()) return Answer(srv_->api->Failed(q.status()), false);
+    next_ = q->from;
+    follow_ = q->follow;
+    streaming_ = true;
+    srv_->metrics.SetSubscribers(1);
+    srv_->metrics.CountRequest(200);
+    // The body runs until the connection closes (no length, no chunking): what EventSource and
+    // every HTTP/1.1 client read.
+    Send(
+        "HTTP/1.1 200 OK\r\nServer: dvs\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n"
+        "retry: 1000\n\n");
+  }
+
+  void Send(std::string text) {
+    auto buf = std::make_shared<std::string>(std::move(text));
+    stream_.expires_after(std::chrono::milliseconds(srv_->o.idle_timeout_ms));
+    net::async_write(stream_, net::buffer(*buf),
+                     [self = shared_from_this(), buf](beast::error_code ec, size_t) {
+                       if (ec) return self->Close();  // the subscriber went away
+                       self->Pump();
+                     });
+  }
+
+  void Pump() {
+    if (srv_->stopping) return Close();
+    auto head = srv_->svc.log().GetHead();
+    if (!head.ok()) return Close();
+    if (next_ < head->size) {
+      const uint64_t to = std::min(head->size, next_ + kEventsPerWrite);
+      auto text = srv_->api->EventsText(next_, to);
+      if (!text.ok()) {
+        srv_->Log("events: " + text.status().ToString());
+        return Close();
+      }
+      next_ = to;
+      return Send(std::move(*text));
+    }
+    if (!follow_) return Close();
+    waiting_ = true;
+    timer_.expires_after(kKeepaliveEvery);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      self->waiting_ = false;
+      if (self->closed_) return;
+      if (ec == net::error::operation_aborted) return self->Pump();  // notified
+      self->Send(": keepalive\n\n");  // also finds vanished subscribers
+    });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ignored;
+    timer_.cancel();
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<Server::Impl> srv_;
+  net::steady_timer timer_;
+  bool busy_ = false, streaming_ = false, follow_ = true, waiting_ = false, closed_ = false;
+  uint64_t next_ = 0;
+};
+
+}  // namespace
+
+void Server::Impl::ForEachSession(const std::function<void(const std::shared_ptr<Session>&)>& fn) {
+  std::lock_guard<std::mutex> l(sessions_mu);
+  for (auto it = sessions.begin(); it != sessions.end();) {
+    if (auto s = it->lock()) {
+      fn(s);
+      ++it;
+    } else {
+      it = sessions.erase(it);
+    }
+  }
+}
+
+void Server::Impl::Accept() {
+  acceptor.async_accept(
+      net::make_strand(io), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+        if (self->stopping || !self->acceptor.is_open()) return;
+        if (!ec) {
+          if (self->open_sessions >= self->o.max_connections) {
+            beast::error_code ignored;
+            socket.close(ignored);  // over the limit: refuse rather than starve the others
+            self->metrics.CountRefusal("too_many_connections");
+          } else {
+            auto s = std::make_shared<Session>(std::move(socket), self);
+            {
+              std::lock_guard<std::mutex> l(self->sessions_mu);
+              self->sessions.push_back(s);
+            }
+            s->Start();
+          }
+        }
+        self->Accept();
+      });
+}
+
+Result<std::vector<TickOutcome>> Server::Impl::Evaluate(const std::vector<std::string>& services) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto outcomes = svc.Tick(*controller, services);
+  metrics.ObserveTick(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (!outcomes.ok()) return outcomes;
+  bool committed = false;
+  for (const TickOutcome& t : *outcomes) {
+    if (!t.receipt) continue;
+    committed = true;
+    metrics.CountAppends(1);
+    if (t.decision.kind == Decision::Kind::kRollback) metrics.CountRollback(true);
+    std::string what = DecisionKindName(t.decision.kind);
+    if (t.decision.kind == Decision::Kind::kStep)
+      what += " to " + std::to_string(t.decision.to_pct) + " %";
+    Log("controller: " + t.service + " " + t.bundle + ": " + what + " (" + t.decision.reason +
+        ") at seq " + std::to_string(t.receipt->seq));
+  }
+  if (committed) Advanced();
+  return outcomes;
+}
+
+void Server::Impl::ScheduleTick() {
+  tick_timer.expires_after(std::chrono::milliseconds(o.tick_ms));
+  tick_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->stopping) return;
+    auto r = self->Evaluate({});
+    if (!r.ok()) self->Log("controller: " + r.status().ToString());
+    self->OfferRoutes();  // warm windows end by the clock, not by entries
+    self->ScheduleTick();
+  });
+}
+
+void Server::Impl::OfferRoutes() {
+  if (!routers) return;
+  auto table = svc.Routes(WallMs());
+  if (!table.ok()) {
+    Log("routes: " + table.status().ToString());
+    return;
+  }
+  routers->Offer(*table);
+}
+
+void Server::Impl::Advanced() {
+  OfferRoutes();
+  ForEachSession([](const std::shared_ptr<Session>& s) { s->Notify(); });
+}
+
+void Server::Impl::WatchLedger() {
+  auto w = LedgerWatcher::Watch(svc.dir());
+  if (!w.ok()) {
+    Log("cannot watch the ledger for other writers: " + w.status().ToString());
+    return;
+  }
+  auto size = [&]() -> Result<uint64_t> {
+    DVS_ASSIGN_OR_RETURN(Head h, svc.log().GetHead());
+    return h.size;
+  };
+  uint64_t known = 0;
+  if (auto s = size(); s.ok()) known = *s;
+  while (!stopping) {
+    auto grown = (*w)->WaitBeyond(known, size, 200);
+    if (!grown.ok()) {
+      Log("watching the ledger: " + grown.status().ToString());
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
+    if (*grown > known) {
+      known = *grown;
+      Advanced();
+    }
+  }
+}
+
+void Server::Impl::BeginStop() {
+  if (stopping.exchange(true)) return;
+  net::post(io, [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor.close(ignored);
+    self->tick_timer.cancel();
+    self->ForEachSession([](const std::shared_ptr<Session>& s) { s->Shutdown(); });
+  });
+}
+
+Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretKey* controller,
+                                              const ServeOptions& options) {
+  auto impl = std::make_shared<Impl>(svc, controller, options);
+  beast::error_code ec;
+  std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
+  auto addr = net::ip::make_address(host, ec);
+  if (ec) return Status::InvalidArgument("'" + options.host + "' is not an IP address");
+  if (!addr.is_loopback() && !options.allow_remote) {
+    return Status::InvalidArgument(
+        "refusing to listen on " + options.host +
+        ": not a loopback address. The API has no TLS and trusts signatures, not connections; "
+        "pass --allow-remote to serve other hosts (behind a TLS proxy)");
+  }
+  if (options.tick_ms <= 0) return Status::InvalidArgument("the tick must be positive");
+  if (options.threads < 1 || options.threads > 64)
+    return Status::InvalidArgument("threads must be 1..64");
+
+  std::vector<std::unique_ptr<Router>> routers;
+  RouterOptions ro;
+  ro.nginx_backends = options.nginx_backends;
+  ro.nginx_reload = options.nginx_reload;
+  for (const std::string& spec : options.routers) {
+    DVS_ASSIGN_OR_RETURN(auto r, MakeRouter(spec, ro));
+    routers.push_back(std::move(r));
+  }
+
+  tcp::endpoint ep(addr, options.port);
+  impl->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(ep, ec);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::IOError("cannot listen on " + options.host + ":" + std::to_string(options.port) +
+                           ": " + ec.message());
+  }
+
+  Impl* raw = impl.get();
+  HttpApi::Hooks hooks;
+  hooks.committed = [raw](const std::vector<Receipt>& receipts) {
+    raw->Advanced();
+    if (raw->controller == nullptr) return;
+    // An observation counts at once: evaluate its service now, not at the next tick.
+    std::vector<std::string> services;
+    auto state = raw->svc.Current();
+    if (!state.ok()) return;
+    for (const Receipt& r : receipts) {
+      if (r.kind != "observe") continue;
+      const Bundle* b = (*state)->FindBundle(r.bundle);
+      const Service* s = b ? (*state)->FindService(b->service) : nullptr;
+      if (s != nullptr && s->canary && s->canary->bundle == b->id) services.push_back(s->name);
+    }
+    if (services.empty()) return;
+    auto out = raw->Evaluate(services);
+    if (!out.ok()) raw->Log("controller: " + out.status().ToString());
+  };
+  if (controller != nullptr) {
+    hooks.tick = [raw](const std::vector<std::string>& services) {
+      return raw->Evaluate(services);
+    };
+  }
+  impl->api = std::make_unique<HttpApi>(svc, impl->metrics, std::move(hooks));
+  if (!routers.empty()) {
+    impl->routers = std::make_unique<RouterSet>(std::move(routers), &impl->metrics,
+                                                [raw](const std::string& l) { raw->Log(l); });
+    impl->OfferRoutes();  // level-triggered: whatever the routers held, they get the table now
+  }
+  std::unique_ptr<Server> server(new Server());
+  server->impl_ = std::move(impl);
+  return server;
+}
+
+Server::~Server() {
+  if (impl_ == nullptr) return;
+  impl_->stopping = true;
+  if (impl_->watcher.joinable()) impl_->watcher.join();
+  if (impl_->routers) impl_->routers->Stop();
+}
+
+uint16_t Server::port() const {
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void Server::Stop() { impl_->BeginStop(); }
+
+void Server::Run(bool handle_signals) {
+  Impl& m = *impl_;
+  std::optional<net::signal_set> signals;
+  if (handle_signals) {
+    signals.emplace(m.io, SIGTERM, SIGINT);
+    signals->async_wait([&m](beast::error_code ec, int sig) {
+      if (ec) return;
+      m.Log(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+            ": finishing in-flight requests");
+      m.BeginStop();
+    });
+  }
+  m.Accept();
+  if (m.controller != nullptr) m.ScheduleTick();
+  m.watcher = std::thread([&m] { m.WatchLedger(); });
+  std::vector<std::thread> threads;
+  for (int i = 1; i < m.o.threads; ++i) threads.emplace_back([&m] { m.io.run(); });
+  // The signal set keeps the loop alive; once stopping, drop it so that run() can return.
+  net::steady_timer reaper(m.io);
+  std::function<void()> reap = [&] {
+    reaper.expires_after(std::chrono::milliseconds(50));
+    reaper.async_wait([&](beast::error_code) {
+      if (m.stopping) {
+        if (signals) signals->cancel();
+        return;
+      }
+      reap();
+    });
+  };
+  reap();
+  m.io.run();
+  for (auto& t : threads) t.join();
+  m.stopping = true;
+  if (m.watcher.joinable()) m.watcher.join();
+  if (m.routers) {
+    m.routers->WaitInStep(2000);  // let a decision just committed reach the routers
+    m.routers->Stop();
+  }
+}
+
+}  // namespace dvs

@@ -1,0 +1,108 @@
+// dvs serve: the release controller as a long-running process (api/include/dvs/server.h).
+#include <cstdio>
+
+#include "dvs/manifest.h"
+#include "dvs/server.h"
+#include "statemachine/roles.h"
+#include "tools/cli/cli.h"
+
+namespace dvs::cli {
+
+namespace {
+
+struct ServeArgs {
+  std::string listen = "127.0.0.1:8080", controller_key, tick = "1s", nginx_backends,
+              nginx_reload = "nginx -s reload";
+  std::vector<std::string> routers;
+  bool allow_remote = false;
+  int threads = 2;
+  int idle_timeout_s = 30;
+};
+
+int Serve(const Globals& g, const ServeArgs& a) {
+  if (!g.server.empty()) return Usage("serve: --server makes no sense here; serve opens --ledger");
+  ServeOptions o;
+  size_t colon = a.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return Usage("serve: --listen '" + a.listen + "' is not ADDR:PORT");
+  o.host = a.listen.substr(0, colon);
+  if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']')
+    o.host = o.host.substr(1, o.host.size() - 2);
+  const std::string port = a.listen.substr(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
+    return Usage("serve: --listen '" + a.listen + "': port must be 0..65535");
+  o.port = static_cast<uint16_t>(std::stoul(port));
+  auto tick = ParseDuration(a.tick);
+  if (!tick.ok()) return Usage("serve: --tick " + tick.status().message());
+  o.tick_ms = *tick;
+  o.allow_remote = a.allow_remote;
+  o.routers = a.routers;
+  o.nginx_backends = a.nginx_backends;
+  o.nginx_reload = a.nginx_reload;
+  o.threads = a.threads;
+  o.idle_timeout_ms = a.idle_timeout_s * 1000;
+
+  std::optional<SecretKey> controller;
+  if (!a.controller_key.empty()) {
+    auto k = LoadSecretKey(a.controller_key);
+    if (!k.ok()) return Fail("serve", k.status().Prefixed("--controller-key"));
+    controller.emplace(std::move(*k));
+  }
+  auto svc = OpenLedger(g);
+  if (!svc.ok()) return Fail("serve", svc.status());
+  if (controller) {
+    auto state = (*svc)->Current();
+    if (!state.ok()) return Fail("serve", state.status());
+    const KeyRecord* rec = (*state)->KeyOf(controller->public_key());
+    if (rec == nullptr || rec->revoked || !Has(rec->roles, Role::kController)) {
+      return Fail("serve", Status::Forbidden("--controller-key " + controller->public_key().Id() +
+                                             " does not hold the controller role in this ledger"));
+    }
+  }
+  auto server = Server::Start(**svc, controller ? &*controller : nullptr, o);
+  if (!server.ok()) {
+    return server.status().IsInvalidArgument() ? Usage("serve: " + server.status().message())
+                                               : Fail("serve", server.status());
+  }
+  auto head = (*svc)->log().GetHead();
+  std::printf("dvs serve: listening on http://%s:%u (ledger %s, %llu entries, controller %s)\n",
+              o.host.c_str(), (*server)->port(), g.ledger.c_str(),
+              static_cast<unsigned long long>(head.ok() ? head->size : 0),
+              controller ? controller->public_key().Id().c_str() : "off");
+  std::fflush(stdout);
+  (*server)->Run(/*handle_signals=*/true);
+  std::printf("dvs serve: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, Globals& g) {
+  static ServeArgs a;
+  auto* serve = app.add_subcommand(
+      "serve", "The release controller: HTTP API, automatic ramp and rollback, events, routers");
+  serve->add_option("--listen", a.listen, "ADDR:PORT (default 127.0.0.1:8080; port 0: any)");
+  serve->add_option("--controller-key", a.controller_key,
+                    "key with the controller role; without it nothing is decided automatically");
+  serve->add_option("--tick", a.tick, "controller period (default 1s)");
+  serve->add_option("--router", a.routers, "file:PATH | exec:CMD | nginx:CONF (repeatable)");
+  serve->add_option("--nginx-backends", a.nginx_backends,
+                    "YAML: service: {version or bundle id: HOST:PORT}, for nginx: routers");
+  serve->add_option("--nginx-reload", a.nginx_reload,
+                    "command that reloads nginx (default: nginx -s reload)");
+  serve->add_flag("--allow-remote", a.allow_remote,
+                  "listen on a non-loopback address (no TLS: put a proxy in front)");
+  serve->add_option("--threads", a.threads, "HTTP threads (default 2)");
+  serve->add_option("--idle-timeout", a.idle_timeout_s,
+                    "seconds a client has to send a whole request (default 30)");
+  serve->footer(
+      "Clients sign their own requests (dvs --server URL CMD --key FILE); the server holds only\n"
+      "the controller key. SIGTERM finishes in-flight requests, then exits 0.\n"
+      "Example:\n  dvs serve --listen 127.0.0.1:8080 --controller-key keys/controller.key \\\n"
+      "    --router file:/run/dvs/routes.json --router nginx:/etc/nginx/conf.d/dvs.conf \\\n"
+      "    --nginx-backends backends.yaml");
+  serve->callback([&] { g.exit_code = Serve(g, a); });
+}
+
+}  // namespace dvs::cli
