@@ -322,9 +322,18 @@ Result<HttpApi::EventsQuery> HttpApi::ParseEvents(const ApiRequest& req) {
     DVS_ASSIGN_OR_RETURN(q.from, ParseSeq("?from", *from));
   }
   if (!req.last_event_id.empty()) {
-    DVS_ASSIGN_OR_RETURN(uint64_t last, ParseSeq("Last-Event-ID", req.last_event_id));
-    if (last == UINT64_MAX) return Status::InvalidArgument("Last-Event-ID is out of range");
-    q.from = last + 1;
+    const std::string& id = req.last_event_id;
+    const size_t dot = id.find('.');
+    DVS_ASSIGN_OR_RETURN(uint64_t last, ParseSeq("Last-Event-ID", id.substr(0, dot)));
+    if (dot == std::string::npos) {
+      if (last == UINT64_MAX) return Status::InvalidArgument("Last-Event-ID is out of range");
+      q.from = last + 1;
+    } else {
+      DVS_ASSIGN_OR_RETURN(uint64_t k, ParseSeq("Last-Event-ID", id.substr(dot + 1)));
+      if (k > 64) return Status::InvalidArgument("Last-Event-ID '" + id + "' names no event");
+      q.from = last;
+      q.skip = static_cast<size_t>(k) + 1;
+    }
   }
   DVS_ASSIGN_OR_RETURN(auto follow, t.One("follow"));
   if (follow) {
@@ -337,16 +346,15 @@ Result<HttpApi::EventsQuery> HttpApi::ParseEvents(const ApiRequest& req) {
   return q;
 }
 
-Result<std::string> HttpApi::EventsText(uint64_t from, uint64_t to) {
+Result<std::string> HttpApi::EventsText(uint64_t from, uint64_t to, size_t skip) {
   DVS_ASSIGN_OR_RETURN(std::vector<LogRow> rows, svc_.Log(from, to));
   std::string out;
   for (const LogRow& r : rows) {
-    // Only an entry's last event carries the id: a client resuming after any event misses
-    // none of the entry's others (an event without an id keeps the previous one).
     const std::vector<std::string> names = EventNames(r);
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (i + 1 == names.size()) out += "id: " + std::to_string(r.seq) + "\n";
-      out += "event: " + names[i] + "\ndata: " + EventJson(r, names[i]) + "\n\n";
+    for (size_t i = r.seq == from ? skip : 0; i < names.size(); ++i) {
+      std::string id = std::to_string(r.seq);
+      if (i + 1 < names.size()) id += "." + std::to_string(i);
+      out += "id: " + id + "\nevent: " + names[i] + "\ndata: " + EventJson(r, names[i]) + "\n\n";
     }
   }
   return out;

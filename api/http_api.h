@@ -64,14 +64,16 @@ class HttpApi {
 
   struct EventsQuery {
     uint64_t from = 0;
+    size_t skip = 0;  // events of entry `from` already delivered
     bool follow = true;
   };
-  // GET /v1/events: ?from=SEQ (default 0), or the seq after Last-Event-ID, which wins; and
-  // ?follow=false to end the stream at the head.
+  // GET /v1/events: ?from=SEQ (default 0), or what follows Last-Event-ID, which wins; and
+  // ?follow=false to end the stream at the head. Event ids are "SEQ" for an entry's last event
+  // and "SEQ.K" for its K-th (from 0) before that, so a resume is exact.
   static Result<EventsQuery> ParseEvents(const ApiRequest& req);
-  // The events of entries [from, to) as SSE frames ("event: NAME\ndata: JSON\n\n"); the last
-  // frame of each entry also carries "id: SEQ".
-  Result<std::string> EventsText(uint64_t from, uint64_t to);
+  // The events of entries [from, to) as SSE frames ("id: ID\nevent: NAME\ndata: JSON\n\n"),
+  // leaving out the first `skip` events of entry `from`.
+  Result<std::string> EventsText(uint64_t from, uint64_t to, size_t skip = 0);
 
   // A JSON error answer; counts a refusal under `reason`.
   ApiResponse Error(int status, const std::string& reason, const std::string& message);

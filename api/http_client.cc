@@ -141,7 +141,7 @@ Result<int> HttpConnection::Stream(const std::string& target, const HttpHeaders&
   while (!parser.is_done()) {
     parser.get().body().data = buf;
     parser.get().body().size = sizeof(buf);
-    http::read(*m.stream, m.buffer, parser, ec);
+    http::read_some(*m.stream, m.buffer, parser, ec);  // returns as soon as some body came
     if (ec == http::error::need_buffer) ec = {};
     if (ec) break;
     size_t n = sizeof(buf) - parser.get().body().size;

@@ -191,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto q = HttpApi::ParseEvents(r);
     if (!q.ok()) return Answer(srv_->api->Failed(q.status()), false);
     next_ = q->from;
+    skip_ = q->skip;
     follow_ = q->follow;
     streaming_ = true;
     srv_->metrics.SetSubscribers(1);
@@ -219,7 +220,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!head.ok()) return Close();
     if (next_ < head->size) {
       const uint64_t to = std::min(head->size, next_ + kEventsPerWrite);
-      auto text = srv_->api->EventsText(next_, to);
+      auto text = srv_->api->EventsText(next_, to, skip_);
+      skip_ = 0;
       if (!text.ok()) {
         srv_->Log("events: " + text.status().ToString());
         return Close();
@@ -254,6 +256,7 @@ class Session : public std::enable_shared_from_this<Session> {
   net::steady_timer timer_;
   bool busy_ = false, streaming_ = false, follow_ = true, waiting_ = false, closed_ = false;
   uint64_t next_ = 0;
+  size_t skip_ = 0;
 };
 
 }  // namespace

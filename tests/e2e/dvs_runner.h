@@ -69,6 +69,8 @@ inline Outcome WaitDvs(pid_t pid, const std::string& scratch, const std::string&
   return r;
 }
 
+inline void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
 inline google::protobuf::Struct ParseJson(const std::string& text) {
   google::protobuf::Struct s;
   auto st = google::protobuf::util::JsonStringToMessage(text, &s);
@@ -98,7 +100,13 @@ class LedgerFixture : public ::testing::Test {
   std::string Key(const std::string& who) const { return dir_.Sub(who + ".key"); }
   std::string Ledger() const { return dir_.Sub("ledger"); }
 
-  Outcome Dvs(const std::vector<std::string>& args) {
+  // Runs dvs on the fixture's ledger, or through `server_` (--server) once a test set it.
+  Outcome Dvs(std::vector<std::string> args) {
+    if (!server_.empty()) args.insert(args.begin(), {"--server", server_});
+    return Local(args);
+  }
+  // Runs dvs on the fixture's ledger directly, even when a server is set.
+  Outcome Local(const std::vector<std::string>& args) {
     std::string tag = "run" + std::to_string(runs_++);
     return WaitDvs(StartDvs(args, Ledger(), dir_.path(), tag), dir_.path(), tag);
   }
@@ -154,6 +162,7 @@ class LedgerFixture : public ::testing::Test {
 
   TempDir dir_;
   int runs_ = 0;
+  std::string server_;  // http://127.0.0.1:PORT when commands go through `dvs serve`
 };
 
 }  // namespace dvs::test

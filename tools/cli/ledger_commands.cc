@@ -99,13 +99,13 @@ int StateAt(const Globals& g, const LedgerArgs& a) {
 int EventsRemote(const Globals& g, const LedgerArgs& a) {
   auto url = HttpUrl::Parse(g.server);
   if (!url.ok()) return Fail("events", url.status());
-  std::optional<uint64_t> last_id;
+  std::string last_id;
   for (int failures = 0;;) {
     HttpConnection c(*url, 10'000);
     HttpHeaders headers;
-    if (last_id) headers.emplace_back("Last-Event-ID", std::to_string(*last_id));
+    if (!last_id.empty()) headers.emplace_back("Last-Event-ID", last_id);
     std::string pending;
-    std::optional<uint64_t> frame_id;
+    std::string frame_id;
     auto st = c.Stream(
         "/v1/events?from=" + std::to_string(a.from) + "&follow=" + (a.follow ? "true" : "false"),
         headers, [&](std::string_view data) {
@@ -117,7 +117,7 @@ int EventsRemote(const Globals& g, const LedgerArgs& a) {
               frame_id = std::strtoull(line.c_str() + 4, nullptr, 10);
             } else if (line.rfind("data: ", 0) == 0) {
               std::printf("%s\n", line.c_str() + 6);
-            } else if (line.empty() && frame_id) {
+            } else if (line.empty() && !frame_id.empty()) {
               last_id = frame_id;  // a whole event was received
               std::fflush(stdout);
             }

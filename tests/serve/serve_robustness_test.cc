@@ -1,0 +1,159 @@
+// Malformed, oversized, unknown, slow and vanished requests get clear 4xx answers or are dropped,
+// and never stop the server; SIGTERM finishes what is in flight and exits 0.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <atomic>
+
+#include "tests/serve/serve_fixture.h"
+#include "tests/serve/sse_client.h"
+
+namespace dvs {
+namespace {
+
+using test::Outcome;
+
+class ServeRobustness : public test::ServeFixture {
+ protected:
+  int Connect() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(std::stoi(url_.port)));
+    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    return fd;
+  }
+  // Sends raw bytes; returns what the server sent back until it closed or `wait_ms` passed.
+  std::string Raw(const std::string& bytes, int wait_ms = 3000, bool* closed = nullptr) {
+    int fd = Connect();
+    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    if (closed) *closed = false;
+    for (;;) {
+      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      deadline - std::chrono::steady_clock::now())
+                                      .count());
+      if (left <= 0) break;
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, left) <= 0) break;
+      char buf[4096];
+      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        if (closed) *closed = true;
+        break;
+      }
+      out.append(buf, n);
+    }
+    ::close(fd);
+    return out;
+  }
+  void ExpectHealthy() {
+    HttpReply r = Http("GET", "/healthz");
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+};
+
+TEST_F(ServeRobustness, BadRequestsGetNamedFourHundreds) {
+  StartServer();
+  struct Case {
+    std::string method, target, body;
+    int status;
+    std::string words;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"GET", "/v2/nothing", "", 404, "no such endpoint"},
+           {"DELETE", "/v1/routes", "", 405, "takes GET"},
+           {"GET", "/v1/entries", "", 405, "takes POST"},
+           {"POST", "/v1/entries", "{\"body\": ", 400, "not JSON"},
+           {"POST", "/v1/entries", "[1,2,3]", 400, "JSON object"},
+           {"POST", "/v1/entries", "{\"body\":\"***\",\"signer_key\":\"a\",\"signature\":\"b\"}",
+            400, "not base64"},
+           {"POST", "/v1/entries", "{\"entries\":[]}", 400, "non-empty array"},
+           {"GET", "/v1/routes?format=xml", "", 400, "format 'xml'"},
+           {"GET", "/v1/log?from=abc", "", 400, "not a seq"},
+           {"GET", "/v1/log?from=9&to=3", "", 400, "after"},
+           {"GET", "/v1/audit?since=yesterday", "", 400, "not a time"},
+           {"GET", "/v1/audit?type=a&type=b", "", 400, "given twice"},
+           {"GET", "/v1/status/no_such_thing", "", 404, "neither a bundle nor a service"},
+           {"GET", "/v1/events?from=-1", "", 400, "not a seq"},
+           {"GET", "/v1/status/%zz", "", 400, "percent-encoding"},
+       }) {
+    HttpReply r = Http(c.method, c.target, c.body);
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << ": " << r.body;
+    EXPECT_NE(r.body.find(c.words), std::string::npos)
+        << c.method << " " << c.target << ": " << r.body;
+  }
+  // Not HTTP at all, and headers beyond the limit.
+  EXPECT_NE(Raw("HELLO THERE\r\n\r\n").find("400 Bad Request"), std::string::npos);
+  EXPECT_NE(Raw("GET / HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n").find("431"),
+            std::string::npos);
+  // A body larger than the limit is refused from its Content-Length, before it is sent.
+  std::string big = Raw("POST /v1/entries HTTP/1.1\r\nHost: x\r\nContent-Length: 9000000\r\n\r\n");
+  EXPECT_NE(big.find("413"), std::string::npos) << big;
+  EXPECT_NE(big.find("exceeds"), std::string::npos) << big;
+  ExpectHealthy();
+}
+
+TEST_F(ServeRobustness, SlowAndVanishedClientsAreDroppedWhileOthersAreServed) {
+  StartServer({"--idle-timeout", "1"});
+  // Slow: half a request line, then nothing. The server hangs up after the idle timeout.
+  bool closed = false;
+  auto t0 = std::chrono::steady_clock::now();
+  std::string slow = Raw("GET /v1/rou", 5000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(4000));
+  // Vanished: many clients that send part of a request, or subscribe to events, then go away.
+  for (int i = 0; i < 50; ++i) {
+    int fd = Connect();
+    std::string half = "POST /v1/entries HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"bo";
+    ::send(fd, half.data(), half.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  for (int i = 0; i < 5; ++i) {
+    int fd = Connect();
+    std::string sub = "GET /v1/events?from=0 HTTP/1.1\r\n\r\n";
+    ::send(fd, sub.data(), sub.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  ExpectHealthy();
+  std::string v87 = Release("8.7");  // writes still work, and wake whatever is left
+  ExpectHealthy();
+  EXPECT_TRUE(test::Eventually([&] {
+    return Http("GET", "/metrics").body.find("dvs_event_subscribers 0") != std::string::npos;
+  }));
+}
+
+TEST_F(ServeRobustness, SigtermFinishesInFlightRequestsAndExitsZero) {
+  std::string v87 = Release("8.7");
+  StartServer();
+  test::SseClient stream(url_, "/v1/events?from=0");
+  std::atomic<bool> run{true};
+  std::atomic<int> ok{0}, garbled{0};
+  std::thread client([&] {
+    HttpConnection c(url_, 5000);
+    while (run) {
+      auto r = c.Call("GET", "/v1/status/tax_calc");
+      if (!r.ok()) break;  // the server has gone: connection refused or closed
+      if (r->status == 200 && r->body.find("tax_calc") != std::string::npos) {
+        ++ok;
+      } else {
+        ++garbled;
+      }
+    }
+  });
+  ASSERT_TRUE(test::Eventually([&] { return ok > 20; }));
+  Outcome stopped = StopServer();
+  run = false;
+  client.join();
+  EXPECT_EQ(stopped.code, 0) << stopped.err;
+  EXPECT_NE(stopped.err.find("SIGTERM"), std::string::npos) << stopped.err;
+  EXPECT_EQ(garbled, 0);
+  EXPECT_TRUE(test::Eventually([&] { return stream.done(); }));  // streams end, not hang
+}
+
+}  // namespace
+}  // namespace dvs

@@ -1,0 +1,177 @@
+// The seed's scenario driven over HTTP against the real `dvs serve`: clients sign locally and
+// talk to the server through `dvs --server`; the server's controller ramps and rolls back on its
+// own; event subscribers see everything in order, and a reconnect misses nothing.
+#include "tests/serve/serve_fixture.h"
+#include "tests/serve/sse_client.h"
+
+namespace dvs {
+namespace {
+
+using test::Eventually;
+using test::Outcome;
+
+class ServeScenario : public test::ServeFixture {};
+
+double Weight(const google::protobuf::Struct& s) { return s.fields().at("weight").number_value(); }
+std::string State(const google::protobuf::Struct& s) {
+  return s.fields().at("state").string_value();
+}
+
+TEST_F(ServeScenario, SeedScenarioOverHttpRampsAndRollsBackWithNoTickCalled) {
+  StartServer({}, "50ms");
+  test::SseClient live(url_, "/v1/events?from=0");
+
+  // Every command below goes through the server; nothing here calls `dvs tick`.
+  std::string v87 = Release("8.7");
+  ASSERT_EQ(Observe(v87, 0.05, 150, 1000).code, 0);
+  std::string v90 = Release("9.0");
+  EXPECT_EQ(Weight(StatusJson(v90)), 5);
+  std::vector<double> weights;
+  for (int i = 0; i < 6; ++i) {
+    // An observation posted over HTTP counts at once: the controller decides before it answers.
+    Outcome o = Observe(v90, 0.03, 110);
+    ASSERT_EQ(o.code, 0) << o.err;
+    weights.push_back(Weight(StatusJson(v90)));
+  }
+  EXPECT_EQ(weights, (std::vector<double>{25, 45, 65, 85, 100, 100}));
+  EXPECT_EQ(State(StatusJson(v90)), "stable");
+
+  std::string v91 = Release("9.1");
+  Outcome bad = Observe(v91, 0.02, 450, 300);
+  ASSERT_EQ(bad.code, 0) << bad.err;
+  EXPECT_EQ(State(StatusJson(v91)), "rolled_back");  // committed before the observe returned
+
+  // The routing table, over plain HTTP, and the same bytes as the local command prints.
+  HttpReply routes = Http("GET", "/v1/routes");
+  EXPECT_EQ(routes.status, 200);
+  EXPECT_EQ(routes.content_type, "application/json");
+  auto table = test::ParseJson(routes.body);
+  const auto& list =
+      table.fields().at("services").struct_value().fields().at("tax_calc").list_value();
+  ASSERT_GE(list.values_size(), 1);
+  EXPECT_EQ(list.values(0).struct_value().fields().at("bundle").string_value(), v90);
+  EXPECT_EQ(list.values(0).struct_value().fields().at("weight").number_value(), 100);
+  for (const auto& cmd : std::vector<std::vector<std::string>>{
+           {"routes"},
+           {"routes", "--json"},
+           {"status", "tax_calc"},
+           {"status", v91, "--json"},
+           {"history", "tax_calc"},
+           {"log", "--from", "3", "--to", "9", "--json"},
+           {"audit", "--service", "tax_calc", "--type", "rollback", "--csv"},
+           {"events", "--from", "5"}}) {
+    Outcome remote = Dvs(cmd);
+    Outcome local = Local(cmd);
+    EXPECT_EQ(remote.code, 0) << remote.err;
+    EXPECT_EQ(remote.out, local.out) << "dvs " << cmd[0] << " differs through the server";
+  }
+
+  // The automatic rollback cites its evidence, signed by the server's controller key.
+  Outcome audit = Dvs({"audit", "--type", "rollback", "--json"});
+  auto rows = test::ParseJson(audit.out).fields().at("entries").list_value();
+  ASSERT_EQ(rows.values_size(), 1);
+  EXPECT_EQ(rows.values(0).struct_value().fields().at("actor").string_value(), "controller");
+  EXPECT_TRUE(rows.values(0).struct_value().fields().at("automatic").bool_value());
+
+  // The live subscriber saw every entry's events, in order, as `dvs events` lists them.
+  const uint64_t entries = Entries();
+  ASSERT_TRUE(Eventually([&] {
+    auto ev = live.events();
+    return !ev.empty() && ev.back().seq + 1 == entries;
+  })) << live.events().size()
+      << " events";
+  Outcome all = Local({"events"});
+  std::vector<std::string> expected;
+  for (size_t at = 0, nl; (nl = all.out.find('\n', at)) != std::string::npos; at = nl + 1)
+    expected.push_back(all.out.substr(at, nl - at));
+  std::vector<std::string> seen;
+  for (const auto& e : live.events()) seen.push_back(e.data);
+  EXPECT_EQ(seen, expected);
+
+  Outcome stopped = StopServer();
+  EXPECT_EQ(stopped.code, 0) << stopped.err;
+  EXPECT_NE(stopped.out.find("stopped"), std::string::npos);
+}
+
+TEST_F(ServeScenario, AReconnectWithLastEventIdMissesNothingAndRepeatsNothing) {
+  StartServer();
+  std::string v87 = Release("8.7");
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Observe(v87, 0.05, 150, 1000).code, 0);
+  std::string v90 = Release("9.0");  // deploy emits two events for one entry
+
+  // Read everything once, as the reference.
+  test::SseClient whole(url_, "/v1/events?from=0&follow=false");
+  whole.Join();
+  const auto reference = whole.events();
+  ASSERT_GT(reference.size(), 12u);
+  EXPECT_EQ(reference.back().id, std::to_string(reference.back().seq));
+
+  // Now drop the connection after every three events and resume with Last-Event-ID, with an
+  // entry appended while disconnected.
+  std::vector<test::SseEvent> got;
+  std::string last;
+  for (int round = 0; round < 100; ++round) {
+    test::SseClient part(url_, "/v1/events?from=0&follow=false", last, 3);
+    part.Join();
+    for (const auto& e : part.events()) got.push_back(e);
+    if (part.events().empty()) break;
+    last = part.events().back().id;
+    if (round == 1) {
+      ASSERT_EQ(Observe(v90, 0.03, 110).code, 0);
+    }
+  }
+  test::SseClient after(url_, "/v1/events?from=0&follow=false");
+  after.Join();
+  const auto full = after.events();
+  ASSERT_EQ(got.size(), full.size());
+  for (size_t i = 0; i < full.size(); ++i) {
+    EXPECT_EQ(got[i].seq, full[i].seq) << i;
+    EXPECT_EQ(got[i].event, full[i].event) << i;
+    EXPECT_EQ(got[i].id, full[i].id) << i;
+  }
+}
+
+TEST_F(ServeScenario, EntriesAppendedByOtherProcessesReachSubscribersRoutersAndTheTimer) {
+  StartServer({"--router", "file:" + dir_.Sub("routes.json")});
+  test::SseClient live(url_, "/v1/events?from=0");
+  // The CLI writes to the ledger directly, not through the server.
+  const std::string url = server_;
+  server_.clear();
+  std::string v87 = Release("8.7");
+  ASSERT_EQ(Observe(v87, 0.05, 150, 1000).code, 0);
+  std::string v90 = Release("9.0");
+  EXPECT_TRUE(Eventually([&] {
+    auto ev = live.events();
+    return !ev.empty() && ev.back().event == "deploy.start" && ev.back().bundle() == v90;
+  })) << (live.events().empty() ? "no events" : live.events().back().data);
+  EXPECT_TRUE(Eventually(
+      [&] { return test::Slurp(dir_.Sub("routes.json")).find(v90) != std::string::npos; }));
+  // An observation the server did not see arrive: its timer decides on it at the next tick.
+  ASSERT_EQ(Observe(v90, 0.03, 110).code, 0);
+  EXPECT_TRUE(Eventually([&] { return Weight(StatusJson(v90)) == 25; }));
+  server_ = url;
+  EXPECT_EQ(Weight(StatusJson(v90)), 25);
+}
+
+TEST_F(ServeScenario, ListeningBeyondLoopbackMustBeAskedFor) {
+  Outcome r = Local({"serve", "--listen", "0.0.0.0:0", "--controller-key", Key("controller")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("not a loopback address"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--allow-remote"), std::string::npos) << r.err;
+}
+
+TEST_F(ServeScenario, AControllerKeyWithoutTheRoleIsRefusedAtStart) {
+  Outcome r = Local({"serve", "--listen", "127.0.0.1:0", "--controller-key", Key("observer")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("does not hold the controller role"), std::string::npos) << r.err;
+}
+
+TEST_F(ServeScenario, CommandsThatNeedTheLedgerFileSayTheyAreLocalOnly) {
+  StartServer();
+  Outcome r = Dvs({"checkpoint", "--key", Key("root")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("local ledger only"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace dvs
