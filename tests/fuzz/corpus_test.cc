@@ -39,5 +39,7 @@ TEST(FuzzCorpus, CheckpointNote) {
   EXPECT_GE(ReplayAll("checkpoint_note", fuzz::CheckpointNote), 1);
 }
 
+TEST(FuzzCorpus, HttpRequest) { EXPECT_GE(ReplayAll("http_request", fuzz::HttpRequest), 8); }
+
 }  // namespace
 }  // namespace dvs

@@ -19,6 +19,9 @@ void ManifestYaml(const uint8_t* data, size_t size);
 void Condition(const uint8_t* data, size_t size);
 // The bytes as a signed checkpoint note, verified against a fixed key.
 void CheckpointNote(const uint8_t* data, size_t size);
+// The bytes as an HTTP request to dvs serve: parsed as the server parses, then handled by the API
+// against a live ledger (http_target.cc).
+void HttpRequest(const uint8_t* data, size_t size);
 
 }  // namespace dvs::fuzz
 
