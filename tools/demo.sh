@@ -65,3 +65,31 @@ run history tax_calc
 
 say "Audit: every rollback of tax_calc, who signed it and on what evidence"
 run audit --service tax_calc --type rollback
+
+say "The release controller: dvs serve watches, decides and drives the router on its own"
+ROUTES="$DEMO/routes.json"
+"$DVS" serve --listen 127.0.0.1:0 --controller-key "$K/controller.key" --tick 1s \
+  --router "file:$ROUTES" >"$DEMO/serve.out" 2>"$DEMO/serve.log" &
+SERVER_PID=$!
+trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q 'listening on' "$DEMO/serve.out" 2>/dev/null && break; sleep 0.05; done
+cat "$DEMO/serve.out"
+export DVS_SERVER
+DVS_SERVER=$(grep -o 'http://[0-9.:]*' "$DEMO/serve.out")
+echo "(from here on every command goes through \$DVS_SERVER=$DVS_SERVER, signed on this side)"
+V92=$("$DVS" package tools/demo/tax_calc-9.2.yaml --key "$K/publisher.key"); echo "bundle $V92"
+run approve "$V92" --key "$K/governance.key"
+run deploy "$V92" --key "$K/release-admin.key"
+for _ in $(seq 40); do grep -q "$V92" "$ROUTES" && break; sleep 0.05; done
+printf 'router table now: %s\n' "$(cat "$ROUTES")"
+printf '$ dvs observe %s --metric error_rate=2.5 ... (errors spike: no tick, no engineer)\n' "$V92"
+"$DVS" observe "$V92" --metric error_rate=2.5 --metric latency_ms=130 --samples 400 --key "$K/observer.key" >/dev/null
+run status "$V92"
+for _ in $(seq 40); do grep -q "$V92" "$ROUTES" || break; sleep 0.05; done  # the router's thread
+printf 'router table now: %s\n' "$(cat "$ROUTES")"
+echo "server log:"; sed 's/^/  /' "$DEMO/serve.log"
+kill -TERM "$SERVER_PID"
+STOPPED=0; wait "$SERVER_PID" || STOPPED=$?
+trap - EXIT
+echo "dvs serve stopped on SIGTERM (exit $STOPPED)"
+[ "$STOPPED" -eq 0 ]
