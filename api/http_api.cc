@@ -141,7 +141,7 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
   auto t = Target::Parse(req.target);
   if (!t.ok()) return Failed(t.status());
   const std::string& p = t->path;
-  const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool get = req.method == "GET";
   auto only = [&](const char* method) {
     return Error(405, "method_not_allowed", p + " takes " + method + ", not " + req.method);
   };

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 namespace dvs::cli {
 
@@ -86,17 +87,11 @@ Result<HttpReply> Call(const Globals& g, const std::string& method, const std::s
   DVS_ASSIGN_OR_RETURN(HttpUrl url, HttpUrl::Parse(g.server));
   DVS_ASSIGN_OR_RETURN(HttpReply reply, HttpCall(url, method, target, body));
   if (reply.status < 400) return reply;
-  // The server's JSON error: {"error": "...", "reason": "..."}; quote it as is when not.
+  // The server's JSON error: {"error": "...", "reason": "..."}; quoted as is when not.
   std::string message = reply.body;
-  const std::string key = "\"error\":\"";
-  if (size_t at = message.find(key); at != std::string::npos) {
-    std::string out;
-    for (size_t i = at + key.size(); i < message.size() && message[i] != '"'; ++i) {
-      if (message[i] == '\\' && i + 1 < message.size()) ++i;
-      out += message[i];
-    }
-    message = out;
-  }
+  auto doc = nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_object() && doc.contains("error") && doc["error"].is_string())
+    message = doc["error"].get<std::string>();
   while (!message.empty() && message.back() == '\n') message.pop_back();
   message = "server answered " + std::to_string(reply.status) + ": " + message;
   switch (reply.status) {
