@@ -16,7 +16,7 @@
 
 #include "dvs/release_service.h"
 #include "statemachine/manifest_rules.h"
-#include "tools/bench_manifest.h"
+#include "tools/bench_ledger.h"
 #include "tools/bench_util.h"
 
 extern char** environ;
@@ -43,30 +43,11 @@ int Spawn(const std::vector<std::string>& args) {
 }
 
 int Run(const std::string& dvs, int runs, const std::string& root) {
-  fs::remove_all(root);
-  fs::create_directories(root);
-  SecretKey admin = SecretKey::Generate();
-  if (!WriteKeyFiles(admin, root + "/admin.key").ok()) return 1;
-  auto svc = ReleaseService::Init(root + "/ledger", admin, "bench");
-  if (!svc.ok()) {
-    std::fprintf(stderr, "dvs-release-bench: %s\n", svc.status().ToString().c_str());
-    return 1;
-  }
-  ReleaseService& s = **svc;
-  // One key with every role keeps the set-up short; the rules are the same.
-  SecretKey all = SecretKey::Generate();
-  if (!WriteKeyFiles(all, root + "/all.key").ok()) return 1;
-  if (!s.GrantKey(admin, "all", all.public_key(),
-                  {"governance", "publisher", "release_admin", "observer", "controller"})
-           .ok())
-    return 1;
-  auto release = [&](int v) -> std::string {
-    auto id = s.Package(all, BenchManifest(v));
-    if (!id.ok() || !s.Approve(all, *id).ok() || !s.Deploy(all, *id).ok()) return "";
-    return *id;
-  };
-  std::string stable = release(1);
-  if (stable.empty() || !s.Observe(all, stable, {{"error_rate", 0.01}}, 500).ok()) return 1;
+  auto bench = BenchLedger::Create(root, "dvs-release-bench");
+  if (!bench) return 1;
+  ReleaseService& s = *bench->svc;
+  const std::string stable = bench->stable;
+  auto release = [&](int v) { return bench->Release(v); };
 
   // Primitive: spawning a process that does nothing.
   std::vector<double> spawn_ms;

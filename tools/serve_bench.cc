@@ -26,7 +26,7 @@
 #include "dvs/release_service.h"
 #include "dvs/server.h"
 #include "dvs/transitions.h"
-#include "tools/bench_manifest.h"
+#include "tools/bench_ledger.h"
 #include "tools/bench_util.h"
 
 namespace dvs::bench {
@@ -125,27 +125,11 @@ std::string Slurp(const std::string& path) {
 }
 
 int Run(double seconds, int connections, const std::string& root) {
-  fs::remove_all(root);
-  fs::create_directories(root);
-  SecretKey admin = SecretKey::Generate();
-  auto opened = ReleaseService::Init(root + "/ledger", admin, "bench");
-  if (!opened.ok()) {
-    std::fprintf(stderr, "dvs-serve-bench: %s\n", opened.status().ToString().c_str());
-    return 1;
-  }
-  ReleaseService& s = **opened;
-  SecretKey all = SecretKey::Generate();
-  if (!s.GrantKey(admin, "all", all.public_key(),
-                  {"governance", "publisher", "release_admin", "observer", "controller"})
-           .ok())
-    return 1;
-  auto release = [&](int v) -> std::string {
-    auto id = s.Package(all, BenchManifest(v));
-    if (!id.ok() || !s.Approve(all, *id).ok() || !s.Deploy(all, *id).ok()) return "";
-    return *id;
-  };
-  std::string stable = release(1);
-  if (stable.empty() || !s.Observe(all, stable, {{"error_rate", 0.01}}, 500).ok()) return 1;
+  auto bench = BenchLedger::Create(root, "dvs-serve-bench");
+  if (!bench) return 1;
+  ReleaseService& s = *bench->svc;
+  const SecretKey& all = bench->all;
+  auto release = [&](int v) { return bench->Release(v); };
   std::string in_flight = release(2);  // a canary in flight: status shows two bundles
   if (in_flight.empty()) return 1;
 
