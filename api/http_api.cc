@@ -149,7 +149,8 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
   if (p == "/v1/tick") return req.method == "POST" ? Tick(*t) : only("POST");
   if (!get) {
     if (p == "/healthz" || p == "/metrics" || p == "/v1/routes" || p == "/v1/log" ||
-        p == "/v1/audit" || p.rfind("/v1/status/", 0) == 0 || p.rfind("/v1/history/", 0) == 0)
+        p == "/v1/audit" || p == "/v1/keys" || p == "/v1/state" || p.rfind("/v1/status/", 0) == 0 ||
+        p.rfind("/v1/history/", 0) == 0)
       return only("GET");
   }
   if (get) return Get(*t);
@@ -189,6 +190,19 @@ ApiResponse HttpApi::Get(const Target& t) {
     if (!list.ok())
       return Error(404, "not_found", "'" + target + "' is neither a bundle nor a service");
     return Ok(RenderServiceStatus(target, *list, f), f);
+  }
+  if (p == "/v1/keys") {
+    auto state = svc_.Current();
+    if (!state.ok()) return Failed(state.status());
+    return Ok(RenderKeys(**state, f), f);
+  }
+  if (p == "/v1/state") {
+    auto at = t.One("at");
+    if (!at.ok()) return Failed(at.status());
+    if (!*at) return Error(400, "bad_request", "?at=SEQ or ?at=TIME is required");
+    auto state = svc_.StateAsOf(**at);
+    if (!state.ok()) return Failed(state.status());
+    return Ok(RenderStateAt(*state, f), f);
   }
   if (p.rfind("/v1/history/", 0) == 0) {
     auto rows = svc_.History(p.substr(std::string("/v1/history/").size()));

@@ -5,6 +5,7 @@
 //   GET  /metrics                     Prometheus text
 //   GET  /v1/status/{bundle|service}  GET /v1/routes   GET /v1/history/{service}
 //   GET  /v1/log?from=&to=            GET /v1/audit?service=&bundle=&actor=&type=&since=&until=
+//   GET  /v1/keys                     GET /v1/state?at=SEQ|TIME
 //   POST /v1/entries                  {"body","signer_key","signature"} (base64), or
 //                                     {"entries":[...]} applied all or none
 //   POST /v1/tick?service=S...        one controller evaluation with the server's key

@@ -1,6 +1,10 @@
 // ReleaseService's audit side: indexed queries, time travel, reindexing.
+#include <algorithm>
+#include <cctype>
+
 #include "api/audit_index.h"
 #include "api/rows.h"
+#include "dvs/json.h"
 #include "dvs/release_service.h"
 #include "ledger/lmdb_util.h"
 #include "statemachine/apply.h"
@@ -76,8 +80,8 @@ Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
 Result<State> ReleaseService::StateAt(uint64_t size) {
   DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
   if (size > head.size) {
-    return Status::InvalidArgument("seq " + std::to_string(size) + " is beyond the ledger's " +
-                                   std::to_string(head.size) + " entries");
+    return Status::NotFound("seq " + std::to_string(size - 1) + " is beyond the ledger's " +
+                            std::to_string(head.size) + " entries");
   }
   State state;
   DVS_ASSIGN_OR_RETURN(auto snap, log_->FloorDerived("snapshots", lmdb::BigEndian64(size)));
@@ -118,6 +122,20 @@ Status ReleaseService::Reindex() {
     return Status::OK();
   });
   return head.status();
+}
+
+Result<State> ReleaseService::StateAsOf(const std::string& at) {
+  uint64_t size;
+  if (!at.empty() && at.size() <= 19 && std::all_of(at.begin(), at.end(), ::isdigit)) {
+    size = std::stoull(at) + 1;  // as of entry SEQ, included
+  } else {
+    auto t = ParseTime(at);
+    if (!t.ok())
+      return Status::InvalidArgument("--at takes a seq or an RFC 3339 time: " +
+                                     t.status().message());
+    DVS_ASSIGN_OR_RETURN(size, SizeAtTime(*t));
+  }
+  return StateAt(size);
 }
 
 }  // namespace dvs

@@ -5,6 +5,7 @@
 
 #include "dvs/events.h"
 #include "dvs/json.h"
+#include "statemachine/roles.h"
 
 namespace dvs {
 
@@ -146,21 +147,22 @@ std::string RenderServiceStatus(const std::string& service, const std::vector<Bu
   return out;
 }
 
-std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes, Format f) {
-  if (f == Format::kJson) {
-    Json j;
-    j.BeginObject().Key("services").BeginObject();
-    for (const auto& [name, rs] : routes) {
-      j.Key(name).BeginArray();
-      for (const Route& r : rs) {
-        j.BeginObject().Key("bundle").String(r.bundle).Key("version").String(r.version);
-        j.Key("weight").Uint(r.weight).Key("role").String(RouteRoleName(r.role)).EndObject();
-      }
-      j.EndArray();
+namespace {
+
+void RoutesJson(Json& j, const std::map<std::string, std::vector<Route>>& routes) {
+  j.BeginObject();
+  for (const auto& [name, rs] : routes) {
+    j.Key(name).BeginArray();
+    for (const Route& r : rs) {
+      j.BeginObject().Key("bundle").String(r.bundle).Key("version").String(r.version);
+      j.Key("weight").Uint(r.weight).Key("role").String(RouteRoleName(r.role)).EndObject();
     }
-    j.EndObject().EndObject();
-    return j.str() + "\n";
+    j.EndArray();
   }
+  j.EndObject();
+}
+
+std::string RoutesText(const std::map<std::string, std::vector<Route>>& routes) {
   std::string out;
   Appendf(&out, "%-16s %-28s %-10s %-7s %s\n", "SERVICE", "BUNDLE", "VERSION", "WEIGHT", "ROLE");
   for (const auto& [name, rs] : routes) {
@@ -168,6 +170,76 @@ std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes
       Appendf(&out, "%-16s %-28s %-10s %4u %%  %s\n", name.c_str(), r.bundle.c_str(),
               r.version.c_str(), r.weight, RouteRoleName(r.role));
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes, Format f) {
+  if (f != Format::kJson) return RoutesText(routes);
+  Json j;
+  j.BeginObject().Key("services");
+  RoutesJson(j, routes);
+  j.EndObject();
+  return j.str() + "\n";
+}
+
+std::string RenderStateAt(const State& s, Format f) {
+  std::map<std::string, std::vector<Route>> routes;
+  for (const auto& [name, svc] : s.services) routes[name] = s.Routes(name, s.last_time_ms);
+  if (f == Format::kJson) {
+    Json j;
+    j.BeginObject().Key("entries").Uint(s.size);
+    if (s.size > 0) j.Key("seq").Uint(s.size - 1).Key("time").String(Rfc3339Time(s.last_time_ms));
+    j.Key("services");
+    RoutesJson(j, routes);
+    j.Key("bundles").BeginArray();
+    for (const auto& [id, b] : s.bundles) {
+      j.BeginObject().Key("bundle").String(id).Key("service").String(b.service);
+      j.Key("version").String(b.version).Key("state").String(BundleStateName(b.state));
+      j.Key("weight").Uint(s.WeightOf(b)).EndObject();
+    }
+    j.EndArray().EndObject();
+    return j.str() + "\n";
+  }
+  if (s.size == 0) return "before the first entry: nothing\n";
+  std::string out;
+  Appendf(&out, "as of seq %llu (%s)\n\n", U(s.size - 1), Rfc3339Time(s.last_time_ms).c_str());
+  out += RoutesText(routes);
+  Appendf(&out, "\n%-28s %-10s %s\n", "BUNDLE", "VERSION", "STATE");
+  for (const auto& [id, b] : s.bundles) {
+    Appendf(&out, "%-28s %-10s %s\n", id.c_str(), b.version.c_str(), BundleStateName(b.state));
+  }
+  return out;
+}
+
+std::string RenderKeys(const State& s, Format f) {
+  if (f == Format::kJson) {
+    Json j;
+    j.BeginObject().Key("keys").BeginArray();
+    for (const auto& [name, k] : s.keys) {
+      j.BeginObject().Key("name").String(name).Key("key_id").String(k.key.Id());
+      j.Key("roles").BeginArray();
+      for (int r = 0; r < kRoleCount; ++r) {
+        if (Has(k.roles, static_cast<Role>(r))) j.String(RoleName(static_cast<Role>(r)));
+      }
+      j.EndArray().Key("granted_seq").Uint(k.granted_seq).Key("revoked").Bool(k.revoked);
+      if (k.revoked)
+        j.Key("revoked_seq").Uint(k.revoked_seq).Key("revoke_reason").String(k.revoke_reason);
+      j.EndObject();
+    }
+    j.EndArray().EndObject();
+    return j.str() + "\n";
+  }
+  std::string out;
+  Appendf(&out, "%-20s %-16s %-34s %s\n", "NAME", "KEY ID", "ROLES", "STATUS");
+  for (const auto& [name, k] : s.keys) {
+    std::string status =
+        k.revoked ? "revoked at seq " + std::to_string(k.revoked_seq) + ": " + k.revoke_reason
+                  : "granted at seq " + std::to_string(k.granted_seq);
+    Appendf(&out, "%-20s %-16s %-34s %s\n", name.c_str(), k.key.Id().c_str(),
+            RoleSetToString(k.roles).c_str(), status.c_str());
   }
   return out;
 }

@@ -59,7 +59,11 @@ TEST_F(ServeScenario, SeedScenarioOverHttpRampsAndRollsBackWithNoTickCalled) {
            {"history", "tax_calc"},
            {"log", "--from", "3", "--to", "9", "--json"},
            {"audit", "--service", "tax_calc", "--type", "rollback", "--csv"},
-           {"events", "--from", "5"}}) {
+           {"events", "--from", "5"},
+           {"key", "list"},
+           {"key", "list", "--json"},
+           {"state", "--at", "12"},
+           {"state", "--at", "12", "--json"}}) {
     Outcome remote = Dvs(cmd);
     Outcome local = Local(cmd);
     EXPECT_EQ(remote.code, 0) << remote.err;

@@ -61,37 +61,12 @@ int Revoke(const Globals& g, const KeyArgs& a) {
 }
 
 int List(const Globals& g) {
-  if (int e = LocalOnly(g, "key list")) return e;
+  if (!g.server.empty()) return PrintRemote(g, "key list", "/v1/keys", OutputFormat(g));
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("key list", svc.status());
   auto s = (*svc)->Current();
   if (!s.ok()) return Fail("key list", s.status());
-  if (g.json) {
-    Json j;
-    j.BeginObject().Key("keys").BeginArray();
-    for (const auto& [name, k] : (*s)->keys) {
-      j.BeginObject().Key("name").String(name).Key("key_id").String(k.key.Id());
-      j.Key("roles").BeginArray();
-      for (int r = 0; r < kRoleCount; ++r) {
-        if (Has(k.roles, static_cast<Role>(r))) j.String(RoleName(static_cast<Role>(r)));
-      }
-      j.EndArray().Key("granted_seq").Uint(k.granted_seq).Key("revoked").Bool(k.revoked);
-      if (k.revoked)
-        j.Key("revoked_seq").Uint(k.revoked_seq).Key("revoke_reason").String(k.revoke_reason);
-      j.EndObject();
-    }
-    j.EndArray().EndObject();
-    std::printf("%s\n", j.str().c_str());
-    return kExitOk;
-  }
-  std::printf("%-20s %-16s %-34s %s\n", "NAME", "KEY ID", "ROLES", "STATUS");
-  for (const auto& [name, k] : (*s)->keys) {
-    std::string status =
-        k.revoked ? "revoked at seq " + std::to_string(k.revoked_seq) + ": " + k.revoke_reason
-                  : "granted at seq " + std::to_string(k.granted_seq);
-    std::printf("%-20s %-16s %-34s %s\n", name.c_str(), k.key.Id().c_str(),
-                RoleSetToString(k.roles).c_str(), status.c_str());
-  }
+  std::fputs(RenderKeys(**s, OutputFormat(g)).c_str(), stdout);
   return kExitOk;
 }
 

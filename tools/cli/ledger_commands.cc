@@ -29,68 +29,16 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 int StateAt(const Globals& g, const LedgerArgs& a) {
-  if (int e = LocalOnly(g, "state")) return e;
+  if (!g.server.empty())
+    return PrintRemote(g, "state", "/v1/state?at=" + UrlEncode(a.at), OutputFormat(g));
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("state", svc.status());
-  uint64_t size;
-  if (!a.at.empty() && std::all_of(a.at.begin(), a.at.end(), ::isdigit)) {
-    size = std::stoull(a.at) + 1;  // as of entry SEQ, included
-  } else {
-    auto t = ParseTime(a.at);
-    if (!t.ok())
-      return Usage("state: --at takes a seq or an RFC 3339 time: " + t.status().message());
-    auto s = (*svc)->SizeAtTime(*t);
-    if (!s.ok()) return Fail("state", s.status());
-    size = *s;
+  auto state = (*svc)->StateAsOf(a.at);
+  if (!state.ok()) {
+    if (state.status().IsInvalidArgument()) return Usage("state: " + state.status().message());
+    return Fail("state", state.status());
   }
-  auto state = (*svc)->StateAt(size);
-  if (!state.ok()) return Fail("state", state.status());
-  const State& s = *state;
-  if (g.json) {
-    Json j;
-    j.BeginObject().Key("entries").Uint(s.size);
-    if (s.size > 0) j.Key("seq").Uint(s.size - 1).Key("time").String(FormatTime(s.last_time_ms));
-    j.Key("services").BeginObject();
-    for (const auto& [name, svc_state] : s.services) {
-      j.Key(name).BeginArray();
-      for (const Route& r : s.Routes(name, s.last_time_ms)) {
-        j.BeginObject().Key("bundle").String(r.bundle).Key("version").String(r.version);
-        j.Key("weight").Uint(r.weight).Key("role").String(RouteRoleName(r.role)).EndObject();
-      }
-      j.EndArray();
-    }
-    j.EndObject().Key("bundles").BeginArray();
-    for (const auto& [id, b] : s.bundles) {
-      j.BeginObject()
-          .Key("bundle")
-          .String(id)
-          .Key("service")
-          .String(b.service)
-          .Key("version")
-          .String(b.version);
-      j.Key("state").String(BundleStateName(b.state)).Key("weight").Uint(s.WeightOf(b)).EndObject();
-    }
-    j.EndArray().EndObject();
-    std::printf("%s\n", j.str().c_str());
-    return kExitOk;
-  }
-  if (s.size == 0) {
-    std::printf("before the first entry: nothing\n");
-    return kExitOk;
-  }
-  std::printf("as of seq %llu (%s)\n\n", static_cast<unsigned long long>(s.size - 1),
-              FormatTime(s.last_time_ms).c_str());
-  std::printf("%-16s %-28s %-10s %-7s %s\n", "SERVICE", "BUNDLE", "VERSION", "WEIGHT", "ROLE");
-  for (const auto& [name, svc_state] : s.services) {
-    for (const Route& r : s.Routes(name, s.last_time_ms)) {
-      std::printf("%-16s %-28s %-10s %4u %%  %s\n", name.c_str(), r.bundle.c_str(),
-                  r.version.c_str(), r.weight, RouteRoleName(r.role));
-    }
-  }
-  std::printf("\n%-28s %-10s %s\n", "BUNDLE", "VERSION", "STATE");
-  for (const auto& [id, b] : s.bundles) {
-    std::printf("%-28s %-10s %s\n", id.c_str(), b.version.c_str(), BundleStateName(b.state));
-  }
+  std::fputs(RenderStateAt(*state, OutputFormat(g)).c_str(), stdout);
   return kExitOk;
 }
 

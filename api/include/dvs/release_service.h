@@ -160,6 +160,9 @@ class ReleaseService {
   Result<std::vector<LogRow>> Audit(const AuditQuery& q);
   // The state after the first `size` entries (time travel): nearest snapshot, then replay.
   Result<State> StateAt(uint64_t size);
+  // `dvs state --at`: a seq (that entry included) or an RFC 3339 time; InvalidArgument naming the
+  // text when it is neither.
+  Result<State> StateAsOf(const std::string& at);
   // The number of entries whose log time is <= time_ms.
   Result<uint64_t> SizeAtTime(int64_t time_ms);
   // Rebuilds the audit records and indexes from the entries alone, in one transaction.

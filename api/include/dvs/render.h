@@ -30,6 +30,10 @@ std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes
 std::string RenderRows(const std::vector<LogRow>& rows, Format f);
 // What a signing command prints once its transition committed (CSV renders as text).
 std::string RenderReceipt(const Receipt& r, Format f);
+// `dvs key list`: every key, its roles, and when it was granted or revoked.
+std::string RenderKeys(const State& s, Format f);
+// `dvs state --at`: the routing table and every bundle's state as of `s`.
+std::string RenderStateAt(const State& s, Format f);
 // `dvs tick`: one line per evaluated service (CSV renders as text).
 std::string RenderTick(const std::vector<TickOutcome>& outcomes, Format f);
 
