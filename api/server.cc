@@ -127,9 +127,14 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kMaxHttpHeader);
     busy_ = false;
     stream_.expires_after(std::chrono::milliseconds(srv_->o.idle_timeout_ms));
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    // The header first: from then on the request is in flight, and a stopping server answers it.
+    http::async_read_header(
+        stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->OnRead(ec);
+          self->busy_ = true;
+          http::async_read(self->stream_, self->buffer_, *self->parser_,
+                           [self](beast::error_code ec, size_t) { self->OnRead(ec); });
+        });
   }
 
   void OnRead(beast::error_code ec) {

@@ -23,8 +23,9 @@ class ServeFixture : public LedgerFixture {
   }
 
   // Starts `dvs serve` with the controller key and `extra` arguments; waits until it listens.
-  void StartServer(const std::vector<std::string>& extra = {}, const std::string& tick = "100ms") {
-    std::vector<std::string> args = {"serve", "--listen",         "127.0.0.1:0",    "--tick",
+  void StartServer(const std::vector<std::string>& extra = {}, const std::string& tick = "100ms",
+                   const std::string& listen = "127.0.0.1:0") {
+    std::vector<std::string> args = {"serve", "--listen",         listen,           "--tick",
                                      tick,    "--controller-key", Key("controller")};
     args.insert(args.end(), extra.begin(), extra.end());
     server_tag_ = "serve" + std::to_string(servers_++);

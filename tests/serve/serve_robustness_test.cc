@@ -7,6 +7,8 @@
 
 #include <atomic>
 
+#include "dvs/release_service.h"
+#include "dvs/transitions.h"
 #include "tests/serve/serve_fixture.h"
 #include "tests/serve/sse_client.h"
 
@@ -153,6 +155,40 @@ TEST_F(ServeRobustness, SigtermFinishesInFlightRequestsAndExitsZero) {
   EXPECT_NE(stopped.err.find("SIGTERM"), std::string::npos) << stopped.err;
   EXPECT_EQ(garbled, 0);
   EXPECT_TRUE(test::Eventually([&] { return stream.done(); }));  // streams end, not hang
+}
+
+TEST_F(ServeRobustness, ARequestHalfSentWhenSigtermArrivesIsStillCommittedAndAnswered) {
+  std::string id = Package("8.7");
+  StartServer();
+  auto gov = LoadSecretKey(Key("governance"));
+  ASSERT_TRUE(gov.ok());
+  const std::string body = SignedBodyJson(SignTransition(*gov, make::Approve(id)));
+  const uint64_t before = Entries();
+  int fd = Connect();
+  const std::string head =
+      "POST /v1/entries HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n";
+  const std::string first = head + body.substr(0, body.size() / 2);
+  ASSERT_EQ(::send(fd, first.data(), first.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(first.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the header has arrived
+  ::kill(server_pid_, SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::string rest = body.substr(body.size() / 2);
+  ASSERT_EQ(::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL), static_cast<ssize_t>(rest.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) answer.append(buf, n);
+  ::close(fd);
+  EXPECT_NE(answer.find("200 OK"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\"kind\":\"approve\""), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+  Outcome stopped = test::WaitDvs(server_pid_, dir_.path(), server_tag_);
+  server_pid_ = -1;
+  EXPECT_EQ(stopped.code, 0) << stopped.err;
+  // Committed: the ledger holds the approval.
+  Outcome log = Local({"log", "--from", std::to_string(before), "--json"});
+  EXPECT_NE(log.out.find("\"type\":\"approve\""), std::string::npos) << log.out;
 }
 
 }  // namespace

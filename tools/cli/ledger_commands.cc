@@ -62,7 +62,7 @@ int EventsRemote(const Globals& g, const LedgerArgs& a) {
             std::string line = pending.substr(0, nl);
             pending.erase(0, nl + 1);
             if (line.rfind("id: ", 0) == 0) {
-              frame_id = std::strtoull(line.c_str() + 4, nullptr, 10);
+              frame_id = line.substr(4);
             } else if (line.rfind("data: ", 0) == 0) {
               std::printf("%s\n", line.c_str() + 6);
             } else if (line.empty() && !frame_id.empty()) {
