@@ -198,6 +198,33 @@ TEST_F(ServeScenario, ListeningBeyondLoopbackMustBeAskedFor) {
   EXPECT_NE(r.err.find("--allow-remote"), std::string::npos) << r.err;
 }
 
+TEST_F(ServeScenario, ServeUsageErrorsAreNamed) {
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string words;
+  };
+  StartServer();  // holds a port the next one cannot have
+  for (const Case& c : std::vector<Case>{
+           {{"--listen", "127.0.0.1"}, 2, "is not ADDR:PORT"},
+           {{"--listen", "127.0.0.1:99999"}, 2, "port must be 0..65535"},
+           {{"--listen", "not-an-address:80"}, 2, "is not an IP address"},
+           {{"--listen", "127.0.0.1:" + url_.port}, 1, "cannot listen on"},
+           {{"--tick", "soon"}, 2, "--tick"},
+           {{"--router", "nginx:/tmp/x.conf"}, 2, "needs --nginx-backends"},
+           {{"--router", "carrier-pigeon:x"}, 2, "router kind 'carrier-pigeon'"},
+           {{"--threads", "0"}, 2, "threads must be 1..64"},
+       }) {
+    std::vector<std::string> args = {"serve", "--controller-key", Key("controller")};
+    if (c.args[0] != "--listen") args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    Outcome r = Local(args);
+    EXPECT_EQ(r.code, c.code) << c.args[0] << " " << c.args[1] << ": " << r.err;
+    EXPECT_NE(r.err.find(c.words), std::string::npos) << r.err;
+  }
+  ExpectServerStillAnswers();
+}
+
 TEST_F(ServeScenario, AControllerKeyWithoutTheRoleIsRefusedAtStart) {
   Outcome r = Local({"serve", "--listen", "127.0.0.1:0", "--controller-key", Key("observer")});
   EXPECT_EQ(r.code, 1);

@@ -66,8 +66,9 @@ int Serve(const Globals& g, const ServeArgs& a) {
                                                : Fail("serve", server.status());
   }
   auto head = (*svc)->log().GetHead();
+  const std::string shown = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   std::printf("dvs serve: listening on http://%s:%u (ledger %s, %llu entries, controller %s)\n",
-              o.host.c_str(), (*server)->port(), g.ledger.c_str(),
+              shown.c_str(), (*server)->port(), g.ledger.c_str(),
               static_cast<unsigned long long>(head.ok() ? head->size : 0),
               controller ? controller->public_key().Id().c_str() : "off");
   std::fflush(stdout);
