@@ -95,7 +95,8 @@ Result<State> ReleaseService::StateAt(uint64_t size) {
   DVS_RETURN_IF_ERROR(log_->Scan(state.size, size, [&](uint64_t seq, std::string_view raw) {
     auto e = Entry::Decode(raw);
     if (!e.ok()) return e.status().Prefixed("entry " + std::to_string(seq));
-    return ApplyEntry(&state, *e).Prefixed("replaying seq " + std::to_string(seq));
+    Status applied = ApplyEntry(&state, *e);
+    return applied.ok() ? applied : applied.Prefixed("replaying seq " + std::to_string(seq));
   }));
   return state;
 }

@@ -95,11 +95,11 @@ Status ReleaseService::Restore() {
       }
     }
   }
-  Status applied;
   DVS_RETURN_IF_ERROR(log_->Scan(state->size, UINT64_MAX, [&](uint64_t seq, std::string_view raw) {
     auto e = Entry::Decode(raw);
     if (!e.ok()) return e.status().Prefixed("entry " + std::to_string(seq));
-    return ApplyEntry(state.get(), *e).Prefixed("replaying seq " + std::to_string(seq));
+    Status applied = ApplyEntry(state.get(), *e);
+    return applied.ok() ? applied : applied.Prefixed("replaying seq " + std::to_string(seq));
   }));
   state_ = std::move(state);
   return Status::OK();

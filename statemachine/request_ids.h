@@ -24,6 +24,9 @@ class RequestIdSet {
   static Digest DigestOf(std::string_view request_id);
   bool Contains(std::string_view request_id) const { return ContainsDigest(DigestOf(request_id)); }
   void Insert(std::string_view request_id) { InsertDigest(DigestOf(request_id)); }
+  // The same with a digest computed once (DigestOf), for a check now and an insert later.
+  bool ContainsDigest(const Digest& d) const;
+  void InsertDigest(const Digest& d);
   size_t size() const { return size_; }
 
   // The digests in ascending order, 16 bytes each: deterministic whatever the insertion order.
@@ -32,8 +35,6 @@ class RequestIdSet {
   static Result<RequestIdSet> Decode(std::string_view blob);
 
  private:
-  bool ContainsDigest(const Digest& d) const;
-  void InsertDigest(const Digest& d);
   void Grow();
   size_t Slot(const Digest& d) const;
 
