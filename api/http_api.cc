@@ -1,6 +1,7 @@
 #include "api/http_api.h"
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "dvs/events.h"
 #include "dvs/json.h"
@@ -270,29 +271,38 @@ ApiResponse HttpApi::Submit(const std::string& body, const Target& t) {
     items.push_back(std::move(doc));
   }
 
-  auto state = svc_.Current();
-  if (!state.ok()) return Failed(state.status());
   std::vector<SignedBody> bodies;
+  auto where = [&](size_t i) { return batch ? "entry " + std::to_string(i) + ": " : ""; };
   for (size_t i = 0; i < items.size(); ++i) {
-    const std::string where = batch ? "entry " + std::to_string(i) + ": " : "";
     auto sb = SignedFromJson(items[i]);
     if (!sb.ok()) {
       if (sb.status().code() == Status::Code::kPermissionDenied)
-        return Error(401, "unauthenticated", where + sb.status().message());
-      if (sb.status().IsNotFound()) return Error(400, "bad_request", where + sb.status().message());
-      return Failed(
-          sb.status().Prefixed(where.empty() ? "request" : where.substr(0, where.size() - 2)));
+        return Error(401, "unauthenticated", where(i) + sb.status().message());
+      if (sb.status().IsNotFound())
+        return Error(400, "bad_request", where(i) + sb.status().message());
+      return Failed(sb.status().Prefixed(batch ? "entry " + std::to_string(i) : "request"));
     }
-    if (Status s = sb->Check(); !s.ok()) {
-      if (s.IsInvalidArgument()) return Error(413, "too_large", where + s.message());
-      return Error(401, "bad_signature", where + s.message());
-    }
-    if ((*state)->KeyOf(sb->signer) == nullptr)
-      return Error(401, "unknown_key",
-                   where + "signer key " + sb->signer.Id() + " is not registered in this ledger");
     bodies.push_back(std::move(*sb));
   }
-  auto receipts = svc_.SubmitBatch(std::move(bodies));
+  // Signatures are checked once, here (in parallel), and the write path takes them as checked.
+  std::vector<Result<VerifiedBody>> checked =
+      VerifiedBody::VerifyAll(std::move(bodies), std::thread::hardware_concurrency());
+  auto state = svc_.Current();
+  if (!state.ok()) return Failed(state.status());
+  std::vector<VerifiedBody> verified;
+  for (size_t i = 0; i < checked.size(); ++i) {
+    if (!checked[i].ok()) {
+      const Status& s = checked[i].status();
+      if (s.IsInvalidArgument()) return Error(413, "too_large", where(i) + s.message());
+      return Error(401, "bad_signature", where(i) + s.message());
+    }
+    const PublicKey& signer = checked[i]->get().signer;
+    if ((*state)->KeyOf(signer) == nullptr)
+      return Error(401, "unknown_key",
+                   where(i) + "signer key " + signer.Id() + " is not registered in this ledger");
+    verified.push_back(std::move(*checked[i]));
+  }
+  auto receipts = svc_.SubmitVerified(std::move(verified));
   if (!receipts.ok()) return Failed(receipts.status());
   metrics_.CountAppends(receipts->size());
   for (const Receipt& r : *receipts) {

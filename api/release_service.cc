@@ -170,10 +170,16 @@ Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
 }
 
 Result<std::vector<Receipt>> ReleaseService::WriteSigned(std::vector<SignedBody> bodies) {
-  auto checked = VerifiedBody::VerifyAll(std::move(bodies), DefaultThreads());
-  for (size_t i = 0; i < checked.size(); ++i) {
-    if (!checked[i].ok()) return checked[i].status().Prefixed("item " + std::to_string(i));
+  auto results = VerifiedBody::VerifyAll(std::move(bodies), DefaultThreads());
+  std::vector<VerifiedBody> checked;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].ok()) return results[i].status().Prefixed("item " + std::to_string(i));
+    checked.push_back(std::move(*results[i]));
   }
+  return SubmitVerified(std::move(checked));
+}
+
+Result<std::vector<Receipt>> ReleaseService::SubmitVerified(std::vector<VerifiedBody> checked) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Receipt> receipts;
   bool touched = false;
@@ -182,7 +188,7 @@ Result<std::vector<Receipt>> ReleaseService::WriteSigned(std::vector<SignedBody>
     DVS_RETURN_IF_ERROR(CatchUp(&w));
     State& s = Mutable(state_);
     for (size_t i = 0; i < checked.size(); ++i) {
-      Status st = ApplyAndAdd(w, s, *checked[i], &receipts, &touched);
+      Status st = ApplyAndAdd(w, s, checked[i], &receipts, &touched);
       if (!st.ok()) return checked.size() > 1 ? st.Prefixed("item " + std::to_string(i)) : st;
     }
     return MaybeSnapshot(w, s, &snapshotted);

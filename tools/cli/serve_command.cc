@@ -22,17 +22,14 @@ struct ServeArgs {
 int Serve(const Globals& g, const ServeArgs& a) {
   if (!g.server.empty()) return Usage("serve: --server makes no sense here; serve opens --ledger");
   ServeOptions o;
-  size_t colon = a.listen.rfind(':');
-  if (colon == std::string::npos || colon == 0)
+  // ADDR:PORT is a server URL's authority: the client's parser splits it the same way.
+  auto listen = HttpUrl::Parse("http://" + a.listen);
+  if (!listen.ok() || !listen->prefix.empty())
     return Usage("serve: --listen '" + a.listen + "' is not ADDR:PORT");
-  o.host = a.listen.substr(0, colon);
-  if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']')
-    o.host = o.host.substr(1, o.host.size() - 2);
-  const std::string port = a.listen.substr(colon + 1);
-  if (port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
+  if (listen->port.size() > 5 || std::stoul(listen->port) > 65535)
     return Usage("serve: --listen '" + a.listen + "': port must be 0..65535");
-  o.port = static_cast<uint16_t>(std::stoul(port));
+  o.host = listen->host;
+  o.port = static_cast<uint16_t>(std::stoul(listen->port));
   auto tick = ParseDuration(a.tick);
   if (!tick.ok()) return Usage("serve: --tick " + tick.status().message());
   o.tick_ms = *tick;

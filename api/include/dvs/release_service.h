@@ -142,6 +142,9 @@ class ReleaseService {
   Result<Receipt> SubmitSigned(SignedBody body);
   // Submits many in one transaction: all are applied or none.
   Result<std::vector<Receipt>> SubmitBatch(std::vector<SignedBody> bodies);
+  // The same for bodies whose signatures the caller has already checked (a server that must tell
+  // a bad signature from other refusals): they are not checked again.
+  Result<std::vector<Receipt>> SubmitVerified(std::vector<VerifiedBody> bodies);
 
   // ---- reads: from the state at the head, refreshed first ----
   // The current state. The pointer stays valid and unchanged while held.
