@@ -17,38 +17,23 @@ std::string Family(char tag, std::initializer_list<std::string_view> parts) {
   return k;
 }
 
-// The bundle a transition concerns, and its service, as of state `s`.
-void BundleAndService(const State& s, const sm::Transition& t, std::string* bundle,
-                      std::string* service) {
-  *bundle = BundleOfTransition(t);
-  if (t.has_package()) {
-    sm::Manifest m;
-    if (m.ParseFromString(t.package().manifest())) {
-      *bundle = BundleId(m, Sha256(t.package().manifest()));
-      *service = m.name();
-    }
-    return;
-  }
-  if (const Bundle* b = s.FindBundle(*bundle)) *service = b->service;
-}
-
 }  // namespace
 
-Result<api::AuditRecord> ApplyAndRecord(State* s, const Entry& e) {
-  auto t = ParseTransition(e.body);
+Result<api::AuditRecord> ApplyAndRecord(State* s, const Entry& e, Applied* applied) {
+  Applied local;
+  if (applied == nullptr) applied = &local;
+  DVS_RETURN_IF_ERROR(ApplyEntry(s, e, applied));
+  return RecordOf(e, *applied);
+}
+
+api::AuditRecord RecordOf(const Entry& e, const Applied& a) {
   api::AuditRecord r;
-  std::string bundle, service;
-  if (t.ok()) BundleAndService(*s, *t, &bundle, &service);
-  const Bundle* before = s->FindBundle(bundle);
-  const uint32_t weight_before = before ? s->WeightOf(*before) : 0;
-  DVS_RETURN_IF_ERROR(ApplyEntry(s, e));  // refuses a body that does not parse
-  const Bundle* after = s->FindBundle(bundle);
-  r.set_kind(TransitionName(*t));
+  r.set_kind(TransitionKindName(a.kind));
   r.set_actor_key(e.signer.Id());
-  r.set_bundle(bundle);
-  r.set_service(service);
-  r.set_weight_before(weight_before);
-  r.set_weight_after(after ? s->WeightOf(*after) : 0);
+  r.set_bundle(a.bundle);
+  r.set_service(a.service);
+  r.set_weight_before(a.weight_before);
+  r.set_weight_after(a.weight_after);
   r.set_time_ms(e.append_time_ms);
   return r;
 }

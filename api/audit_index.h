@@ -13,6 +13,7 @@
 
 #include "api/audit.pb.h"
 #include "ledger/log.h"
+#include "statemachine/apply.h"
 #include "statemachine/state.h"
 
 namespace dvs::audit {
@@ -20,8 +21,11 @@ namespace dvs::audit {
 inline constexpr const char* kAuditDb = "audit";
 inline constexpr const char* kIndexDb = "index";
 
-// Applies `e` to *s (as ApplyEntry) and returns the entry's audit record.
-Result<api::AuditRecord> ApplyAndRecord(State* s, const Entry& e);
+// Applies `e` to *s (as ApplyEntry) and returns the entry's audit record; *applied, when given,
+// gets what Apply reported.
+Result<api::AuditRecord> ApplyAndRecord(State* s, const Entry& e, Applied* applied = nullptr);
+// The audit record of an entry from what Apply reported of it.
+api::AuditRecord RecordOf(const Entry& e, const Applied& a);
 
 // The index keys of one entry.
 std::vector<std::string> IndexKeys(uint64_t seq, const api::AuditRecord& r);

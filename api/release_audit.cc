@@ -4,9 +4,11 @@
 
 #include "api/audit_index.h"
 #include "api/rows.h"
+#include "api/service/state_loader.h"
 #include "dvs/json.h"
 #include "dvs/release_service.h"
 #include "ledger/lmdb_util.h"
+#include "ledger/merkle.h"
 #include "statemachine/apply.h"
 #include "statemachine/replay.h"
 
@@ -83,22 +85,78 @@ Result<State> ReleaseService::StateAt(uint64_t size) {
     return Status::NotFound("seq " + std::to_string(size - 1) + " is beyond the ledger's " +
                             std::to_string(head.size) + " entries");
   }
-  State state;
-  DVS_ASSIGN_OR_RETURN(auto snap, log_->FloorDerived("snapshots", lmdb::BigEndian64(size)));
-  if (snap) {
-    auto decoded = DecodeSnapshot(snap->second);
-    if (decoded.ok() && decoded->state.size > 0 && decoded->state.size <= size) {
-      auto leaf = log_->LeafHashAt(decoded->state.size - 1);
-      if (leaf.ok() && *leaf == decoded->head_hash) state = std::move(decoded->state);
-    }
+  DVS_ASSIGN_OR_RETURN(TrustedTip tip, LoadTip(*log_, size));
+  return std::move(tip.state);
+}
+
+Result<Hash> ReleaseService::TrustedRoot(uint64_t size) {
+  DVS_ASSIGN_OR_RETURN(auto tip, CurrentTip());
+  if (size == tip->state.size) return tip->frontier.Root();
+  if (size > tip->state.size) {
+    return Status::NotFound("the ledger holds " + std::to_string(tip->state.size) +
+                            " entries, not " + std::to_string(size));
   }
-  DVS_RETURN_IF_ERROR(log_->Scan(state.size, size, [&](uint64_t seq, std::string_view raw) {
-    auto e = Entry::Decode(raw);
-    if (!e.ok()) return e.status().Prefixed("entry " + std::to_string(seq));
-    Status applied = ApplyEntry(&state, *e);
-    return applied.ok() ? applied : applied.Prefixed("replaying seq " + std::to_string(seq));
-  }));
-  return state;
+  DVS_ASSIGN_OR_RETURN(TrustedTip then, LoadTip(*log_, size));
+  return then.frontier.Root();
+}
+
+namespace {
+
+std::vector<std::string> Raw(const std::vector<Hash>& hs) {
+  std::vector<std::string> out;
+  for (const Hash& h : hs) out.emplace_back(AsBytes(h));
+  return out;
+}
+
+Status NodesDamaged(const std::string& what) {
+  return Status::Corruption("the derived Merkle nodes disagree with the entries (" + what +
+                            " does not verify against the root the entries give); run dvs "
+                            "reindex, and dvs-verify to see which node");
+}
+
+}  // namespace
+
+Result<InclusionProofOf> ReleaseService::ProveInclusion(uint64_t seq, uint64_t size) {
+  if (seq >= size) {
+    return Status::InvalidArgument("seq " + std::to_string(seq) + " is not in a tree of " +
+                                   std::to_string(size) + " entries");
+  }
+  InclusionProofOf p{seq, size, {}, {}, {}};
+  DVS_ASSIGN_OR_RETURN(p.root, TrustedRoot(size));
+  DVS_ASSIGN_OR_RETURN(p.leaf, log_->LeafHashAt(seq));
+  auto proof = log_->InclusionProof(seq, size);
+  if (!proof.ok()) return NodesDamaged("the inclusion proof of seq " + std::to_string(seq));
+  p.proof = std::move(*proof);
+  if (!VerifyInclusion(seq, size, std::string(AsBytes(p.leaf)), Raw(p.proof),
+                       std::string(AsBytes(p.root)))
+           .ok()) {
+    return NodesDamaged("the inclusion proof of seq " + std::to_string(seq) + " in " +
+                        std::to_string(size) + " entries");
+  }
+  return p;
+}
+
+Result<ConsistencyProofOf> ReleaseService::ProveConsistency(uint64_t old_size, uint64_t new_size) {
+  if (old_size == 0) {
+    return Status::InvalidArgument("a consistency proof from the empty tree proves nothing");
+  }
+  if (old_size > new_size) {
+    return Status::InvalidArgument("a consistency proof needs 0 < OLD <= NEW, not " +
+                                   std::to_string(old_size) + " and " + std::to_string(new_size));
+  }
+  ConsistencyProofOf p{old_size, new_size, {}, {}, {}};
+  DVS_ASSIGN_OR_RETURN(p.new_root, TrustedRoot(new_size));
+  DVS_ASSIGN_OR_RETURN(p.old_root, TrustedRoot(old_size));
+  auto proof = log_->ConsistencyProof(old_size, new_size);
+  if (!proof.ok()) return NodesDamaged("the consistency proof");
+  p.proof = std::move(*proof);
+  if (!VerifyConsistency(old_size, new_size, std::string(AsBytes(p.old_root)),
+                         std::string(AsBytes(p.new_root)), Raw(p.proof))
+           .ok()) {
+    return NodesDamaged("the consistency proof from " + std::to_string(old_size) + " to " +
+                        std::to_string(new_size) + " entries");
+  }
+  return p;
 }
 
 Result<uint64_t> ReleaseService::SizeAtTime(int64_t time_ms) {
@@ -113,12 +171,24 @@ Status ReleaseService::Reindex() {
   auto head = log_->Write([&](WriteTxn& w) -> Status {
     DVS_RETURN_IF_ERROR(w.ClearDerived(audit::kAuditDb));
     DVS_RETURN_IF_ERROR(w.ClearDerived(audit::kIndexDb));
-    State replay;
+    DVS_RETURN_IF_ERROR(w.ClearDerived(kSnapshotsDb));
+    DVS_RETURN_IF_ERROR(w.RebuildMerkle());
+    // Every derived record again, from the entries alone: audit records, index keys, and the
+    // snapshot each Checkpoint entry commits to (the tip just before it).
+    TrustedTip tip;
     for (uint64_t seq = 0; seq < w.head().size; ++seq) {
-      DVS_ASSIGN_OR_RETURN(Entry e, w.Get(seq));
-      auto rec = audit::ApplyAndRecord(&replay, e);
-      if (!rec.ok()) return rec.status().Prefixed("reindexing seq " + std::to_string(seq));
-      DVS_RETURN_IF_ERROR(audit::Put(w, seq, *rec));
+      DVS_ASSIGN_OR_RETURN(std::string raw, w.GetRaw(seq));
+      DVS_ASSIGN_OR_RETURN(Entry e, Entry::Decode(raw));
+      auto t = ParseTransition(e.body);
+      if (t.ok() && t->has_checkpoint()) {
+        DVS_RETURN_IF_ERROR(w.PutDerived(kSnapshotsDb, lmdb::BigEndian64(seq), EncodeTip(tip)));
+      }
+      Status st = Advance(
+          &tip, seq + 1, [&](uint64_t) -> Result<std::string> { return raw; },
+          [&](const Entry& applied_entry, const Applied& applied) {
+            return audit::Put(w, seq, audit::RecordOf(applied_entry, applied));
+          });
+      if (!st.ok()) return st.Prefixed("reindexing seq " + std::to_string(seq));
     }
     return Status::OK();
   });

@@ -5,6 +5,8 @@
 #include <chrono>
 
 #include "api/audit_index.h"
+#include "api/service/state_loader.h"
+#include "ledger/assert.h"
 #include "ledger/lmdb_util.h"
 #include "ledger/parallel.h"
 #include "statemachine/apply.h"
@@ -15,24 +17,21 @@ namespace dvs {
 
 namespace {
 
-constexpr const char* kSnapshots = "snapshots";
-
 int64_t WallMs() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 ServiceOptions WithDerived(ServiceOptions o) {
-  o.log.derived.push_back(kSnapshots);
+  o.log.derived.push_back(kSnapshotsDb);
   o.log.derived.push_back(audit::kAuditDb);
   o.log.derived.push_back(audit::kIndexDb);
   return o;
 }
 
-// Makes the state writable: copies it first when a reader still holds the current version.
-State& Mutable(std::shared_ptr<State>& s) {
-  if (s.use_count() > 1) s = std::make_shared<State>(*s);
-  return *s;
+bool HoldsLogRole(const State& s, const PublicKey& k) {
+  const KeyRecord* r = s.KeyOf(k);
+  return r != nullptr && !r->revoked && Has(r->roles, Role::kLog);
 }
 
 }  // namespace
@@ -49,6 +48,18 @@ SignedBody SignTransition(const SecretKey& key, sm::Transition t) {
   return SignedBody::Sign(key, t.SerializeAsString());
 }
 
+sm::Transition CheckpointTransition(const State& s, const Hash& root) {
+  sm::Transition t;
+  sm::Checkpoint* c = t.mutable_checkpoint();
+  c->set_size(s.size);
+  c->set_root(std::string(AsBytes(root)));
+  c->set_state_digest(std::string(AsBytes(StateDigest(s))));
+  return t;
+}
+
+ReleaseService::ReleaseService() = default;
+ReleaseService::~ReleaseService() = default;
+
 // ---- opening ----
 
 Result<std::unique_ptr<ReleaseService>> ReleaseService::Init(const std::string& dir,
@@ -59,7 +70,7 @@ Result<std::unique_ptr<ReleaseService>> ReleaseService::Init(const std::string& 
   std::unique_ptr<ReleaseService> svc(new ReleaseService());
   svc->options_ = WithDerived(options);
   DVS_ASSIGN_OR_RETURN(svc->log_, Log::Create(dir, svc->options_.log));
-  svc->state_ = std::make_shared<State>();
+  svc->tip_ = std::make_shared<TrustedTip>();
   auto r = svc->WriteBuilt(root, [&](const State&, int64_t) -> Result<std::vector<sm::Transition>> {
     sm::Transition t;
     t.mutable_genesis()->set_ledger_name(ledger_name);
@@ -81,80 +92,106 @@ Result<std::unique_ptr<ReleaseService>> ReleaseService::Open(const std::string& 
 }
 
 Status ReleaseService::Restore() {
-  auto state = std::make_shared<State>();
-  last_snapshot_size_ = 0;
-  DVS_ASSIGN_OR_RETURN(auto last, log_->LastDerived(kSnapshots));
-  if (last) {
-    auto snap = DecodeSnapshot(last->second);
-    // A snapshot counts only if it matches the log's own hash at its seq; else replay it all.
-    if (snap.ok() && snap->state.size > 0) {
-      auto leaf = log_->LeafHashAt(snap->state.size - 1);
-      if (leaf.ok() && *leaf == snap->head_hash) {
-        *state = std::move(snap->state);
-        last_snapshot_size_ = state->size;
-      }
-    }
-  }
-  DVS_RETURN_IF_ERROR(log_->Scan(state->size, UINT64_MAX, [&](uint64_t seq, std::string_view raw) {
-    auto e = Entry::Decode(raw);
-    if (!e.ok()) return e.status().Prefixed("entry " + std::to_string(seq));
-    Status applied = ApplyEntry(state.get(), *e);
-    return applied.ok() ? applied : applied.Prefixed("replaying seq " + std::to_string(seq));
-  }));
-  state_ = std::move(state);
+  DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
+  LoadReport report;
+  DVS_ASSIGN_OR_RETURN(TrustedTip tip, LoadTip(*log_, head.size, &report));
+  tip_ = std::make_shared<TrustedTip>(std::move(tip));
+  load_report_ = std::move(report);
   return Status::OK();
+}
+
+TrustedTip& ReleaseService::MutableTip() {
+  // Copy-on-write: a reader may still hold the current version. The copy is shallow where it
+  // matters: the request-id window's buckets are shared (statemachine/request_ids.h).
+  if (tip_.use_count() > 1) tip_ = std::make_shared<TrustedTip>(*tip_);
+  return *tip_;
 }
 
 // ---- the write path ----
 
-namespace {
+Status ReleaseService::CatchUp(const WriteTxn& w) {
+  const uint64_t have = tip_->state.size, head = w.head().size;
+  if (have > head) {
+    return Status::Corruption("the ledger holds " + std::to_string(head) +
+                              " entries but this process had applied " + std::to_string(have) +
+                              ": entries were removed");
+  }
+  if (have < head) {
+    DVS_RETURN_IF_ERROR(Advance(&MutableTip(), head, [&](uint64_t seq) {
+                          return w.GetRaw(seq);
+                        }).Prefixed("catching up"));
+  }
+  // The state's head and the log's must be the same entry: both come from the entries' bytes.
+  DVS_ASSERT(tip_->head_hash == w.head().hash);
+  return Status::OK();
+}
 
-// Applies one verified body to `s` as the next entry of `w` and appends it; the receipt goes to
-// `out`. On a refusal nothing is appended and `s` is unchanged; once Apply has changed `s`,
-// *touched is set, so that a later failure knows to rebuild the state.
-Status ApplyAndAdd(WriteTxn& w, State& s, const VerifiedBody& vb, std::vector<Receipt>* out,
-                   bool* touched) {
+Status ReleaseService::AppendOne(WriteTxn& w, TrustedTip& tip, const VerifiedBody& vb,
+                                 std::vector<Receipt>* out, bool* touched) {
+  DVS_ASSIGN_OR_RETURN(sm::Transition t, ParseTransition(vb.get().body));
+  std::optional<std::string> snapshot;
+  if (t.has_checkpoint()) {
+    // Apply checks the state digest; the root needs the entries' hashes, which the trusted
+    // frontier has. The snapshot this checkpoint vouches for is the state before it.
+    const Hash root = tip.frontier.Root();
+    if (t.checkpoint().root() != AsBytes(root)) {
+      return Status::Refused("checkpoint: its root " + ToHex(t.checkpoint().root()).substr(0, 16) +
+                             " is not the root of the ledger's first " +
+                             std::to_string(tip.state.size) + " entries (" +
+                             ToHex(root).substr(0, 16) + ")");
+    }
+    snapshot = EncodeTip(tip);
+  }
   Entry e;
   e.seq = w.head().size;
   e.append_time_ms = w.time_ms();
   e.body = vb.get().body;
   e.signer = vb.get().signer;
-  DVS_ASSIGN_OR_RETURN(api::AuditRecord record, audit::ApplyAndRecord(&s, e));
+  Applied applied;
+  DVS_RETURN_IF_ERROR(ApplyEntry(&tip.state, e, &applied));
   *touched = true;
   DVS_ASSIGN_OR_RETURN(Entry stored, w.Add(vb));
-  DVS_RETURN_IF_ERROR(audit::Put(w, stored.seq, record));
-  auto t = ParseTransition(stored.body);  // parsed by Apply already: cannot fail here
-  out->push_back(Receipt{stored.seq, stored.append_time_ms, w.head().hash, t->request_id(),
-                         TransitionName(*t), BundleOfTransition(*t)});
-  return Status::OK();
-}
-
-}  // namespace
-
-Status ReleaseService::CatchUp(const WriteTxn* txn) {
-  State& s = Mutable(state_);
-  for (uint64_t seq = s.size; seq < txn->head().size; ++seq) {
-    DVS_ASSIGN_OR_RETURN(Entry e, txn->Get(seq));
-    DVS_RETURN_IF_ERROR(ApplyEntry(&s, e).Prefixed("catching up at seq " + std::to_string(seq)));
+  DVS_ASSERT(stored.seq + 1 == tip.state.size);
+  tip.head_hash = w.head().hash;
+  tip.frontier.Append(tip.head_hash);
+  DVS_RETURN_IF_ERROR(audit::Put(w, stored.seq, audit::RecordOf(stored, applied)));
+  if (snapshot) {
+    DVS_RETURN_IF_ERROR(w.PutDerived(kSnapshotsDb, lmdb::BigEndian64(stored.seq), *snapshot));
+  }
+  if (out != nullptr) {
+    out->push_back(Receipt{stored.seq, stored.append_time_ms, w.head().hash, t.request_id(),
+                           TransitionName(t), BundleOfTransition(t)});
   }
   return Status::OK();
 }
 
-Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
-                                                        const Builder& build) {
+Status ReleaseService::MaybeCheckpoint(WriteTxn& w, TrustedTip& tip, bool* touched) {
+  const SecretKey* key = options_.log_key.get();
+  if (key == nullptr || options_.checkpoint_every == 0) return Status::OK();
+  if (tip.state.size - tip.state.last_checkpoint_size < options_.checkpoint_every)
+    return Status::OK();
+  // A log key that lost its role must not fail the write it rides on: no checkpoint then.
+  if (!HoldsLogRole(tip.state, key->public_key())) return Status::OK();
+  DVS_ASSIGN_OR_RETURN(VerifiedBody vb,
+                       VerifiedBody::Verify(SignTransition(
+                           *key, CheckpointTransition(tip.state, tip.frontier.Root()))));
+  return AppendOne(w, tip, vb, nullptr, touched);
+}
+
+Result<std::vector<Receipt>> ReleaseService::Commit(const Source& make) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Receipt> receipts;
   bool touched = false;  // the in-memory state may hold uncommitted changes
-  bool snapshotted = false;
   auto head = log_->Write([&](WriteTxn& w) -> Status {
-    DVS_RETURN_IF_ERROR(CatchUp(&w));
-    DVS_ASSIGN_OR_RETURN(std::vector<sm::Transition> ts, build(*state_, w.time_ms()));
-    State& s = Mutable(state_);
-    for (sm::Transition& t : ts) {
-      DVS_ASSIGN_OR_RETURN(VerifiedBody vb, VerifiedBody::Verify(SignTransition(key, t)));
-      DVS_RETURN_IF_ERROR(ApplyAndAdd(w, s, vb, &receipts, &touched));
+    DVS_RETURN_IF_ERROR(CatchUp(w));
+    DVS_ASSIGN_OR_RETURN(std::vector<VerifiedBody> bodies, make(*tip_, w.time_ms()));
+    if (bodies.empty()) return Status::OK();
+    TrustedTip& tip = MutableTip();
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      Status st = AppendOne(w, tip, bodies[i], &receipts, &touched);
+      if (!st.ok()) return bodies.size() > 1 ? st.Prefixed("item " + std::to_string(i)) : st;
     }
-    return touched ? MaybeSnapshot(w, s, &snapshotted) : Status::OK();
+    return MaybeCheckpoint(w, tip, &touched);
   });
   if (!head.ok()) {
     // A later item of a batch was refused, or the commit failed: what is in memory may be ahead
@@ -165,8 +202,20 @@ Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
     }
     return head.status();
   }
-  if (snapshotted) last_snapshot_size_ = head->size;
   return receipts;
+}
+
+Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
+                                                        const Builder& build) {
+  return Commit([&](const TrustedTip& tip, int64_t now) -> Result<std::vector<VerifiedBody>> {
+    DVS_ASSIGN_OR_RETURN(std::vector<sm::Transition> ts, build(tip.state, now));
+    std::vector<VerifiedBody> out;
+    for (sm::Transition& t : ts) {
+      DVS_ASSIGN_OR_RETURN(VerifiedBody vb, VerifiedBody::Verify(SignTransition(key, t)));
+      out.push_back(std::move(vb));
+    }
+    return out;
+  });
 }
 
 Result<std::vector<Receipt>> ReleaseService::WriteSigned(std::vector<SignedBody> bodies) {
@@ -180,35 +229,29 @@ Result<std::vector<Receipt>> ReleaseService::WriteSigned(std::vector<SignedBody>
 }
 
 Result<std::vector<Receipt>> ReleaseService::SubmitVerified(std::vector<VerifiedBody> checked) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<Receipt> receipts;
-  bool touched = false;
-  bool snapshotted = false;
-  auto head = log_->Write([&](WriteTxn& w) -> Status {
-    DVS_RETURN_IF_ERROR(CatchUp(&w));
-    State& s = Mutable(state_);
-    for (size_t i = 0; i < checked.size(); ++i) {
-      Status st = ApplyAndAdd(w, s, checked[i], &receipts, &touched);
-      if (!st.ok()) return checked.size() > 1 ? st.Prefixed("item " + std::to_string(i)) : st;
-    }
-    return MaybeSnapshot(w, s, &snapshotted);
+  return Commit([&](const TrustedTip&, int64_t) -> Result<std::vector<VerifiedBody>> {
+    return std::move(checked);
   });
-  if (!head.ok()) {
-    if (touched) DVS_RETURN_IF_ERROR(Restore());
-    return head.status();
-  }
-  if (snapshotted) last_snapshot_size_ = head->size;
-  return receipts;
 }
 
-Status ReleaseService::MaybeSnapshot(WriteTxn& w, const State& s, bool* written) {
-  const uint64_t size = w.head().size;
-  if (size - last_snapshot_size_ < std::max(options_.snapshot_every, size / 10))
-    return Status::OK();
-  DVS_RETURN_IF_ERROR(
-      w.PutDerived(kSnapshots, lmdb::BigEndian64(size), EncodeSnapshot(s, w.head().hash)));
-  *written = true;
-  return Status::OK();
+Result<Receipt> ReleaseService::AppendCheckpoint(const SecretKey& log_key) {
+  return One(Commit([&](const TrustedTip& tip, int64_t) -> Result<std::vector<VerifiedBody>> {
+    if (!HoldsLogRole(tip.state, log_key.public_key())) {
+      const KeyRecord* k = tip.state.KeyOf(log_key.public_key());
+      return Status::Forbidden(
+          "a checkpoint needs a registered, unrevoked key with the log role; key " +
+          log_key.public_key().Id() + " is " +
+          (k == nullptr ? "not registered"
+           : k->revoked ? "revoked"
+                        : "without it"));
+    }
+    DVS_ASSIGN_OR_RETURN(VerifiedBody vb,
+                         VerifiedBody::Verify(SignTransition(
+                             log_key, CheckpointTransition(tip.state, tip.frontier.Root()))));
+    std::vector<VerifiedBody> out;
+    out.push_back(std::move(vb));
+    return out;
+  }));
 }
 
 Result<Receipt> ReleaseService::One(Result<std::vector<Receipt>> r) {
@@ -229,18 +272,20 @@ Result<std::vector<Receipt>> ReleaseService::SubmitBatch(std::vector<SignedBody>
 
 // ---- reads ----
 
-Result<std::shared_ptr<const State>> ReleaseService::Current() {
+Result<std::shared_ptr<const TrustedTip>> ReleaseService::CurrentTip() {
   std::lock_guard<std::mutex> lock(mu_);
   DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
-  if (head.size > state_->size) {
-    State& s = Mutable(state_);
-    DVS_RETURN_IF_ERROR(log_->Scan(s.size, head.size, [&](uint64_t seq, std::string_view raw) {
-      auto e = Entry::Decode(raw);
-      if (!e.ok()) return e.status().Prefixed("entry " + std::to_string(seq));
-      return ApplyEntry(&s, *e).Prefixed("catching up at seq " + std::to_string(seq));
-    }));
+  if (head.size > tip_->state.size) {
+    DVS_RETURN_IF_ERROR(Advance(&MutableTip(), head.size, [&](uint64_t seq) {
+                          return log_->GetRaw(seq);
+                        }).Prefixed("catching up"));
   }
-  return std::shared_ptr<const State>(state_);
+  return std::shared_ptr<const TrustedTip>(tip_);
+}
+
+Result<std::shared_ptr<const State>> ReleaseService::Current() {
+  DVS_ASSIGN_OR_RETURN(auto tip, CurrentTip());
+  return std::shared_ptr<const State>(tip, &tip->state);
 }
 
 }  // namespace dvs

@@ -1,9 +1,11 @@
 #include "dvs/verify.h"
 
+#include <bit>
 #include <chrono>
 #include <set>
 
 #include "api/audit_index.h"
+#include "api/service/state_loader.h"
 #include "ledger/checkpoint.h"
 #include "ledger/lmdb_util.h"
 #include "ledger/log.h"
@@ -27,7 +29,7 @@ class Verifier {
 
   VerifyReport Run() {
     const double t0 = Now();
-    if (Chain() && Genesis() && Replay() && Indexes() && Checkpoints()) {
+    if (Chain() && Genesis() && Replay() && Indexes() && MerkleCount() && Checkpoints()) {
       report_.notes.push_back("all " + std::to_string(report_.entries) + " entries verified");
     }
     report_.total_seconds = Now() - t0;
@@ -76,21 +78,75 @@ class Verifier {
   }
 
   bool Replay() {
+    // Every snapshot record, wherever its key lies, must be the state a checkpoint entry at that
+    // size commits to, re-derived here.
     std::set<uint64_t> snapshot_sizes;
-    Status s = log_.ScanDerived("snapshots", "", "", [&](std::string_view k, std::string_view) {
-      if (k.size() == 8) snapshot_sizes.insert(lmdb::ReadBigEndian64(k));
+    bool ok = true;
+    Status s = log_.ScanDerived(kSnapshotsDb, "", "", [&](std::string_view k, std::string_view) {
+      if (k.size() != 8) {
+        ok = Bad(report_.entries - 1, "derived snapshots database holds a record under key '" +
+                                          ToHex(k) + "', which is not a size");
+        return Status::Refused("stop");
+      }
+      const uint64_t size = lmdb::ReadBigEndian64(k);
+      if (size >= report_.entries) {
+        ok =
+            Bad(report_.entries,
+                "derived state snapshot under size " + std::to_string(size) +
+                    " names checkpoint entry " + std::to_string(size) + " but the ledger ends at " +
+                    std::to_string(report_.entries) + " entries: entries from seq " +
+                    std::to_string(report_.entries) + " on are missing, or the snapshot is forged");
+        return Status::Refused("stop");
+      }
+      if (size == 0) {
+        ok = Bad(0, "derived state snapshot under size 0: no checkpoint can commit to it");
+        return Status::Refused("stop");
+      }
+      snapshot_sizes.insert(size);
       return Status::OK();
     });
+    if (!ok) return false;
     if (!s.ok()) return Fatal(s);
     records_.reserve(report_.entries);
-    bool ok = true;
+    Hash head_hash{};
     s = log_.Scan(0, report_.entries, [&](uint64_t seq, std::string_view raw) -> Status {
       auto e = Entry::Decode(raw);  // checked by the chain pass
-      auto rec = audit::ApplyAndRecord(&state_, *e);
+      const std::string checkpoint_root(AsBytes(frontier_.Root()));
+      std::optional<std::string> want_snapshot;
+      if (snapshot_sizes.count(seq) != 0) {
+        want_snapshot = EncodeSnapshot(state_, head_hash, &frontier_);
+      }
+      Applied applied;
+      auto rec = audit::ApplyAndRecord(&state_, *e, &applied);
       if (!rec.ok()) {
         ok = Bad(seq, "not allowed: " + rec.status().message());
         return Status::Refused("stop");
       }
+      if (applied.kind == sm::Transition::kCheckpoint &&
+          applied.checkpoint_root != checkpoint_root) {
+        ok = Bad(seq,
+                 "checkpoint commits to a Merkle root the entries before it do not have "
+                 "(entries were removed, reordered or rewritten before it)");
+        return Status::Refused("stop");
+      }
+      if (want_snapshot) {
+        auto snap = log_.GetDerived(kSnapshotsDb, lmdb::BigEndian64(seq));
+        if (!snap.ok()) return snap.status();
+        if (applied.kind != sm::Transition::kCheckpoint) {
+          ok = Bad(seq, "derived state snapshot under size " + std::to_string(seq) +
+                            " has no checkpoint entry to commit to it (entry " +
+                            std::to_string(seq) + " is a " + rec->kind() + ")");
+          return Status::Refused("stop");
+        }
+        if (!*snap || **snap != *want_snapshot) {
+          ok = Bad(seq, "derived state snapshot under size " + std::to_string(seq) +
+                            " disagrees with the replayed state");
+          return Status::Refused("stop");
+        }
+        ++snapshots_checked_;
+      }
+      head_hash = LeafHash(raw);
+      frontier_.Append(head_hash);
       if (!rec->service().empty()) {
         Status inv = CheckServiceInvariants(state_, rec->service());
         if (!inv.ok()) {
@@ -105,18 +161,8 @@ class Verifier {
                           (*stored ? "disagrees with" : "is missing for") + " the entry");
         return Status::Refused("stop");
       }
+      if (applied.kind == sm::Transition::kCheckpoint) ++checkpoints_checked_;
       records_.push_back(std::move(*rec));
-      if (snapshot_sizes.count(seq + 1) != 0) {
-        auto snap = log_.GetDerived("snapshots", lmdb::BigEndian64(seq + 1));
-        auto leaf = log_.LeafHashAt(seq);
-        if (!snap.ok() || !leaf.ok()) return !snap.ok() ? snap.status() : leaf.status();
-        if (!*snap || **snap != EncodeSnapshot(state_, *leaf)) {
-          ok = Bad(seq, "derived state snapshot at size " + std::to_string(seq + 1) +
-                            " disagrees with the replayed state");
-          return Status::Refused("stop");
-        }
-        ++snapshots_checked_;
-      }
       if ((seq + 1) % 4096 == 0) Progress("replay through Apply", seq + 1, report_.entries);
       return Status::OK();
     });
@@ -126,7 +172,24 @@ class Verifier {
     Status inv = CheckInvariants(state_);
     if (!inv.ok()) return Bad(report_.entries - 1, inv.message());
     report_.notes.push_back("replay through Apply: every entry allowed, invariants hold, " +
+                            std::to_string(checkpoints_checked_) +
+                            " in-ledger checkpoints match their roots, " +
                             std::to_string(snapshots_checked_) + " snapshots agree");
+    return true;
+  }
+
+  // Every Merkle record is one the entries imply: VerifyChain checked each expected node; here
+  // nothing else may be there.
+  bool MerkleCount() {
+    auto found = log_.MerkleNodeCount();
+    if (!found.ok()) return Fatal(found.status());
+    const uint64_t n = report_.entries;
+    const uint64_t expected = 2 * n - static_cast<uint64_t>(std::popcount(n));
+    if (*found != expected) {
+      return Bad(n - 1, "derived Merkle database holds " + std::to_string(*found) +
+                            " nodes, the entries imply " + std::to_string(expected) +
+                            " (run dvs reindex on a writable copy)");
+    }
     return true;
   }
 
@@ -183,6 +246,15 @@ class Verifier {
     return true;
   }
 
+  Result<Hash> RootFromEntries(uint64_t size) {
+    MerkleFrontier f;
+    DVS_RETURN_IF_ERROR(log_.Scan(0, size, [&](uint64_t, std::string_view raw) {
+      f.Append(LeafHash(raw));
+      return Status::OK();
+    }));
+    return f.Root();
+  }
+
   bool Checkpoints() {
     for (const auto& [name, text] : opt_.checkpoints) {
       auto c = ParseCheckpoint(text);
@@ -206,7 +278,8 @@ class Verifier {
                                         std::to_string(cp.size) +
                                         " entries (the ledger was truncated)");
       }
-      auto root = log_.Root(cp.size);
+      // The root of the first cp.size entries, recomputed from the entries' hashes.
+      auto root = RootFromEntries(cp.size);
       if (!root.ok()) return Fatal(root.status());
       if (*root != cp.root) {
         return Bad(cp.size == 0 ? 0 : cp.size - 1,
@@ -227,8 +300,10 @@ class Verifier {
   const VerifyOptions& opt_;
   VerifyReport report_;
   State state_;
+  MerkleFrontier frontier_;
   std::vector<api::AuditRecord> records_;
   uint64_t snapshots_checked_ = 0;
+  uint64_t checkpoints_checked_ = 0;
 };
 
 }  // namespace
@@ -236,7 +311,7 @@ class Verifier {
 Result<VerifyReport> VerifyLedger(const std::string& dir, const VerifyOptions& options) {
   LogOptions lo;
   lo.read_only = true;
-  lo.derived = {"snapshots", audit::kAuditDb, audit::kIndexDb};
+  lo.derived = {kSnapshotsDb, audit::kAuditDb, audit::kIndexDb};
   DVS_ASSIGN_OR_RETURN(auto log, Log::Open(dir, lo));
   Verifier v(*log, options);
   VerifyReport r = v.Run();

@@ -116,10 +116,17 @@ Result<Entry> WriteTxn::Add(const VerifiedBody& verified) {
   MDB_val k = lmdb::Val(key), v = lmdb::Val(bytes);
   DVS_RETURN_IF_ERROR(
       lmdb::Check(mdb_put(txn_, log_->entries_, &k, &v, MDB_APPEND), "append entry"));
+  DVS_RETURN_IF_ERROR(PutNodes(e.seq, leaf));
+  head_ = Head{e.seq + 1, leaf, time_ms_};
+  return e;
+}
 
-  // Record the leaf, then every perfect subtree this leaf completes.
+// Records leaf `seq`, then every perfect subtree it completes. Derived data: the left siblings
+// are read back from the Merkle database, so damage there spreads to the nodes built on it until
+// RebuildMerkle; nothing trusted is computed from these nodes (see Log::Root).
+Status WriteTxn::PutNodes(uint64_t seq, const Hash& leaf) {
   Hash node = leaf;
-  uint64_t index = e.seq;
+  uint64_t index = seq;
   int level = 0;
   for (;;) {
     std::string nk = NodeKey(level, index);
@@ -132,8 +139,20 @@ Result<Entry> WriteTxn::Add(const VerifiedBody& verified) {
     index >>= 1;
     ++level;
   }
-  head_ = Head{e.seq + 1, leaf, time_ms_};
-  return e;
+  return Status::OK();
+}
+
+Result<std::string> WriteTxn::GetRaw(uint64_t seq) const {
+  return GetRawIn(txn_, log_->entries_, seq);
+}
+
+Status WriteTxn::RebuildMerkle() {
+  DVS_RETURN_IF_ERROR(lmdb::Check(mdb_drop(txn_, log_->merkle_, 0), "clear Merkle nodes"));
+  for (uint64_t seq = 0; seq < head_.size; ++seq) {
+    DVS_ASSIGN_OR_RETURN(std::string raw, GetRaw(seq));
+    DVS_RETURN_IF_ERROR(PutNodes(seq, LeafHash(raw)));
+  }
+  return Status::OK();
 }
 
 Status WriteTxn::PutDerived(const std::string& db, std::string_view key, std::string_view value) {
@@ -306,8 +325,9 @@ Result<Head> Log::ReadHead(MDB_txn* txn) const {
   const uint64_t last = lmdb::ReadBigEndian64(key);
   auto e = Entry::Decode(value);
   if (!e.ok()) return e.status().Prefixed("head entry " + std::to_string(last));
-  DVS_ASSIGN_OR_RETURN(Hash h, ReadNode(txn, merkle_, 0, last));
-  return Head{last + 1, h, e->append_time_ms};
+  // The head hash is the hash of the last entry's own bytes, never the derived Merkle leaf: an
+  // append links to what `entries` holds, whatever the derived databases say.
+  return Head{last + 1, LeafHash(value), e->append_time_ms};
 }
 
 Result<Head> Log::GetHead() const {
@@ -357,9 +377,8 @@ Status Log::Scan(uint64_t from, uint64_t to,
 }
 
 Result<Hash> Log::LeafHashAt(uint64_t seq) const {
-  lmdb::Txn txn;
-  DVS_RETURN_IF_ERROR(txn.Begin(env_, true));
-  return ReadNode(txn.get(), merkle_, 0, seq);
+  DVS_ASSIGN_OR_RETURN(std::string raw, GetRaw(seq));
+  return LeafHash(raw);
 }
 
 namespace {
@@ -394,6 +413,14 @@ Result<std::vector<Hash>> Log::ConsistencyProof(uint64_t old_size, uint64_t new_
   DVS_ASSIGN_OR_RETURN(Head head, ReadHead(txn.get()));
   DVS_RETURN_IF_ERROR(CheckSize(new_size, head));
   return dvs::ConsistencyProof(TxnNodeSource(txn.get(), merkle_), old_size, new_size);
+}
+
+Result<uint64_t> Log::MerkleNodeCount() const {
+  lmdb::Txn txn;
+  DVS_RETURN_IF_ERROR(txn.Begin(env_, true));
+  MDB_stat st;
+  DVS_RETURN_IF_ERROR(lmdb::Check(mdb_stat(txn.get(), merkle_, &st), "stat Merkle database"));
+  return static_cast<uint64_t>(st.ms_entries);
 }
 
 Status Log::ReadNodes(const std::vector<std::pair<int, uint64_t>>& keys,

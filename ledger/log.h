@@ -76,6 +76,8 @@ class WriteTxn {
   int64_t time_ms() const { return time_ms_; }
   // Reads entry `seq` (committed, or added in this transaction). NotFound past the head.
   Result<Entry> Get(uint64_t seq) const;
+  // Its stored bytes, exactly as hashed.
+  Result<std::string> GetRaw(uint64_t seq) const;
   // Appends one entry at head().size; returns it as stored.
   Result<Entry> Add(const VerifiedBody& body);
   // Derived databases (LogOptions::derived). Get returns nullopt for a missing key.
@@ -83,9 +85,12 @@ class WriteTxn {
   Result<std::optional<std::string>> GetDerived(const std::string& db, std::string_view key) const;
   // Empties a derived database (to rebuild it).
   Status ClearDerived(const std::string& db);
+  // Rebuilds every Merkle node from the entries' own hashes.
+  Status RebuildMerkle();
 
  private:
   friend class Log;
+  Status PutNodes(uint64_t seq, const Hash& leaf);
   WriteTxn(class Log* log, MDB_txn* txn, Head head, int64_t time_ms)
       : log_(log), txn_(txn), head_(head), time_ms_(time_ms) {}
   class Log* log_;
@@ -124,13 +129,18 @@ class Log {
   Status Scan(uint64_t from, uint64_t to,
               const std::function<Status(uint64_t, std::string_view)>& fn) const;
 
-  // The Merkle level-0 hash recorded for `seq` when it was appended.
+  // The hash of entry `seq`: LeafHash of its stored bytes, computed from `entries` (never read
+  // from the derived Merkle database). NotFound past the head.
   Result<Hash> LeafHashAt(uint64_t seq) const;
   // Reads Merkle nodes (level, index) in one read transaction; nullopt for a missing or
   // malformed node. For verifiers that recompute the tree.
   Status ReadNodes(const std::vector<std::pair<int, uint64_t>>& keys,
                    std::vector<std::optional<Hash>>* out) const;
-  // RFC 6962 root of the first `size` entries. InvalidArgument past the head.
+  // How many records the Merkle database holds (2n - popcount(n) for n entries when intact).
+  Result<uint64_t> MerkleNodeCount() const;
+  // RFC 6962 root of the first `size` entries, from the DERIVED Merkle nodes: an attacker who can
+  // write the file can change it. Check it against a trusted root (a MerkleFrontier) before
+  // signing or proving anything with it. InvalidArgument past the head.
   Result<Hash> Root(uint64_t size) const;
   Result<std::vector<Hash>> InclusionProof(uint64_t seq, uint64_t size) const;
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;

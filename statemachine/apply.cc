@@ -62,8 +62,8 @@ std::string BundleOfTransition(const sm::Transition& t) {
   }
 }
 
-const char* TransitionName(const sm::Transition& t) {
-  switch (t.kind_case()) {
+const char* TransitionKindName(sm::Transition::KindCase kind) {
+  switch (kind) {
     case sm::Transition::kGenesis:
       return "genesis";
     case sm::Transition::kGrantKey:
@@ -94,11 +94,15 @@ const char* TransitionName(const sm::Transition& t) {
       return "rollback";
     case sm::Transition::kRetire:
       return "retire";
+    case sm::Transition::kCheckpoint:
+      return "checkpoint";
     case sm::Transition::KIND_NOT_SET:
       return "";
   }
   return "";
 }
+
+const char* TransitionName(const sm::Transition& t) { return TransitionKindName(t.kind_case()); }
 
 namespace {
 
@@ -135,13 +139,29 @@ Status Dispatch(State& s, const apply::Ctx& c, const sm::Transition& t) {
       return apply::Rollback(s, c, t.rollback());
     case T::kRetire:
       return apply::Retire(s, c, t.retire());
+    case T::kCheckpoint:
+      return apply::Checkpoint(s, c, t.checkpoint());
     case T::KIND_NOT_SET:
       break;
   }
   return Status::InvalidArgument("body carries no transition");
 }
 
-Status ApplyChecked(State* state, const Entry& entry) {
+// The bundle a transition concerns, and its service, as of state `s`.
+void BundleAndService(const State& s, const sm::Transition& t, Applied* out) {
+  out->bundle = BundleOfTransition(t);
+  if (t.has_package()) {
+    sm::Manifest m;
+    if (m.ParseFromString(t.package().manifest())) {
+      out->bundle = BundleId(m, Sha256(t.package().manifest()));
+      out->service = m.name();
+    }
+    return;
+  }
+  if (const Bundle* b = s.FindBundle(out->bundle)) out->service = b->service;
+}
+
+Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
   State& s = *state;
   if (entry.seq != s.size) {
     return Status::Corruption("entry seq " + std::to_string(entry.seq) +
@@ -171,8 +191,23 @@ Status ApplyChecked(State* state, const Entry& entry) {
     return Status::InvalidArgument("request_id is longer than " +
                                    std::to_string(kMaxRequestIdLength) + " characters");
   }
+  // Replays are refused in two ways: a request signed more than the window away from its log
+  // time is refused outright, and within the window its id must be new. So the state remembers
+  // only the window's ids (request_ids.h), and what it holds does not grow with the ledger.
+  const int64_t actor_ms = t.actor_time_ms();
+  if (actor_ms < entry.append_time_ms - RequestIdWindow::kWindowMs) {
+    return Status::Refused("request " + t.request_id() + " was signed at " +
+                           std::to_string(actor_ms) + " ms, more than 24 h before its log time " +
+                           std::to_string(entry.append_time_ms) +
+                           " ms: too old to tell from a replay; sign it again");
+  }
+  if (actor_ms > entry.append_time_ms + RequestIdWindow::kWindowMs) {
+    return Status::Refused("request " + t.request_id() + " was signed at " +
+                           std::to_string(actor_ms) + " ms, more than 24 h after its log time " +
+                           std::to_string(entry.append_time_ms) + " ms: check the signer's clock");
+  }
   const RequestIdSet::Digest request = RequestIdSet::DigestOf(t.request_id());
-  if (s.request_ids.ContainsDigest(request)) {
+  if (s.request_ids.Contains(request, actor_ms)) {
     return Status::Refused("request " + t.request_id() +
                            " was already applied (a replayed signed request)");
   }
@@ -189,9 +224,22 @@ Status ApplyChecked(State* state, const Entry& entry) {
     }
   }
   apply::Ctx c{entry.seq, entry.append_time_ms, entry.signer, key};
+  if (applied != nullptr) {
+    *applied = Applied{};
+    applied->kind = t.kind_case();
+    BundleAndService(s, t, applied);
+    const Bundle* before = s.FindBundle(applied->bundle);
+    applied->weight_before = before ? s.WeightOf(*before) : 0;
+  }
   Status st = Dispatch(s, c, t);
   if (!st.ok()) return st.Prefixed(TransitionName(t));
-  s.request_ids.InsertDigest(request);
+  if (applied != nullptr) {
+    const Bundle* after = s.FindBundle(applied->bundle);
+    applied->weight_after = after ? s.WeightOf(*after) : 0;
+    if (t.has_checkpoint()) applied->checkpoint_root = t.checkpoint().root();
+  }
+  s.request_ids.Insert(request, actor_ms);
+  s.request_ids.Prune(entry.append_time_ms);
   s.size = entry.seq + 1;
   s.last_time_ms = entry.append_time_ms;
   return Status::OK();
@@ -199,7 +247,9 @@ Status ApplyChecked(State* state, const Entry& entry) {
 
 }  // namespace
 
-Status ApplyEntry(State* state, const Entry& entry) { return ApplyChecked(state, entry); }
+Status ApplyEntry(State* state, const Entry& entry, Applied* applied) {
+  return ApplyChecked(state, entry, applied);
+}
 
 Result<State> Apply(const State& state, const Entry& entry) {
   State next = state;

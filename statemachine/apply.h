@@ -15,11 +15,22 @@
 
 namespace dvs {
 
+// What one applied entry did, for the layers that index and check it without parsing it again.
+struct Applied {
+  sm::Transition::KindCase kind = sm::Transition::KIND_NOT_SET;
+  std::string bundle;          // the bundle it concerns (for a package: the new bundle's id), or ""
+  std::string service;         // that bundle's service, or ""
+  uint32_t weight_before = 0;  // the bundle's traffic % before and after the entry
+  uint32_t weight_after = 0;
+  std::string checkpoint_root;  // a Checkpoint's committed root (Apply cannot check it)
+};
+
 // Applies `entry` to *state. Uses entry.seq, append_time_ms, body and signer.
-// On success *state is the new state. On error *state is unchanged and the Status names the
-// rule, and the bundle, service or key involved: Refused for a rule, InvalidArgument for a
-// malformed body, Corruption for a seq out of order.
-Status ApplyEntry(State* state, const Entry& entry);
+// On success *state is the new state and, when `applied` is given, *applied says what changed.
+// On error *state is unchanged and the Status names the rule, and the bundle, service or key
+// involved: Refused for a rule, InvalidArgument for a malformed body, Corruption for a seq out
+// of order.
+Status ApplyEntry(State* state, const Entry& entry, Applied* applied = nullptr);
 
 // The functional form: the new state, or the error. Copies the state; replay uses ApplyEntry.
 Result<State> Apply(const State& state, const Entry& entry);
@@ -32,6 +43,7 @@ std::string BundleOfTransition(const sm::Transition& t);
 
 // The name of a transition kind as users see it ("package", "rollback"); "" for none.
 const char* TransitionName(const sm::Transition& t);
+const char* TransitionKindName(sm::Transition::KindCase kind);
 
 }  // namespace dvs
 

@@ -41,6 +41,8 @@ Status Resume(State& s, const Ctx& c, const sm::Resume& m);
 Status Promote(State& s, const Ctx& c, const sm::Promote& m);
 Status Rollback(State& s, const Ctx& c, const sm::Rollback& m);
 
+Status Checkpoint(State& s, const Ctx& c, const sm::Checkpoint& m);
+
 }  // namespace dvs::apply
 
 #endif  // DVS_STATEMACHINE_APPLY_INTERNAL_H_

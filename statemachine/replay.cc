@@ -103,7 +103,7 @@ Status Replay(State* state, const std::vector<Entry>& entries) {
   return Status::OK();
 }
 
-std::string EncodeSnapshot(const State& s, const Hash& head_hash) {
+std::string EncodeSnapshot(const State& s, const Hash& head_hash, const MerkleFrontier* frontier) {
   sm::Snapshot snap;
   snap.set_size(s.size);
   snap.set_head_hash(std::string(AsBytes(head_hash)));
@@ -122,7 +122,13 @@ std::string EncodeSnapshot(const State& s, const Hash& head_hash) {
   *snap.mutable_policy() = s.policy;
   for (const auto& [id, b] : s.bundles) PutBundle(b, snap.add_bundles());
   for (const auto& [name, svc] : s.services) PutService(svc, snap.add_services());
-  snap.set_request_id_digests(s.request_ids.Encode());
+  for (auto& [bucket, digests] : s.request_ids.Encode()) {
+    sm::RequestIdBucket* b = snap.add_request_ids();
+    b->set_bucket(bucket);
+    b->set_digests(std::move(digests));
+  }
+  snap.set_last_checkpoint_size(s.last_checkpoint_size);
+  if (frontier != nullptr) snap.set_merkle_frontier(frontier->Encode());
   return SerializeDeterministic(snap);
 }
 
@@ -155,8 +161,16 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes) {
     s.bundles[id] = std::move(b);
   }
   for (const auto& svc : snap.services()) s.services[svc.name()] = GetService(svc);
-  DVS_ASSIGN_OR_RETURN(s.request_ids, RequestIdSet::Decode(snap.request_id_digests()));
+  std::vector<std::pair<int64_t, std::string>> buckets;
+  for (const auto& b : snap.request_ids()) buckets.emplace_back(b.bucket(), b.digests());
+  DVS_ASSIGN_OR_RETURN(s.request_ids, RequestIdWindow::Decode(buckets));
+  s.last_checkpoint_size = snap.last_checkpoint_size();
+  if (!snap.merkle_frontier().empty()) {
+    DVS_ASSIGN_OR_RETURN(out.frontier, MerkleFrontier::Decode(snap.merkle_frontier()));
+  }
   return out;
 }
+
+Hash StateDigest(const State& state) { return Sha256(EncodeSnapshot(state, Hash{})); }
 
 }  // namespace dvs

@@ -93,4 +93,58 @@ Result<RequestIdSet> RequestIdSet::Decode(std::string_view blob) {
   return s;
 }
 
+int64_t RequestIdWindow::BucketOf(int64_t t) {
+  return t >= 0 ? t / kBucketMs : -((-t + kBucketMs - 1) / kBucketMs);  // floor
+}
+
+bool RequestIdWindow::Contains(const RequestIdSet::Digest& d, int64_t actor_time_ms) const {
+  auto it = buckets_.find(BucketOf(actor_time_ms));
+  return it != buckets_.end() && it->second->ContainsDigest(d);
+}
+
+void RequestIdWindow::Insert(const RequestIdSet::Digest& d, int64_t actor_time_ms) {
+  std::shared_ptr<RequestIdSet>& b = buckets_[BucketOf(actor_time_ms)];
+  if (!b) {
+    b = std::make_shared<RequestIdSet>();
+  } else if (b.use_count() > 1) {
+    b = std::make_shared<RequestIdSet>(*b);  // another State still shares it
+  }
+  b->InsertDigest(d);
+}
+
+void RequestIdWindow::Prune(int64_t log_time_ms) {
+  // Bucket k holds actor times [k * B, (k + 1) * B); all are stale once (k + 1) * B <= t - W.
+  const int64_t oldest_live = log_time_ms - kWindowMs;
+  while (!buckets_.empty() && (buckets_.begin()->first + 1) * kBucketMs <= oldest_live) {
+    buckets_.erase(buckets_.begin());
+  }
+}
+
+size_t RequestIdWindow::size() const {
+  size_t n = 0;
+  for (const auto& [k, b] : buckets_) n += b->size();
+  return n;
+}
+
+std::vector<std::pair<int64_t, std::string>> RequestIdWindow::Encode() const {
+  std::vector<std::pair<int64_t, std::string>> out;
+  out.reserve(buckets_.size());
+  for (const auto& [k, b] : buckets_) out.emplace_back(k, b->Encode());
+  return out;
+}
+
+Result<RequestIdWindow> RequestIdWindow::Decode(
+    const std::vector<std::pair<int64_t, std::string>>& in) {
+  RequestIdWindow w;
+  for (const auto& [k, blob] : in) {
+    DVS_ASSIGN_OR_RETURN(RequestIdSet set, RequestIdSet::Decode(blob));
+    if (set.size() == 0)
+      return Status::Corruption("request id bucket " + std::to_string(k) + " is empty");
+    if (!w.buckets_.emplace(k, std::make_shared<RequestIdSet>(std::move(set))).second) {
+      return Status::Corruption("request id bucket " + std::to_string(k) + " repeats");
+    }
+  }
+  return w;
+}
+
 }  // namespace dvs

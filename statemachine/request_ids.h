@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +43,40 @@ class RequestIdSet {
   std::vector<Digest> table_;  // all-zero: empty slot (a real digest of zero is treated as present)
   size_t size_ = 0;
   bool has_zero_ = false;
+};
+
+// RequestIdWindow: the request ids that can still be replayed, so that what the state holds grows
+// with the rate of requests, not with the age of the ledger.
+//
+// A request is accepted only when its actor time lies within kWindowMs of the log time it is
+// applied at (Apply's rule), so an id whose actor time fell out of the window can never be
+// applied again whether or not it is remembered. The window therefore keeps only the ids whose
+// actor time is within reach, bucketed by actor time; Prune forgets whole buckets once the log
+// time has moved past them. A replayed body carries the same signed actor time as the original,
+// so it is looked up in that one bucket.
+//
+// Copies share buckets: copying a State costs one pointer per bucket, and an insert copies only
+// the bucket it changes when another copy still shares it. Pure and deterministic.
+class RequestIdWindow {
+ public:
+  static constexpr int64_t kWindowMs = int64_t{24} * 3600 * 1000;
+  static constexpr int64_t kBucketMs = int64_t{15} * 60 * 1000;
+
+  bool Contains(const RequestIdSet::Digest& d, int64_t actor_time_ms) const;
+  void Insert(const RequestIdSet::Digest& d, int64_t actor_time_ms);
+  // Forgets every bucket all of whose actor times are older than log_time_ms - kWindowMs.
+  void Prune(int64_t log_time_ms);
+  size_t size() const;
+  size_t buckets() const { return buckets_.size(); }
+
+  // (bucket index, the bucket's RequestIdSet::Encode()) in ascending bucket order.
+  std::vector<std::pair<int64_t, std::string>> Encode() const;
+  // Corruption when a bucket repeats or its blob is malformed.
+  static Result<RequestIdWindow> Decode(const std::vector<std::pair<int64_t, std::string>>& in);
+
+ private:
+  static int64_t BucketOf(int64_t actor_time_ms);
+  std::map<int64_t, std::shared_ptr<RequestIdSet>> buckets_;
 };
 
 }  // namespace dvs

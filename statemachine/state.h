@@ -111,7 +111,9 @@ struct State {
   std::map<std::string, Bundle> bundles;                                // by id
   std::map<std::pair<std::string, std::string>, std::string> versions;  // (name, version) -> id
   std::map<std::string, Service> services;                              // by name
-  RequestIdSet request_ids;  // every request applied, to refuse replays
+  RequestIdWindow request_ids;  // requests applied within the replay window, to refuse replays
+  // The seq of the last Checkpoint entry + 1 (the size it committed to plus itself); 0 if none.
+  uint64_t last_checkpoint_size = 0;
 
   const KeyRecord* KeyOf(const PublicKey& k) const;
   const Bundle* FindBundle(const std::string& id) const;

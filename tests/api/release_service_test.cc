@@ -31,9 +31,18 @@ class ReleaseServiceTest : public ::testing::Test {
              {"controller", &h_.controller, "controller"}}) {
       ASSERT_TRUE(svc_->GrantKey(h_.root, name, key->public_key(), {role}).ok());
     }
+    if (opt.log_key) {
+      ASSERT_TRUE(svc_->GrantKey(h_.root, "log", opt.log_key->public_key(), {"log"}).ok());
+    }
     sm::GovernancePolicy p;
     p.add_allowed_licenses("Apache-2.0");
     ASSERT_TRUE(svc_->SetPolicy(h_.root, p).ok());
+  }
+  static ServiceOptions Checkpointing(uint64_t every) {
+    ServiceOptions o;
+    o.log_key = std::make_shared<const SecretKey>(test::KeyFromNumber(7));
+    o.checkpoint_every = every;
+    return o;
   }
 
   std::string Release(const std::string& version) {
@@ -104,7 +113,7 @@ TEST_F(ReleaseServiceTest, AStateHeldByAReaderDoesNotChangeUnderIt) {
 }
 
 TEST_F(ReleaseServiceTest, ReopeningRestoresFromTheLatestSnapshotPlusTheSuffix) {
-  Make({.snapshot_every = 8});
+  Make(Checkpointing(8));
   Release("1.0");
   for (int i = 2; i < 8; ++i) {
     Release(std::to_string(i) + ".0");
@@ -121,10 +130,12 @@ TEST_F(ReleaseServiceTest, ReopeningRestoresFromTheLatestSnapshotPlusTheSuffix) 
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   svc_ = std::move(*reopened);
   EXPECT_EQ(StateBytes(), want);
+  EXPECT_EQ(svc_->load_report().snapshot_size, snap_size);
+  EXPECT_TRUE(svc_->load_report().rejected.empty());
 }
 
 TEST_F(ReleaseServiceTest, ASnapshotThatDoesNotMatchTheLogIsIgnored) {
-  Make({.snapshot_every = 8});
+  Make(Checkpointing(8));
   Release("1.0");
   for (int i = 2; i < 6; ++i) {
     Release(std::to_string(i) + ".0");
@@ -135,17 +146,64 @@ TEST_F(ReleaseServiceTest, ASnapshotThatDoesNotMatchTheLogIsIgnored) {
   ASSERT_TRUE(snap.has_value());
   svc_.reset();
   {
-    // Forge a snapshot: the state with a bundle retired, under the right key but a wrong hash.
+    // Forge a snapshot: the state with a bundle retired, under the right key and head hash.
     auto decoded = DecodeSnapshot(snap->second);
     ASSERT_TRUE(decoded.ok());
     decoded->state.bundles.begin()->second.state = BundleState::kRetired;
     test::RawLedger raw(path_);
-    raw.Put("snapshots", snap->first, EncodeSnapshot(decoded->state, Hash{}));
+    raw.Put("snapshots", snap->first,
+            EncodeSnapshot(decoded->state, decoded->head_hash, &*decoded->frontier));
   }
   auto reopened = ReleaseService::Open(path_);
   ASSERT_TRUE(reopened.ok());
   svc_ = std::move(*reopened);
   EXPECT_EQ(StateBytes(), want);
+  ASSERT_EQ(svc_->load_report().rejected.size(), 1u);
+  EXPECT_NE(svc_->load_report().rejected[0].find("not the one the checkpoint commits to"),
+            std::string::npos)
+      << svc_->load_report().rejected[0];
+}
+
+TEST_F(ReleaseServiceTest, ACheckpointNeedsTheLogRoleAndTheTrueRoot) {
+  const uint64_t head = svc_->log().GetHead()->size;
+  auto refused = svc_->AppendCheckpoint(h_.observer);
+  EXPECT_TRUE(refused.status().IsForbidden()) << refused.status().ToString();
+  // A checkpoint signed elsewhere over a wrong root is refused by the write path.
+  SecretKey log = test::KeyFromNumber(7);
+  ASSERT_TRUE(svc_->GrantKey(h_.root, "log", log.public_key(), {"log"}).ok());
+  auto s = *svc_->Current();
+  sm::Transition t;
+  t.mutable_checkpoint()->set_size(s->size);
+  t.mutable_checkpoint()->set_root(std::string(32, 'r'));
+  t.mutable_checkpoint()->set_state_digest(std::string(AsBytes(StateDigest(*s))));
+  auto wrong_root = svc_->SubmitSigned(SignTransition(log, t));
+  EXPECT_TRUE(wrong_root.status().IsRefused()) << wrong_root.status().ToString();
+  EXPECT_NE(wrong_root.status().message().find("is not the root"), std::string::npos);
+  // And over a wrong state digest, by Apply.
+  t.mutable_checkpoint()->set_root(std::string(AsBytes(*svc_->TrustedRoot(s->size))));
+  t.mutable_checkpoint()->set_state_digest(std::string(32, 'd'));
+  auto wrong_state = svc_->SubmitSigned(SignTransition(log, t));
+  EXPECT_FALSE(wrong_state.ok());
+  EXPECT_NE(wrong_state.status().message().find("state digest"), std::string::npos);
+  EXPECT_EQ(svc_->log().GetHead()->size, head + 1);  // only the grant
+  EXPECT_TRUE(svc_->AppendCheckpoint(log).ok());
+}
+
+TEST_F(ReleaseServiceTest, RequestsSignedOutsideTheReplayWindowAreRefused) {
+  const uint64_t head = svc_->log().GetHead()->size;
+  sm::Transition t;
+  t.mutable_revoke_key()->set_name("observer");
+  t.mutable_revoke_key()->set_reason("old");
+  t.set_request_id("r-old");
+  const int64_t now = (*svc_->Current())->last_time_ms;
+  t.set_actor_time_ms(now - RequestIdWindow::kWindowMs - 60'000);
+  auto old = svc_->SubmitSigned(SignedBody::Sign(h_.root, t.SerializeAsString()));
+  EXPECT_TRUE(old.status().IsRefused());
+  EXPECT_NE(old.status().message().find("more than 24 h before"), std::string::npos)
+      << old.status().ToString();
+  t.set_actor_time_ms(now + RequestIdWindow::kWindowMs + 60'000);
+  EXPECT_FALSE(svc_->SubmitSigned(SignedBody::Sign(h_.root, t.SerializeAsString())).ok());
+  EXPECT_EQ(svc_->log().GetHead()->size, head);
 }
 
 TEST_F(ReleaseServiceTest, PackagingIsIdempotentForIdenticalContent) {

@@ -1,5 +1,7 @@
 // Every refusal exits 1 with one clear line naming what and why, and leaves the ledger
 // byte-for-byte unchanged. Usage errors exit 2.
+#include <chrono>
+
 #include "ledger/entry.pb.h"
 #include "ledger/keys.h"
 #include "statemachine/transition.pb.h"
@@ -58,6 +60,9 @@ TEST_F(CliRefusals, AReplayedSignedRequest) {
   std::string id = Package("1.0");
   sm::Transition t;
   t.set_request_id("offline-approve-1");
+  t.set_actor_time_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count());
   t.mutable_approve()->set_bundle(id);
   SecretKey gov = std::move(LoadSecretKey(Key("governance"))).value();
   ledger::Entry req;

@@ -19,11 +19,19 @@ namespace {
 
 constexpr int kKills = 200;
 
+// Checkpoints (and their snapshots) every 40 entries, so kills also land mid-checkpoint.
+ServiceOptions KillOptions() {
+  ServiceOptions o;
+  o.log_key = std::make_shared<const SecretKey>(test::KeyFromNumber(7));
+  o.checkpoint_every = 40;
+  return o;
+}
+
 // The child: observe the stable bundle forever, writing each acknowledged seq to `fd`.
 [[noreturn]] void AppendUntilKilled(const std::string& dir, const std::string& bundle, int fd,
                                     int round) {
   test::Harness keys;
-  auto svc = ReleaseService::Open(dir, {.snapshot_every = 40});
+  auto svc = ReleaseService::Open(dir, KillOptions());
   if (!svc.ok()) _exit(10);
   for (uint64_t i = 0;; ++i) {
     Metrics m = {{"latency_ms", static_cast<double>(100 + (i + round) % 50)}};
@@ -39,8 +47,8 @@ TEST(Kill, EveryAcknowledgedAppendSurvivesSigkill) {
   const std::string ledger = dir.Sub("ledger");
   std::string bundle;
   {
-    auto svc =
-        std::move(ReleaseService::Init(ledger, h.root, "kill", {.snapshot_every = 40})).value();
+    auto svc = std::move(ReleaseService::Init(ledger, h.root, "kill", KillOptions())).value();
+    ASSERT_TRUE(svc->GrantKey(h.root, "log", test::KeyFromNumber(7).public_key(), {"log"}).ok());
     ASSERT_TRUE(svc->GrantKey(h.root, "admin", h.admin.public_key(),
                               {"publisher", "governance", "release_admin"})
                     .ok());

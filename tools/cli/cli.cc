@@ -26,8 +26,21 @@ int Usage(const std::string& message) {
   return kExitUsage;
 }
 
-Result<std::unique_ptr<ReleaseService>> OpenLedger(const Globals& g) {
-  return ReleaseService::Open(g.ledger);
+Result<std::unique_ptr<ReleaseService>> OpenLedger(const Globals& g, const std::string& log_key) {
+  ServiceOptions o;
+  std::string path = log_key;
+  if (path.empty()) {
+    const char* env = std::getenv("DVS_LOG_KEY");
+    if (env != nullptr) path = env;
+  }
+  if (!path.empty()) {
+    // With a log key, writes append a signed checkpoint (and its snapshot) every
+    // o.checkpoint_every entries, which is what keeps opening cheap on a large ledger.
+    auto k = LoadSecretKey(path);
+    if (!k.ok()) return k.status().Prefixed(log_key.empty() ? "DVS_LOG_KEY" : "--log-key");
+    o.log_key = std::make_shared<const SecretKey>(std::move(*k));
+  }
+  return ReleaseService::Open(g.ledger, o);
 }
 
 Result<SecretKey> LoadSigningKey(const std::string& flag) {

@@ -34,7 +34,10 @@ int KeyFail(const std::string& what, const Status& s);
 // Prints "dvs: <message>" to stderr and returns kExitUsage.
 int Usage(const std::string& message);
 
-Result<std::unique_ptr<ReleaseService>> OpenLedger(const Globals& g);
+// Opens --ledger. With a log key (`log_key`, else $DVS_LOG_KEY) writes also append a signed
+// checkpoint whenever one is due.
+Result<std::unique_ptr<ReleaseService>> OpenLedger(const Globals& g,
+                                                   const std::string& log_key = "");
 // The signing key: --key FILE, else $DVS_KEY. Usage error when neither is given.
 Result<SecretKey> LoadSigningKey(const std::string& flag);
 

@@ -123,24 +123,27 @@ int CheckpointCmd(const Globals& g, const LedgerArgs& a) {
   if (!key.ok()) return KeyFail("checkpoint", key.status());
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("checkpoint", svc.status());
+  // The checkpoint is first appended to the log itself (so the ledger carries its own signed
+  // tree heads), then handed out as a note over the same, trusted root.
+  auto receipt = (*svc)->AppendCheckpoint(*key);
+  if (!receipt.ok()) return Fail("checkpoint", receipt.status());
   auto state = (*svc)->Current();
   if (!state.ok()) return Fail("checkpoint", state.status());
   const KeyRecord* k = (*state)->KeyOf(key->public_key());
-  if (k == nullptr || k->revoked || !Has(k->roles, Role::kLog)) {
-    return Fail(
-        "checkpoint",
-        Status::Refused(
-            "signing a checkpoint needs a registered, unrevoked key with the log role; key " +
-            key->public_key().Id() + " is " +
-            (k == nullptr ? "not registered"
-             : k->revoked ? "revoked"
-                          : "without it")));
-  }
   Checkpoint cp;
   cp.origin = (*state)->ledger_name;
   cp.size = (*state)->size;
-  auto root = (*svc)->log().Root(cp.size);
+  auto root = (*svc)->TrustedRoot(cp.size);
   if (!root.ok()) return Fail("checkpoint", root.status());
+  // The derived nodes must agree before anything is signed over them: proofs come from them.
+  auto derived = (*svc)->log().Root(cp.size);
+  if (!derived.ok() || *derived != *root) {
+    return Fail("checkpoint",
+                Status::Corruption("the derived Merkle nodes disagree with the entries (root of " +
+                                   std::to_string(cp.size) +
+                                   " entries); nothing signed over them: run dvs reindex, and "
+                                   "dvs-verify to see which node"));
+  }
   cp.root = *root;
   const std::string note = SignCheckpoint(cp, k->name, *key);
   if (a.out.empty()) {
@@ -188,7 +191,7 @@ int ProofInclusion(const Globals& g, const LedgerArgs& a) {
     auto cp = ParseCheckpoint(*text);
     if (!cp.ok()) return Fail("proof inclusion", cp.status().Prefixed(a.checkpoint));
     size = cp->checkpoint.size;
-    auto root = (*svc)->log().Root(size);
+    auto root = (*svc)->TrustedRoot(size);
     if (!root.ok()) return Fail("proof inclusion", root.status());
     if (*root != cp->checkpoint.root) {
       return Fail("proof inclusion",
@@ -196,19 +199,11 @@ int ProofInclusion(const Globals& g, const LedgerArgs& a) {
                                      " differs from " + a.checkpoint));
     }
   }
-  if (a.seq >= size) {
-    return Fail("proof inclusion",
-                Status::InvalidArgument("seq " + std::to_string(a.seq) + " is not in a tree of " +
-                                        std::to_string(size) + " entries"));
-  }
-  auto proof = (*svc)->log().InclusionProof(a.seq, size);
-  auto root = (*svc)->log().Root(size);
-  auto leaf = (*svc)->log().LeafHashAt(a.seq);
-  if (!proof.ok() || !root.ok() || !leaf.ok()) {
-    return Fail("proof inclusion", !proof.ok()  ? proof.status()
-                                   : !root.ok() ? root.status()
-                                                : leaf.status());
-  }
+  auto p = (*svc)->ProveInclusion(a.seq, size);
+  if (!p.ok()) return Fail("proof inclusion", p.status());
+  const Hash* root = &p->root;
+  const Hash* leaf = &p->leaf;
+  const std::vector<Hash>* proof = &p->proof;
   Json j;
   j.BeginObject().Key("leafIdx").Uint(a.seq).Key("treeSize").Uint(size);
   j.Key("root").String(ToBase64(AsBytes(*root))).Key("leafHash").String(ToBase64(AsBytes(*leaf)));
@@ -223,12 +218,11 @@ int ProofConsistency(const Globals& g, const LedgerArgs& a) {
   if (int e = LocalOnly(g, "proof")) return e;
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("proof consistency", svc.status());
-  const Log& log = (*svc)->log();
-  auto proof = log.ConsistencyProof(a.old_size, a.new_size);
-  if (!proof.ok()) return Fail("proof consistency", proof.status());
-  auto r1 = log.Root(a.old_size);
-  auto r2 = log.Root(a.new_size);
-  if (!r1.ok() || !r2.ok()) return Fail("proof consistency", !r1.ok() ? r1.status() : r2.status());
+  auto p = (*svc)->ProveConsistency(a.old_size, a.new_size);
+  if (!p.ok()) return Fail("proof consistency", p.status());
+  const Hash* r1 = &p->old_root;
+  const Hash* r2 = &p->new_root;
+  const std::vector<Hash>* proof = &p->proof;
   Json j;
   j.BeginObject().Key("size1").Uint(a.old_size).Key("size2").Uint(a.new_size);
   j.Key("root1")

@@ -11,7 +11,7 @@ namespace dvs::cli {
 namespace {
 
 struct ServeArgs {
-  std::string listen = "127.0.0.1:8080", controller_key, tick = "1s", nginx_backends,
+  std::string listen = "127.0.0.1:8080", controller_key, log_key, tick = "1s", nginx_backends,
               nginx_reload = "nginx -s reload";
   std::vector<std::string> routers;
   bool allow_remote = false;
@@ -46,8 +46,18 @@ int Serve(const Globals& g, const ServeArgs& a) {
     if (!k.ok()) return Fail("serve", k.status().Prefixed("--controller-key"));
     controller.emplace(std::move(*k));
   }
-  auto svc = OpenLedger(g);
+  auto svc = OpenLedger(g, a.log_key);
   if (!svc.ok()) return Fail("serve", svc.status());
+  if (!a.log_key.empty()) {
+    auto k = LoadSecretKey(a.log_key);
+    auto state = (*svc)->Current();
+    if (!k.ok() || !state.ok()) return Fail("serve", !k.ok() ? k.status() : state.status());
+    const KeyRecord* rec = (*state)->KeyOf(k->public_key());
+    if (rec == nullptr || rec->revoked || !Has(rec->roles, Role::kLog)) {
+      return Fail("serve", Status::Forbidden("--log-key " + k->public_key().Id() +
+                                             " does not hold the log role in this ledger"));
+    }
+  }
   if (controller) {
     auto state = (*svc)->Current();
     if (!state.ok()) return Fail("serve", state.status());
@@ -83,6 +93,9 @@ void AddServeCommand(CLI::App& app, Globals& g) {
   serve->add_option("--listen", a.listen, "ADDR:PORT (default 127.0.0.1:8080; port 0: any)");
   serve->add_option("--controller-key", a.controller_key,
                     "key with the controller role; without it nothing is decided automatically");
+  serve->add_option("--log-key", a.log_key,
+                    "key with the log role: append a signed checkpoint every 1,000 entries, so "
+                    "the state survives restarts without a full replay (default $DVS_LOG_KEY)");
   serve->add_option("--tick", a.tick, "controller period (default 1s)");
   serve->add_option("--router", a.routers, "file:PATH | exec:CMD | nginx:CONF (repeatable)");
   serve->add_option("--nginx-backends", a.nginx_backends,

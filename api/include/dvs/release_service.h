@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "api/service/state_loader.h"
 #include "ledger/keys.h"
 #include "ledger/log.h"
 #include "ledger/status.h"
@@ -35,9 +36,13 @@ namespace dvs {
 
 struct ServiceOptions {
   LogOptions log;
-  // A snapshot is written when at least this many entries, and a tenth of the log, were appended
-  // since the last one (so snapshot cost stays proportional to appends).
-  uint64_t snapshot_every = 1000;
+  // A key with the log role. When set, every write that leaves at least `checkpoint_every`
+  // entries after the last Checkpoint entry appends one more in the same transaction, signed
+  // with it, and stores the state snapshot that checkpoint commits to. Opening then costs one
+  // snapshot plus at most that many entries. Without any checkpoint, opening replays the whole
+  // ledger: a snapshot nobody signed for is never trusted.
+  std::shared_ptr<const SecretKey> log_key;
+  uint64_t checkpoint_every = 1000;
 };
 
 // What a committed transition looks like to its author.
@@ -95,8 +100,21 @@ struct AuditQuery {
   std::optional<int64_t> since_ms, until_ms;  // inclusive, log time
 };
 
+struct InclusionProofOf {
+  uint64_t seq = 0, size = 0;
+  Hash root{}, leaf{};
+  std::vector<Hash> proof;
+};
+
+struct ConsistencyProofOf {
+  uint64_t old_size = 0, new_size = 0;
+  Hash old_root{}, new_root{};
+  std::vector<Hash> proof;
+};
+
 class ReleaseService {
  public:
+  ~ReleaseService();
   // Creates a ledger in `dir` whose genesis is signed by `root` (known as "root").
   static Result<std::unique_ptr<ReleaseService>> Init(const std::string& dir, const SecretKey& root,
                                                       const std::string& ledger_name,
@@ -140,6 +158,9 @@ class ReleaseService {
   Result<Receipt> Submit(const SecretKey& key, sm::Transition t);
   // Submits a transition signed elsewhere (a client that holds its own key).
   Result<Receipt> SubmitSigned(SignedBody body);
+  // Appends a Checkpoint entry signed by `log_key` (log role): the Merkle root of every entry
+  // before it and the digest of the state they replay to, and stores that state's snapshot.
+  Result<Receipt> AppendCheckpoint(const SecretKey& log_key);
   // Submits many in one transaction: all are applied or none.
   Result<std::vector<Receipt>> SubmitBatch(std::vector<SignedBody> bodies);
   // The same for bodies whose signatures the caller has already checked (a server that must tell
@@ -149,6 +170,15 @@ class ReleaseService {
   // ---- reads: from the state at the head, refreshed first ----
   // The current state. The pointer stays valid and unchanged while held.
   Result<std::shared_ptr<const State>> Current();
+  // The RFC 6962 root of the first `size` entries, from the entries or a signed commitment,
+  // never from the derived Merkle nodes. NotFound past the head.
+  Result<Hash> TrustedRoot(uint64_t size);
+  // Proofs built from the derived Merkle nodes and checked against TrustedRoot before they are
+  // returned: Corruption naming the damage when the derived nodes disagree with the entries.
+  Result<InclusionProofOf> ProveInclusion(uint64_t seq, uint64_t size);
+  Result<ConsistencyProofOf> ProveConsistency(uint64_t old_size, uint64_t new_size);
+  // Where the last open found its state: the snapshot used and those refused, and why.
+  const LoadReport& load_report() const { return load_report_; }
   Result<BundleStatus> StatusOf(const std::string& bundle);
   // Statuses of a service's bundles that carry traffic or are kept warm, stable first.
   Result<std::vector<BundleStatus>> StatusOfService(const std::string& service);
@@ -175,24 +205,34 @@ class ReleaseService {
   const std::string& dir() const { return log_->dir(); }
 
  private:
-  ReleaseService() = default;
+  ReleaseService();
   // (caught-up state, the log time the new entries will carry) -> transitions to append.
   using Builder = std::function<Result<std::vector<sm::Transition>>(const State&, int64_t)>;
-  // Builds transitions against the caught-up state inside the write transaction, signs them with
-  // `key`, applies and appends them. An empty list appends nothing.
+  // (caught-up tip, log time) -> checked bodies to append.
+  using Source =
+      std::function<Result<std::vector<VerifiedBody>>(const struct TrustedTip&, int64_t)>;
+  // The one commit: inside one write transaction, catch the tip up to the log's head, take the
+  // bodies `make` gives, apply and append each (all or none), add a checkpoint when one is due,
+  // commit synced. On failure the tip is rebuilt from what was committed.
+  Result<std::vector<Receipt>> Commit(const Source& make);
+  // Builds transitions against the caught-up state, signs them with `key`, commits them.
   Result<std::vector<Receipt>> WriteBuilt(const SecretKey& key, const Builder& build);
   Result<std::vector<Receipt>> WriteSigned(std::vector<SignedBody> bodies);
-  Status CatchUp(const class WriteTxn* txn);
-  // Writes a state snapshot in `w` when enough entries were appended since the last one.
-  Status MaybeSnapshot(class WriteTxn& w, const State& s, bool* written);
+  Status AppendOne(WriteTxn& w, struct TrustedTip& tip, const VerifiedBody& vb,
+                   std::vector<Receipt>* out, bool* touched);
+  Status MaybeCheckpoint(WriteTxn& w, struct TrustedTip& tip, bool* touched);
+  Status CatchUp(const WriteTxn& w);
+  struct TrustedTip& MutableTip();
+  Result<std::shared_ptr<const struct TrustedTip>> CurrentTip();
   Status Restore();
   Result<Receipt> One(Result<std::vector<Receipt>> r);
 
   std::mutex mu_;
   std::unique_ptr<class Log> log_;
   ServiceOptions options_;
-  std::shared_ptr<State> state_;  // GUARDED_BY(mu_); copy-on-write: readers hold old versions
-  uint64_t last_snapshot_size_ = 0;
+  // GUARDED_BY(mu_); copy-on-write: readers hold old versions.
+  std::shared_ptr<struct TrustedTip> tip_;
+  LoadReport load_report_;
 };
 
 // A fresh, unique request id (random, 128 bits, hex).

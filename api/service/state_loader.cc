@@ -1,0 +1,118 @@
+#include "api/service/state_loader.h"
+
+#include "ledger/lmdb_util.h"
+#include "statemachine/replay.h"
+
+namespace dvs {
+
+namespace {
+
+Status Bad(uint64_t size, const std::string& why) {
+  return Status::Corruption("snapshot at size " + std::to_string(size) + ": " + why);
+}
+
+}  // namespace
+
+std::string EncodeTip(const TrustedTip& tip) {
+  return EncodeSnapshot(tip.state, tip.head_hash, &tip.frontier);
+}
+
+Result<TrustedTip> CheckSnapshot(uint64_t size, std::string_view record, const RawReader& read) {
+  if (size == 0) return Bad(size, "a snapshot of no entries is never needed");
+  auto snap = DecodeSnapshot(record);
+  if (!snap.ok()) return Bad(size, snap.status().message());
+  if (snap->state.size != size) {
+    return Bad(size, "it holds the state of " + std::to_string(snap->state.size) + " entries");
+  }
+  if (!snap->frontier || snap->frontier->size() != size) {
+    return Bad(size, "its Merkle frontier is missing or of another size");
+  }
+  // The commitment: entry `size` must be a Checkpoint of exactly this state and frontier.
+  auto raw = read(size);
+  if (!raw.ok())
+    return Bad(size, "no checkpoint entry at seq " + std::to_string(size) + " commits to it");
+  auto e = Entry::Decode(*raw);
+  if (!e.ok()) return Bad(size, "entry " + std::to_string(size) + " does not decode");
+  auto t = ParseTransition(e->body);
+  if (!t.ok() || !t->has_checkpoint() || t->checkpoint().size() != size) {
+    return Bad(size, "entry " + std::to_string(size) + " is not a checkpoint of it");
+  }
+  if (!e->SignatureValid()) return Bad(size, "the checkpoint entry's signature is invalid");
+  const KeyRecord* signer = snap->state.KeyOf(e->signer);
+  if (signer == nullptr || signer->revoked || !Has(signer->roles, Role::kLog)) {
+    return Bad(size, "the checkpoint's signer holds no log role in that state");
+  }
+  if (t->checkpoint().state_digest() != AsBytes(StateDigest(snap->state))) {
+    return Bad(size, "its state is not the one the checkpoint commits to");
+  }
+  if (t->checkpoint().root() != AsBytes(snap->frontier->Root())) {
+    return Bad(size, "its Merkle frontier is not the one the checkpoint commits to");
+  }
+  // The head hash comes from the entries, never from the record.
+  auto last = read(size - 1);
+  if (!last.ok()) return last.status();
+  TrustedTip tip{std::move(snap->state), std::move(*snap->frontier), LeafHash(*last)};
+  return tip;
+}
+
+Status Advance(TrustedTip* tip, uint64_t to, const RawReader& read,
+               const std::function<Status(const Entry&, const Applied&)>& each) {
+  Applied applied;
+  for (uint64_t seq = tip->state.size; seq < to; ++seq) {
+    DVS_ASSIGN_OR_RETURN(std::string raw, read(seq));
+    auto e = Entry::Decode(raw);
+    if (!e.ok()) return e.status().Prefixed("entry " + std::to_string(seq));
+    if (e->seq != seq) {
+      return Status::Corruption("entry stored at seq " + std::to_string(seq) + " says seq " +
+                                std::to_string(e->seq));
+    }
+    if (e->prev_hash != tip->head_hash) {
+      return Status::Corruption("entry " + std::to_string(seq) +
+                                " does not link to the hash of the entry before it");
+    }
+    Status st = ApplyEntry(&tip->state, *e, &applied);
+    if (!st.ok()) return st.Prefixed("replaying seq " + std::to_string(seq));
+    if (applied.kind == sm::Transition::kCheckpoint &&
+        applied.checkpoint_root != AsBytes(tip->frontier.Root())) {
+      return Status::Corruption("checkpoint at seq " + std::to_string(seq) +
+                                " commits to a Merkle root the entries before it do not have");
+    }
+    tip->head_hash = LeafHash(raw);
+    tip->frontier.Append(tip->head_hash);
+    if (each) DVS_RETURN_IF_ERROR(each(*e, applied));
+  }
+  return Status::OK();
+}
+
+Result<TrustedTip> LoadTip(const Log& log, uint64_t size, LoadReport* report) {
+  DVS_ASSIGN_OR_RETURN(Head head, log.GetHead());
+  if (size > head.size) {
+    return Status::NotFound("the ledger holds " + std::to_string(head.size) + " entries, not " +
+                            std::to_string(size));
+  }
+  RawReader read = [&](uint64_t seq) { return log.GetRaw(seq); };
+  TrustedTip tip;
+  LoadReport local;
+  if (report == nullptr) report = &local;
+  // The newest snapshot below `size` (its checkpoint entry, at seq = its size, must exist), then
+  // older ones; a few tries bound the work an attacker can make us do with junk records.
+  std::string below = lmdb::BigEndian64(size < head.size ? size : head.size - 1);
+  for (int tries = 0; size > 0 && tries < 8; ++tries) {
+    DVS_ASSIGN_OR_RETURN(auto rec, log.FloorDerived(kSnapshotsDb, below));
+    if (!rec) break;
+    const uint64_t at = rec->first.size() == 8 ? lmdb::ReadBigEndian64(rec->first) : 0;
+    auto checked = CheckSnapshot(at, rec->second, read);
+    if (checked.ok()) {
+      tip = std::move(*checked);
+      report->snapshot_size = at;
+      break;
+    }
+    report->rejected.push_back(checked.status().message());
+    if (at == 0) break;
+    below = lmdb::BigEndian64(at - 1);
+  }
+  DVS_RETURN_IF_ERROR(Advance(&tip, size, read));
+  return tip;
+}
+
+}  // namespace dvs
