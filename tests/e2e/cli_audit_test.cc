@@ -3,14 +3,17 @@
 #include <google/protobuf/util/json_util.h>
 #include <signal.h>
 
+#include <bit>
 #include <chrono>
 #include <sstream>
 #include <thread>
 
 #include "dvs/json.h"
 #include "dvs/release_service.h"
+#include "ledger/lmdb_util.h"
 #include "ledger/merkle.h"
 #include "tests/e2e/dvs_runner.h"
+#include "tests/ledger/raw_ledger.h"
 #include "tests/ledger/rfc6962_vector.pb.h"
 
 namespace dvs {
@@ -177,6 +180,52 @@ TEST_F(CliAudit, CheckpointsNeedTheLogRoleAndVerify) {
       test::WaitDvs(test::StartProgram(DVS_VERIFY_BINARY, {Ledger()}, "", dir_.path(), "verify2"),
                     dir_.path(), "verify2");
   EXPECT_EQ(again.code, 0) << again.err;
+}
+
+TEST_F(CliAudit, ACheckpointIsAppendedToTheLogAndNeverSignedOverDamagedNodes) {
+  const std::string id = Release("1.0");
+  ASSERT_EQ(Dvs({"keygen", "--out", Key("log")}).code, 0);
+  Grant("log", "log");
+  Outcome cp = Dvs({"checkpoint", "--out", dir_.Sub("cp"), "--key", Key("log")});
+  ASSERT_EQ(cp.code, 0) << cp.err;
+  Outcome log = Dvs({"log", "--json"});
+  EXPECT_NE(log.out.find("\"checkpoint\""), std::string::npos) << log.out;
+  // Damage the largest left subtree's node, which every root and the path of the first leaf
+  // after it use, as someone who can write the file but holds no key would. (The next
+  // checkpoint appends one entry: keep the tree from completing a new, larger subtree then.)
+  uint64_t size = 0;
+  {
+    auto svc = std::move(ReleaseService::Open(Ledger())).value();
+    SecretKey observer = LoadKey("observer");
+    auto pow2 = [](uint64_t n) { return (n & (n - 1)) == 0; };
+    while (pow2(svc->log().GetHead()->size + 1) || pow2(svc->log().GetHead()->size + 2)) {
+      ASSERT_TRUE(svc->Observe(observer, id, {{"latency_ms", 100}}, 10).ok());
+    }
+    size = svc->log().GetHead()->size;
+  }
+  const int level = std::bit_width(size) - 1;
+  const std::string first_right = std::to_string(uint64_t{1} << level);
+  {
+    test::RawLedger raw(Ledger());
+    std::string nk(1, static_cast<char>(level));
+    nk += lmdb::BigEndian64(0);
+    auto node = raw.Get("merkle", nk);
+    ASSERT_TRUE(node.has_value());
+    (*node)[0] ^= 1;
+    raw.Put("merkle", nk, *node);
+  }
+  const std::string before = test::Slurp(dir_.Sub("cp"));
+  Outcome refused = Dvs({"checkpoint", "--out", dir_.Sub("cp"), "--key", Key("log")});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("derived Merkle nodes disagree"), std::string::npos) << refused.err;
+  EXPECT_EQ(test::Slurp(dir_.Sub("cp")), before) << "a note over damaged nodes was written";
+  Outcome proof = Dvs({"proof", "inclusion", first_right});
+  EXPECT_EQ(proof.code, 1);
+  EXPECT_NE(proof.err.find("derived Merkle nodes disagree"), std::string::npos) << proof.err;
+  // dvs reindex heals them; then both work again.
+  ASSERT_EQ(Dvs({"reindex"}).code, 0);
+  EXPECT_EQ(Dvs({"proof", "inclusion", first_right}).code, 0);
+  EXPECT_EQ(Dvs({"checkpoint", "--out", dir_.Sub("cp"), "--key", Key("log")}).code, 0);
 }
 
 }  // namespace
