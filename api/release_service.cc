@@ -178,31 +178,94 @@ Status ReleaseService::MaybeCheckpoint(WriteTxn& w, TrustedTip& tip, bool* touch
   return AppendOne(w, tip, vb, nullptr, touched);
 }
 
+// Group commit, as LevelDB's DBImpl::Write: callers queue; the one at the front leads, takes the
+// queue as one group, commits it in one synced transaction, and hands each caller its own result.
+// The others wait, then return what the leader left them.
 Result<std::vector<Receipt>> ReleaseService::Commit(const Source& make) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Writer me{&make};
+  std::unique_lock<std::mutex> queue(queue_mu_);
+  writers_.push_back(&me);
+  while (!me.done && &me != writers_.front()) me.cv.wait(queue);
+  if (me.done) return std::move(me.result);
+  std::vector<Writer*> group;
+  for (Writer* w : writers_) {
+    group.push_back(w);
+    if (group.size() == kMaxGroup) break;
+  }
+  queue.unlock();
+  CommitGroup(group);
+  queue.lock();
+  for (Writer* w : group) {
+    DVS_ASSERT(writers_.front() == w);
+    writers_.pop_front();
+    w->done = true;
+    if (w != &me) w->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();  // the next leader
+  return std::move(me.result);
+}
+
+// Applies one writer's bodies against `tip` and appends them, all or none. A refusal is the
+// writer's alone (its result); only a failure after something was written into the transaction
+// (an LMDB error) is returned, failing the whole group.
+Status ReleaseService::CommitWriter(WriteTxn& w, TrustedTip& tip, Writer& writer, bool* touched) {
+  auto bodies = (*writer.make)(tip, w.time_ms());
+  if (!bodies.ok()) {
+    writer.result = bodies.status();
+    return Status::OK();
+  }
   std::vector<Receipt> receipts;
+  if (bodies->size() > 1) {
+    // All or none within the transaction: try them on a copy of the state first, so a refusal
+    // of item k leaves no entry of items 0..k-1 behind.
+    State trial = tip.state;
+    for (size_t i = 0; i < bodies->size(); ++i) {
+      Entry e;
+      e.seq = w.head().size + i;
+      e.append_time_ms = w.time_ms();
+      e.body = (*bodies)[i].get().body;
+      e.signer = (*bodies)[i].get().signer;
+      if (Status st = ApplyEntry(&trial, e); !st.ok()) {
+        writer.result = st.Prefixed("item " + std::to_string(i));
+        return Status::OK();
+      }
+    }
+  }
+  for (size_t i = 0; i < bodies->size(); ++i) {
+    bool wrote = false;
+    Status st = AppendOne(w, tip, (*bodies)[i], &receipts, &wrote);
+    *touched |= wrote;
+    if (!st.ok()) {
+      if (wrote || i > 0) return st;  // part of this writer is in the transaction: fail them all
+      writer.result = st;
+      return Status::OK();
+    }
+  }
+  writer.result = std::move(receipts);
+  return Status::OK();
+}
+
+void ReleaseService::CommitGroup(const std::vector<Writer*>& group) {
+  std::lock_guard<std::mutex> lock(mu_);
   bool touched = false;  // the in-memory state may hold uncommitted changes
   auto head = log_->Write([&](WriteTxn& w) -> Status {
     DVS_RETURN_IF_ERROR(CatchUp(w));
-    DVS_ASSIGN_OR_RETURN(std::vector<VerifiedBody> bodies, make(*tip_, w.time_ms()));
-    if (bodies.empty()) return Status::OK();
-    TrustedTip& tip = MutableTip();
-    for (size_t i = 0; i < bodies.size(); ++i) {
-      Status st = AppendOne(w, tip, bodies[i], &receipts, &touched);
-      if (!st.ok()) return bodies.size() > 1 ? st.Prefixed("item " + std::to_string(i)) : st;
+    for (Writer* writer : group) {
+      TrustedTip& tip = MutableTip();
+      DVS_RETURN_IF_ERROR(CommitWriter(w, tip, *writer, &touched));
     }
-    return MaybeCheckpoint(w, tip, &touched);
+    if (!touched) return Status::OK();
+    return MaybeCheckpoint(w, MutableTip(), &touched);
   });
-  if (!head.ok()) {
-    // A later item of a batch was refused, or the commit failed: what is in memory may be ahead
-    // of the ledger. Rebuild it from what was committed.
-    if (touched) {
-      Status r = Restore();
-      if (!r.ok()) return r.Prefixed(head.status().ToString() + "; then reloading failed");
-    }
-    return head.status();
+  if (head.ok()) return;
+  // The commit failed, or a write inside it did: nothing of the group is in the ledger, and what
+  // is in memory may be ahead of it. Rebuild it from what was committed.
+  Status failed = head.status();
+  if (touched) {
+    Status r = Restore();
+    if (!r.ok()) failed = r.Prefixed(failed.ToString() + "; then reloading failed");
   }
-  return receipts;
+  for (Writer* writer : group) writer->result = failed;
 }
 
 Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
+#include "dvs/transitions.h"
 #include "ledger/lmdb_util.h"
 #include "statemachine/replay.h"
 #include "tests/ledger/raw_ledger.h"
@@ -204,6 +208,43 @@ TEST_F(ReleaseServiceTest, RequestsSignedOutsideTheReplayWindowAreRefused) {
   t.set_actor_time_ms(now + RequestIdWindow::kWindowMs + 60'000);
   EXPECT_FALSE(svc_->SubmitSigned(SignedBody::Sign(h_.root, t.SerializeAsString())).ok());
   EXPECT_EQ(svc_->log().GetHead()->size, head);
+}
+
+// Group commit: concurrent callers share transactions, yet each gets its own receipt or its own
+// refusal, and a refused caller (or a refused batch) never fails its neighbours.
+TEST_F(ReleaseServiceTest, ConcurrentWritersEachGetTheirOwnOutcome) {
+  const std::string v1 = Release("1.0");
+  const uint64_t head = svc_->log().GetHead()->size;
+  constexpr int kThreads = 16, kEach = 20;
+  std::atomic<int> accepted{0}, refused{0}, batches_refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        if (i % 5 == 4) {
+          // A batch whose second item the observer may not sign: all of it is refused.
+          std::vector<SignedBody> batch;
+          batch.push_back(SignTransition(h_.observer, make::Observe(v1, {{"x", 1}}, 10)));
+          batch.push_back(SignTransition(h_.observer, make::Approve(v1)));
+          if (!svc_->SubmitBatch(std::move(batch)).ok()) ++batches_refused;
+        } else if ((t + i) % 3 == 0) {
+          if (!svc_->Approve(h_.observer, v1).ok()) ++refused;  // no governance role
+        } else {
+          auto r = svc_->Observe(h_.observer, v1, {{"latency_ms", double(t * 100 + i)}}, 10);
+          if (r.ok()) ++accepted;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(batches_refused.load(), kThreads * kEach / 5);
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_EQ(accepted.load() + refused.load() + batches_refused.load(), kThreads * kEach);
+  EXPECT_EQ(svc_->log().GetHead()->size, head + accepted.load());
+  // Nothing of a refused batch is in the ledger: every appended entry is a single observation.
+  auto rows = svc_->Log(head, UINT64_MAX);
+  ASSERT_TRUE(rows.ok());
+  for (const LogRow& r : *rows) EXPECT_EQ(r.kind, "observe");
 }
 
 TEST_F(ReleaseServiceTest, PackagingIsIdempotentForIdenticalContent) {

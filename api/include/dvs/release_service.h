@@ -1,14 +1,16 @@
 // ReleaseService: the library pipelines link. It composes the ledger (ledger/) and the release
 // rules (statemachine/) into one embedded database of releases.
 //
-// Write path, for every transition: the actor's signature is checked; one LMDB write transaction
-// begins; the in-memory state is brought up to the head the transaction sees (other processes
-// may have appended); Apply decides; the entry is appended; every so often a state snapshot is
-// written in the same transaction; the transaction commits (synced); only then does the call
-// return. A refused transition writes nothing: the ledger's head is unchanged.
+// Write path, for every transition: the actor's signature is checked; concurrent callers queue,
+// and the one at the front commits the whole queue as one group: one LMDB write transaction, in
+// which the in-memory state is first brought up to the head the transaction sees (other
+// processes may have appended); then, caller by caller, Apply decides and the entries are
+// appended (a refused caller gets its refusal and writes nothing; its neighbours are unaffected);
+// a checkpoint is added when one is due; the transaction commits (synced); only then does any
+// caller return. A refused transition writes nothing: the ledger's head is unchanged.
 //
-// Opening restores the state from the latest snapshot plus the suffix of the log after it, not by
-// replaying everything.
+// Opening trusts a state snapshot only when a log-signed checkpoint entry commits to it (see
+// api/service/state_loader.h), then replays the suffix after it; without one it replays all.
 //
 // Errors: every call returns a Status or Result naming what was refused and why. Nothing throws.
 // Thread safety: a ReleaseService may be shared by threads; calls are serialized internally.
@@ -17,6 +19,8 @@
 #ifndef DVS_API_RELEASE_SERVICE_H_
 #define DVS_API_RELEASE_SERVICE_H_
 
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -215,6 +219,16 @@ class ReleaseService {
   // bodies `make` gives, apply and append each (all or none), add a checkpoint when one is due,
   // commit synced. On failure the tip is rebuilt from what was committed.
   Result<std::vector<Receipt>> Commit(const Source& make);
+  // A caller of Commit waiting in the group-commit queue.
+  struct Writer {
+    const Source* make;
+    Result<std::vector<Receipt>> result = Status::IOError("not committed");
+    bool done = false;
+    std::condition_variable cv;
+  };
+  static constexpr size_t kMaxGroup = 256;
+  void CommitGroup(const std::vector<Writer*>& group);
+  Status CommitWriter(WriteTxn& w, struct TrustedTip& tip, Writer& writer, bool* touched);
   // Builds transitions against the caught-up state, signs them with `key`, commits them.
   Result<std::vector<Receipt>> WriteBuilt(const SecretKey& key, const Builder& build);
   Result<std::vector<Receipt>> WriteSigned(std::vector<SignedBody> bodies);
@@ -227,6 +241,8 @@ class ReleaseService {
   Status Restore();
   Result<Receipt> One(Result<std::vector<Receipt>> r);
 
+  std::mutex queue_mu_;
+  std::deque<Writer*> writers_;  // GUARDED_BY(queue_mu_); the front one leads
   std::mutex mu_;
   std::unique_ptr<class Log> log_;
   ServiceOptions options_;
