@@ -43,9 +43,17 @@ std::string NewRequestId() {
 }
 
 SignedBody SignTransition(const SecretKey& key, sm::Transition t) {
+  return SignTransitionAt(key, std::move(t), WallMs());
+}
+
+SignedBody SignTransitionAt(const SecretKey& key, sm::Transition t, int64_t actor_time_ms) {
   t.set_request_id(NewRequestId());
-  t.set_actor_time_ms(WallMs());
+  t.set_actor_time_ms(actor_time_ms);
   return SignedBody::Sign(key, t.SerializeAsString());
+}
+
+int64_t ReleaseService::ActorNow() const {
+  return options_.actor_clock ? options_.actor_clock() : WallMs();
 }
 
 sm::Transition CheckpointTransition(const State& s, const Hash& root) {
@@ -173,8 +181,8 @@ Status ReleaseService::MaybeCheckpoint(WriteTxn& w, TrustedTip& tip, bool* touch
   // A log key that lost its role must not fail the write it rides on: no checkpoint then.
   if (!HoldsLogRole(tip.state, key->public_key())) return Status::OK();
   DVS_ASSIGN_OR_RETURN(VerifiedBody vb,
-                       VerifiedBody::Verify(SignTransition(
-                           *key, CheckpointTransition(tip.state, tip.frontier.Root()))));
+                       VerifiedBody::Verify(SignTransitionAt(
+                           *key, CheckpointTransition(tip.state, tip.frontier.Root()), ActorNow())));
   return AppendOne(w, tip, vb, nullptr, touched);
 }
 
@@ -274,7 +282,7 @@ Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
     DVS_ASSIGN_OR_RETURN(std::vector<sm::Transition> ts, build(tip.state, now));
     std::vector<VerifiedBody> out;
     for (sm::Transition& t : ts) {
-      DVS_ASSIGN_OR_RETURN(VerifiedBody vb, VerifiedBody::Verify(SignTransition(key, t)));
+      DVS_ASSIGN_OR_RETURN(VerifiedBody vb, VerifiedBody::Verify(SignTransitionAt(key, t, ActorNow())));
       out.push_back(std::move(vb));
     }
     return out;
@@ -309,8 +317,9 @@ Result<Receipt> ReleaseService::AppendCheckpoint(const SecretKey& log_key) {
                         : "without it"));
     }
     DVS_ASSIGN_OR_RETURN(VerifiedBody vb,
-                         VerifiedBody::Verify(SignTransition(
-                             log_key, CheckpointTransition(tip.state, tip.frontier.Root()))));
+                         VerifiedBody::Verify(SignTransitionAt(
+                             log_key, CheckpointTransition(tip.state, tip.frontier.Root()),
+                             ActorNow())));
     std::vector<VerifiedBody> out;
     out.push_back(std::move(vb));
     return out;

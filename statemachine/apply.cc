@@ -161,6 +161,14 @@ void BundleAndService(const State& s, const sm::Transition& t, Applied* out) {
   if (const Bundle* b = s.FindBundle(out->bundle)) out->service = b->service;
 }
 
+// "3 h 12 min", "45 s": a duration for people.
+std::string DurationText(int64_t ms) {
+  const int64_t s = ms / 1000, h = s / 3600, m = s % 3600 / 60;
+  if (h > 0) return std::to_string(h) + " h" + (m ? " " + std::to_string(m) + " min" : "");
+  if (m > 0) return std::to_string(m) + " min";
+  return std::to_string(s) + " s";
+}
+
 Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
   State& s = *state;
   if (entry.seq != s.size) {
@@ -195,16 +203,15 @@ Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
   // time is refused outright, and within the window its id must be new. So the state remembers
   // only the window's ids (request_ids.h), and what it holds does not grow with the ledger.
   const int64_t actor_ms = t.actor_time_ms();
-  if (actor_ms < entry.append_time_ms - RequestIdWindow::kWindowMs) {
-    return Status::Refused("request " + t.request_id() + " was signed at " +
-                           std::to_string(actor_ms) + " ms, more than 24 h before its log time " +
-                           std::to_string(entry.append_time_ms) +
-                           " ms: too old to tell from a replay; sign it again");
-  }
-  if (actor_ms > entry.append_time_ms + RequestIdWindow::kWindowMs) {
-    return Status::Refused("request " + t.request_id() + " was signed at " +
-                           std::to_string(actor_ms) + " ms, more than 24 h after its log time " +
-                           std::to_string(entry.append_time_ms) + " ms: check the signer's clock");
+  const int64_t skew_ms = entry.append_time_ms - actor_ms;
+  if (skew_ms > RequestIdWindow::kWindowMs || -skew_ms > RequestIdWindow::kWindowMs) {
+    return Status::Refused("request " + t.request_id() + " was signed " +
+                           DurationText(skew_ms > 0 ? skew_ms : -skew_ms) +
+                           (skew_ms > 0 ? " before" : " after") +
+                           " the log time it would be applied at; a request "
+                           "must be applied within " +
+                           DurationText(RequestIdWindow::kWindowMs) + " of being signed (" +
+                           (skew_ms > 0 ? "sign it again" : "check the signer's clock") + ")");
   }
   const RequestIdSet::Digest request = RequestIdSet::DigestOf(t.request_id());
   if (s.request_ids.Contains(request, actor_ms)) {

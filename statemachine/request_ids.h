@@ -59,8 +59,8 @@ class RequestIdSet {
 // the bucket it changes when another copy still shares it. Pure and deterministic.
 class RequestIdWindow {
  public:
-  static constexpr int64_t kWindowMs = int64_t{24} * 3600 * 1000;
-  static constexpr int64_t kBucketMs = int64_t{15} * 60 * 1000;
+  static constexpr int64_t kWindowMs = int64_t{3600} * 1000;
+  static constexpr int64_t kBucketMs = int64_t{5} * 60 * 1000;
 
   bool Contains(const RequestIdSet::Digest& d, int64_t actor_time_ms) const;
   void Insert(const RequestIdSet::Digest& d, int64_t actor_time_ms);

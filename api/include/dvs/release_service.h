@@ -47,6 +47,8 @@ struct ServiceOptions {
   // ledger: a snapshot nobody signed for is never trusted.
   std::shared_ptr<const SecretKey> log_key;
   uint64_t checkpoint_every = 1000;
+  // The actor time the library stamps on what it signs; the system clock when empty.
+  std::function<int64_t()> actor_clock;
 };
 
 // What a committed transition looks like to its author.
@@ -240,6 +242,7 @@ class ReleaseService {
   Result<std::shared_ptr<const struct TrustedTip>> CurrentTip();
   Status Restore();
   Result<Receipt> One(Result<std::vector<Receipt>> r);
+  int64_t ActorNow() const;
 
   std::mutex queue_mu_;
   std::deque<Writer*> writers_;  // GUARDED_BY(queue_mu_); the front one leads
@@ -256,6 +259,8 @@ std::string NewRequestId();
 // Stamps `t` with a fresh request id and the actor's wall time, and signs it: what a client that
 // holds its own key sends to a server.
 SignedBody SignTransition(const SecretKey& key, sm::Transition t);
+// The same with the actor time given (a signer whose clock is not the wall's: tests, benches).
+SignedBody SignTransitionAt(const SecretKey& key, sm::Transition t, int64_t actor_time_ms);
 
 }  // namespace dvs
 
