@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -169,6 +170,11 @@ int Run(int entries, const std::string& root) {
 
   PrintRow({"Append p50 (verify+synced commit)", append_p50_ms, "ms", "LMDB synced commit p50",
             raw_commit_ms, true, 1.5});
+  // The peer: PostgreSQL's single durable INSERT, measured by tools/pg_peer.sh in the same run.
+  if (const char* pg = std::getenv("DVS_PG_INSERT_P50_MS"); pg != nullptr && std::atof(pg) > 0) {
+    PrintRow({"Append p50 vs a PostgreSQL peer", append_p50_ms, "ms",
+              "PostgreSQL sync-commit INSERT p50", std::atof(pg), true, 1.0});
+  }
   PrintRow(
       {"AppendBatch", batch_rate, "entries/s", "Ed25519 verify, 2 threads", verify2, false, 0.7});
   PrintRow({"VerifyChain", verify_chain_rate, "entries/s", "Ed25519 verify, 2 threads", verify2,
