@@ -238,5 +238,30 @@ TEST_F(ServeScenario, CommandsThatNeedTheLedgerFileSayTheyAreLocalOnly) {
   EXPECT_NE(r.err.find("local ledger only"), std::string::npos) << r.err;
 }
 
+TEST_F(ServeScenario, ALogKeyCheckpointsTheLedgerAndMustHoldTheLogRole) {
+  ASSERT_EQ(Dvs({"keygen", "--out", Key("log")}).code, 0);
+  // Refused at start while the key holds no log role: nothing would ever be checkpointed.
+  Outcome early = Dvs({"serve", "--listen", "127.0.0.1:0", "--log-key", Key("log")});
+  EXPECT_EQ(early.code, 1);
+  EXPECT_NE(early.err.find("does not hold the log role"), std::string::npos) << early.err;
+  Grant("log", "log");
+  StartServer({"--log-key", Key("log"), "--checkpoint-every", "5"}, "50ms");
+  std::string v1 = Release("1.0");
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(Observe(v1, 0.01, 100).code, 0);
+  EXPECT_EQ(StopServer().code, 0);
+  Outcome log = Local({"log", "--json"});
+  ASSERT_EQ(log.code, 0);
+  size_t checkpoints = 0;
+  for (size_t at = log.out.find("\"checkpoint\""); at != std::string::npos;
+       at = log.out.find("\"checkpoint\"", at + 1))
+    ++checkpoints;
+  EXPECT_GE(checkpoints, 2u) << log.out;
+  Outcome v =
+      test::WaitDvs(test::StartProgram(DVS_VERIFY_BINARY, {Ledger()}, "", dir_.path(), "verify"),
+                    dir_.path(), "verify");
+  EXPECT_EQ(v.code, 0) << v.err;
+  EXPECT_NE(v.out.find("in-ledger checkpoints match"), std::string::npos) << v.out;
+}
+
 }  // namespace
 }  // namespace dvs

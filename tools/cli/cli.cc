@@ -26,8 +26,10 @@ int Usage(const std::string& message) {
   return kExitUsage;
 }
 
-Result<std::unique_ptr<ReleaseService>> OpenLedger(const Globals& g, const std::string& log_key) {
+Result<std::unique_ptr<ReleaseService>> OpenLedger(const Globals& g, const std::string& log_key,
+                                                   uint64_t checkpoint_every) {
   ServiceOptions o;
+  o.checkpoint_every = checkpoint_every;
   std::string path = log_key;
   if (path.empty()) {
     const char* env = std::getenv("DVS_LOG_KEY");

@@ -37,7 +37,8 @@ int Usage(const std::string& message);
 // Opens --ledger. With a log key (`log_key`, else $DVS_LOG_KEY) writes also append a signed
 // checkpoint whenever one is due.
 Result<std::unique_ptr<ReleaseService>> OpenLedger(const Globals& g,
-                                                   const std::string& log_key = "");
+                                                   const std::string& log_key = "",
+                                                   uint64_t checkpoint_every = 1000);
 // The signing key: --key FILE, else $DVS_KEY. Usage error when neither is given.
 Result<SecretKey> LoadSigningKey(const std::string& flag);
 
