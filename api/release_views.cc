@@ -88,6 +88,10 @@ std::string Detail(const State& s, const sm::Transition& t) {
       return t.rollback().reason();
     case sm::Transition::kRetire:
       return t.retire().reason();
+    case sm::Transition::kCheckpoint:
+      return "first " + std::to_string(t.checkpoint().size()) + " entries, root " +
+             ToHex(t.checkpoint().root()).substr(0, 12) + ", state " +
+             ToHex(t.checkpoint().state_digest()).substr(0, 12);
     default:
       return "";
   }
