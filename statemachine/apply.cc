@@ -232,17 +232,21 @@ Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
   }
   apply::Ctx c{entry.seq, entry.append_time_ms, entry.signer, key};
   if (applied != nullptr) {
-    *applied = Applied{};
+    *applied = Applied{.details = applied->details};
     applied->kind = t.kind_case();
-    BundleAndService(s, t, applied);
-    const Bundle* before = s.FindBundle(applied->bundle);
-    applied->weight_before = before ? s.WeightOf(*before) : 0;
+    if (applied->details) {
+      BundleAndService(s, t, applied);
+      const Bundle* before = s.FindBundle(applied->bundle);
+      applied->weight_before = before ? s.WeightOf(*before) : 0;
+    }
   }
   Status st = Dispatch(s, c, t);
   if (!st.ok()) return st.Prefixed(TransitionName(t));
   if (applied != nullptr) {
-    const Bundle* after = s.FindBundle(applied->bundle);
-    applied->weight_after = after ? s.WeightOf(*after) : 0;
+    if (applied->details) {
+      const Bundle* after = s.FindBundle(applied->bundle);
+      applied->weight_after = after ? s.WeightOf(*after) : 0;
+    }
     if (t.has_checkpoint()) applied->checkpoint_root = t.checkpoint().root();
   }
   s.request_ids.Insert(request, actor_ms);

@@ -17,6 +17,9 @@ namespace dvs {
 
 // What one applied entry did, for the layers that index and check it without parsing it again.
 struct Applied {
+  // Set by the caller: whether to fill bundle, service and weights (map lookups and copies that a
+  // replay which only needs the kind can skip).
+  bool details = true;
   sm::Transition::KindCase kind = sm::Transition::KIND_NOT_SET;
   std::string bundle;          // the bundle it concerns (for a package: the new bundle's id), or ""
   std::string service;         // that bundle's service, or ""

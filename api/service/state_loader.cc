@@ -58,6 +58,7 @@ Result<TrustedTip> CheckSnapshot(uint64_t size, std::string_view record, const R
 Status Advance(TrustedTip* tip, uint64_t to, const RawReader& read,
                const std::function<Status(const Entry&, const Applied&)>& each) {
   Applied applied;
+  applied.details = each != nullptr;  // only the callback reads them
   for (uint64_t seq = tip->state.size; seq < to; ++seq) {
     DVS_ASSIGN_OR_RETURN(std::string raw, read(seq));
     auto e = Entry::Decode(raw);
