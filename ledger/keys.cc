@@ -79,6 +79,9 @@ Result<KeyFileContent> ReadKeyFile(const std::string& path,
   out.header = text.substr(0, nl);
   if (out.header == other_header) {
     return Status::InvalidArgument("key file " + path +
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument("key file " + path + " is not a regular file");
+  }
                                    " holds the wrong kind of key: expected a " + kind + " key");
   }
   if (std::find(want.begin(), want.end(), out.header) == want.end()) {

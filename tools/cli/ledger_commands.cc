@@ -8,6 +8,8 @@
 
 #include "dvs/events.h"
 #include "ledger/checkpoint.h"
+#include "ledger/files.h"
+#include "ledger/limits.h"
 #include "tools/cli/cli.h"
 
 namespace dvs::cli {
@@ -21,11 +23,7 @@ struct LedgerArgs {
 };
 
 Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": no such file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return ReadRegularFile(path, kMaxCheckpointSize);
 }
 
 int StateAt(const Globals& g, const LedgerArgs& a) {
@@ -150,14 +148,7 @@ int CheckpointCmd(const Globals& g, const LedgerArgs& a) {
     std::printf("%s", note.c_str());
     return kExitOk;
   }
-  const std::string tmp = a.out + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << note;
-    if (!out) return Fail("checkpoint", Status::IOError("cannot write " + tmp));
-  }
-  if (std::rename(tmp.c_str(), a.out.c_str()) != 0)
-    return Fail("checkpoint", Status::IOError("cannot write " + a.out));
+  if (Status w = ReplaceRegularFile(a.out, note); !w.ok()) return Fail("checkpoint", w);
   std::printf("checkpoint of %llu entries written to %s\n",
               static_cast<unsigned long long>(cp.size), a.out.c_str());
   return kExitOk;

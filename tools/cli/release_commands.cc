@@ -8,6 +8,7 @@
 #include "dvs/manifest.h"
 #include "dvs/transitions.h"
 #include "ledger/entry.pb.h"
+#include "ledger/files.h"
 #include "statemachine/condition.h"
 #include "statemachine/manifest_rules.h"
 #include "tools/cli/cli.h"
@@ -132,10 +133,8 @@ int Promote(const Globals& g, const ReleaseArgs& a) {
 // A request signed elsewhere: a serialized dvs.ledger.Entry whose body, signer_key and signature
 // are set (seq, prev_hash and time are the ledger's to assign and are ignored).
 int Submit(const Globals& g, const ReleaseArgs& a) {
-  std::ifstream in(a.file, std::ios::binary);
-  if (!in) return Fail("submit", Status::NotFound(a.file + ": no such file"));
-  std::stringstream ss;
-  ss << in.rdbuf();
+  auto text = ReadRegularFile(a.file, kMaxBodySize + 1024);  // a body, its key and signature
+  if (!text.ok()) return Fail("submit", text.status());
   ledger::Entry pb;
   if (ss.str().size() > kMaxBodySize + 1024 || !pb.ParseFromString(ss.str())) {
     return Fail("submit", Status::InvalidArgument(a.file + " is not a signed dvs request"));

@@ -1,0 +1,161 @@
+// Input the CLI must refuse before anything is read forever, written through a link, signed or
+// stored: non-regular artifact files, non-regular output paths, control characters in signed
+// text, negative or impossible numbers and times, bodies with unknown fields, public key files
+// given as signing keys. Every refusal leaves the ledger byte-for-byte unchanged.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "dvs/manifest.h"
+#include "ledger/entry.pb.h"
+#include "ledger/keys.h"
+#include "ledger/limits.h"
+#include "statemachine/manifest_rules.h"
+#include "statemachine/transition.pb.h"
+#include "tests/e2e/dvs_runner.h"
+
+namespace dvs {
+namespace {
+
+using test::Outcome;
+
+class CliInputHoles : public test::LedgerFixture {
+ protected:
+  // `args` is refused with exit `code` and `want` on stderr, in bounded time, ledger unchanged.
+  void ExpectRefused(const std::vector<std::string>& args, const std::string& want, int code = 1) {
+    const std::string before = Fingerprint();
+    std::string tag = "refused" + std::to_string(runs_++);
+    pid_t pid = test::StartDvs(args, Ledger(), dir_.path(), tag);
+    int status = 0;
+    bool done = false;
+    for (int i = 0; i < 500 && !done; ++i) {
+      done = ::waitpid(pid, &status, WNOHANG) == pid;
+      if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!done) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      ADD_FAILURE() << args[0] << " hung (killed after 10 s)";
+      return;
+    }
+    const std::string err = test::Slurp(dir_.Sub(tag + ".err"));
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), code) << args[0] << " stderr: " << err;
+    EXPECT_NE(err.find(want), std::string::npos) << "stderr: " << err;
+    EXPECT_EQ(err.find('\x1b'), std::string::npos) << "raw ESC on stderr: " << err;
+    EXPECT_EQ(Fingerprint(), before) << args[0] << " changed the ledger";
+  }
+
+  std::string Signed(const sm::Transition& t, const std::string& who, const std::string& name) {
+    SecretKey key = std::move(LoadSecretKey(Key(who))).value();
+    ledger::Entry req;
+    req.set_body(t.SerializeAsString());
+    req.set_signer_key(std::string(key.public_key().bytes()));
+    req.set_signature(key.Sign(kEntryBodyContext, req.body()));
+    Write(name, req.SerializeAsString());
+    return dir_.Sub(name);
+  }
+
+  std::string ManifestWithArtifact(const std::string& path) {
+    Write("art.yaml", ManifestYaml("1.0", "artifacts: [\"" + path + "\"]\n"));
+    return dir_.Sub("art.yaml");
+  }
+};
+
+// ---- 1. artifacts: regular files only, bounded ----
+
+TEST_F(CliInputHoles, AnArtifactThatIsADeviceOrFifoIsRefusedAtOnce) {
+  ExpectRefused({"package", ManifestWithArtifact("/dev/zero"), "--key", Key("publisher")},
+                "/dev/zero is not a regular file");
+  const std::string fifo = dir_.Sub("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ExpectRefused({"package", ManifestWithArtifact(fifo), "--key", Key("publisher")},
+                fifo + " is not a regular file");
+  ExpectRefused({"package", ManifestWithArtifact(dir_.path()), "--key", Key("publisher")},
+                "is not a regular file");
+}
+
+TEST_F(CliInputHoles, AnArtifactOverTheLimitIsRefusedNamingFileAndLimit) {
+  const std::string big = dir_.Sub("big.bin");  // sparse: costs no disk
+  int fd = ::open(big.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(kMaxArtifactSize + 1)), 0);
+  ::close(fd);
+  ExpectRefused({"package", ManifestWithArtifact(big), "--key", Key("publisher")},
+                big + " is " + std::to_string(kMaxArtifactSize + 1) +
+                    " bytes, larger than the artifact limit of " +
+                    std::to_string(kMaxArtifactSize));
+}
+
+TEST_F(CliInputHoles, VerifyArtifactRefusesDevicesAndFifos) {
+  Write("tool.tar", "the artifact");
+  Write("art.yaml", ManifestYaml("1.0", "artifacts: [tool.tar]\n"));
+  Outcome p = Dvs({"package", dir_.Sub("art.yaml"), "--key", Key("publisher")});
+  ASSERT_EQ(p.code, 0) << p.err;
+  const std::string id = p.out.substr(0, p.out.find('\n'));
+  EXPECT_EQ(Dvs({"verify-artifact", id, dir_.Sub("tool.tar")}).code, 0);
+  ExpectRefused({"verify-artifact", id, "/dev/zero"}, "/dev/zero is not a regular file");
+  const std::string fifo = dir_.Sub("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ExpectRefused({"verify-artifact", id, fifo}, "is not a regular file");
+}
+
+TEST_F(CliInputHoles, SubmitAndProofReadOnlyRegularFiles) {
+  ExpectRefused({"submit", "/dev/zero"}, "/dev/zero is a character device, not a regular file");
+  const std::string fifo = dir_.Sub("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ExpectRefused({"submit", fifo}, fifo + " is a FIFO, not a regular file");
+  ExpectRefused({"proof", "inclusion", "0", "--checkpoint", "/dev/zero"},
+                "/dev/zero is a character device");
+}
+
+// ---- 2. output files: never through a link, never over a device ----
+
+TEST_F(CliInputHoles, CheckpointOutRefusesSymlinksAndNonRegularFiles) {
+  ASSERT_EQ(Dvs({"keygen", "--out", Key("log")}).code, 0);
+  Grant("log", "log");
+  Write("precious.txt", "precious");
+  const std::string link = dir_.Sub("link.checkpoint");
+  ASSERT_EQ(::symlink(dir_.Sub("precious.txt").c_str(), link.c_str()), 0);
+  ExpectRefused({"checkpoint", "--out", link, "--key", Key("log")},
+                link + " is a symbolic link; refusing to replace it");
+  EXPECT_EQ(test::Slurp(dir_.Sub("precious.txt")), "precious");
+  struct stat st;
+  ASSERT_EQ(::lstat(link.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+
+  const std::string fifo = dir_.Sub("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ExpectRefused({"checkpoint", "--out", fifo, "--key", Key("log")}, fifo + " is a FIFO");
+  ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  ExpectRefused({"checkpoint", "--out", dir_.path(), "--key", Key("log")}, "is a directory");
+
+  // A regular file is replaced whole; nothing is left beside it.
+  Write("q3.checkpoint", "old");
+  Outcome ok = Dvs({"checkpoint", "--out", dir_.Sub("q3.checkpoint"), "--key", Key("log")});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(test::Slurp(dir_.Sub("q3.checkpoint")).rfind("test\n", 0), 0u);
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path()))
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
+}
+
+TEST_F(CliInputHoles, KeygenOutNeverWritesThroughASymlink) {
+  Write("precious.txt", "precious");
+  const std::string link = dir_.Sub("new.key");
+  ASSERT_EQ(::symlink(dir_.Sub("precious.txt").c_str(), link.c_str()), 0);
+  ExpectRefused({"keygen", "--out", link}, "already exists");
+  const std::string dangling = dir_.Sub("d2.key");
+  ASSERT_EQ(::symlink(dir_.Sub("nowhere").c_str(), dangling.c_str()), 0);
+  ExpectRefused({"keygen", "--out", dangling}, "cannot create key file");
+  EXPECT_EQ(test::Slurp(dir_.Sub("precious.txt")), "precious");
+  EXPECT_NE(::access(dir_.Sub("nowhere").c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace dvs
