@@ -157,5 +157,61 @@ TEST_F(CliInputHoles, KeygenOutNeverWritesThroughASymlink) {
   EXPECT_NE(::access(dir_.Sub("nowhere").c_str(), F_OK), 0);
 }
 
+// ---- 4. and 7. numbers: no wrapping, no zero where it breaks things ----
+
+TEST_F(CliInputHoles, NegativeAndOutOfRangeNumbersAreUsageErrorsNamingTheOption) {
+  std::string id = Release("1.0");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"observe", id, "--metric", "error_rate=0", "--samples", "-1", "--key", Key("observer")},
+       "--samples"},
+      {{"observe", id, "--metric", "error_rate=0", "--samples", "0", "--key", Key("observer")},
+       "--samples"},
+      {{"observe", id, "--metric", "error_rate=0", "--samples", "1e3", "--key", Key("observer")},
+       "--samples"},
+      {{"observe", id, "--metric", "error_rate=0", "--samples", "99999999999999999999999", "--key",
+        Key("observer")},
+       "--samples"},
+      {{"deploy", id, "--canary-pct", "-5", "--key", Key("admin")}, "--canary-pct"},
+      {{"deploy", id, "--canary-pct", "101", "--key", Key("admin")}, "--canary-pct"},
+      {{"log", "--from", "-1"}, "--from"},
+      {{"log", "--to", "-1"}, "--to"},
+      {{"events", "--from", "-1"}, "--from"},
+      {{"proof", "inclusion", "-1"}, "seq"},
+      {{"proof", "inclusion", "0", "--size", "-3"}, "--size"},
+      {{"proof", "consistency", "-1", "2"}, "old"},
+      {{"proof", "consistency", "1", "0"}, "new"},
+      {{"proof", "consistency", "1", "-2"}, "new"},
+      {{"serve", "--idle-timeout", "0"}, "--idle-timeout"},
+      {{"serve", "--idle-timeout", "-1"}, "--idle-timeout"},
+      {{"serve", "--threads", "0"}, "--threads"},
+      {{"serve", "--tick", "0s"}, "--tick"},
+  };
+  for (const auto& [args, option] : cases) {
+    SCOPED_TRACE(args[0] + " " + option);
+    ExpectRefused(args, option, 2);
+  }
+}
+
+// ---- 5. impossible times ----
+
+TEST_F(CliInputHoles, ImpossibleTimesAreRefused) {
+  for (const char* t :
+       {"2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+        "2026-01-01T24:00:00Z", "2026-01-01T23:61:00Z", "2026-01-01T23:59:61Z",
+        "2026-01-01T00:00:00+25:00", "2026-01-01T00:00:00+01:60", "2026-1-01T00:00:00Z",
+        "2026-01-01T00:00:-1Z", "2026-01-01T00:00:00", "2026-01-01T00:00:00.Z", ""}) {
+    SCOPED_TRACE(t);
+    ExpectRefused({"audit", "--since", t}, "--since", 2);
+    ExpectRefused({"audit", "--until", t}, "--until", 2);
+    ExpectRefused({"state", "--at", t}, "--at takes a seq or an RFC 3339 time", 2);
+  }
+  for (const char* t : {"2024-02-29T12:00:00Z", "2000-02-29T00:00:00+23:59", "2026-12-31T23:59:60Z",
+                        "2026-06-01T10:00:00.250-05:30"}) {
+    SCOPED_TRACE(t);
+    Outcome r = Dvs({"audit", "--since", t});
+    EXPECT_EQ(r.code, 0) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace dvs

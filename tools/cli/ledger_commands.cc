@@ -252,7 +252,7 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
 
   auto* events =
       app.add_subcommand("events", "Committed transitions as events, one JSON object per line");
-  events->add_option("--from", a.from, "first seq (default 0)");
+  WholeNumber(events->add_option("--from", a.from, "first seq (default 0)"), 0, kMaxSeq);
   events->add_flag("--follow", a.follow, "keep waiting for new entries, from any process");
   events->footer("Example:\n  dvs events --from 120 --follow");
   events->callback([&] { g.exit_code = Events(g, a); });
@@ -268,11 +268,12 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("proof", "RFC 6962 Merkle proofs, as JSON an outside tool can check");
   proof->require_subcommand(1);
   auto* inclusion = proof->add_subcommand("inclusion", "Prove that entry SEQ is in the log");
-  inclusion->add_option("seq", a.seq, "the entry")->required();
+  WholeNumber(inclusion->add_option("seq", a.seq, "the entry"), 0, kMaxSeq)->required();
   inclusion->add_option("--checkpoint", a.checkpoint,
                         "prove against this checkpoint's size and root");
-  inclusion->add_option("--size", a.size,
-                        "prove in the tree of the first N entries (default: all)");
+  WholeNumber(inclusion->add_option("--size", a.size,
+                                    "prove in the tree of the first N entries (default: all)"),
+              1, kMaxSeq);
   inclusion->footer(
       "Prints {leafIdx, treeSize, root, leafHash, proof}, hashes in base64 (RFC 6962 /\n"
       "RFC 9162, leaf hash = SHA-256(0x00 || entry bytes)).\nExample:\n  dvs proof inclusion 32 "
@@ -280,8 +281,9 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
   inclusion->callback([&] { g.exit_code = ProofInclusion(g, a); });
   auto* consistency = proof->add_subcommand(
       "consistency", "Prove that the log of size NEW extends the log of size OLD");
-  consistency->add_option("old", a.old_size, "the older size (at least 1)")->required();
-  consistency->add_option("new", a.new_size, "the newer size")->required();
+  WholeNumber(consistency->add_option("old", a.old_size, "the older size (at least 1)"), 0, kMaxSeq)
+      ->required();
+  WholeNumber(consistency->add_option("new", a.new_size, "the newer size"), 1, kMaxSeq)->required();
   consistency->footer(
       "Prints {size1, size2, root1, root2, proof}, hashes in base64.\nExample:\n  dvs proof "
       "consistency 1024 2048");

@@ -17,6 +17,9 @@ namespace dvs::cli {
 
 namespace {
 
+// As the manifest's rollout.min_samples (api/manifest.cc).
+constexpr uint64_t kMaxSamples = uint64_t{1} << 40;
+
 struct ReleaseArgs {
   std::string key, manifest, bundle, reason, file;
   uint32_t canary_pct = 0;
@@ -215,8 +218,9 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   auto* deploy = app.add_subcommand(
       "deploy", "Start a canary (or the first release at 100 %) (release_admin)");
   bundle_arg(deploy);
-  deploy->add_option("--canary-pct", a.canary_pct,
-                     "canary weight, 1..100 (default: the manifest's)");
+  WholeNumber(deploy->add_option("--canary-pct", a.canary_pct,
+                                 "canary weight, 1..100 (default: the manifest's)"),
+              1, 100);
   AddKeyOption(deploy, &a.key);
   deploy->footer(
       "Example:\n  dvs deploy tax_calc_9.0_3f2a1b --canary-pct 5 --key keys/release-admin.key");
@@ -226,7 +230,9 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   auto* observe = app.add_subcommand("observe", "Report live metrics of a bundle (observer)");
   bundle_arg(observe);
   observe->add_option("--metric", a.metrics, "NAME=VALUE (repeatable)")->required();
-  observe->add_option("--samples", a.samples, "how many requests the metrics cover (default 1)");
+  WholeNumber(observe->add_option("--samples", a.samples,
+                                  "how many requests the metrics cover (default 1)"),
+              1, kMaxSamples);
   AddKeyOption(observe, &a.key);
   observe->footer(
       "Example:\n  dvs observe tax_calc_9.0_3f2a1b --metric error_rate=0.03 --metric "
