@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/unknown_field_set.h>
 
 #include <algorithm>
 #include <cctype>
@@ -82,6 +83,31 @@ Status CheckName(std::string_view what, std::string_view name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
       return Field(w, "'" + std::string(name) + "' has the character '" + std::string(1, c) +
                           "' (allowed: letters, digits, _ - .)");
+    }
+  }
+  return Status::OK();
+}
+
+Status RefuseUnknownFields(const google::protobuf::Message& m, const std::string& where) {
+  const google::protobuf::Reflection* r = m.GetReflection();
+  const google::protobuf::UnknownFieldSet& unknown = r->GetUnknownFields(m);
+  if (!unknown.empty()) {
+    return Status::InvalidArgument("unknown field " + std::to_string(unknown.field(0).number()) +
+                                   " in " + where + ": not part of the signed format");
+  }
+  // The descriptor's message fields, not ListFields: no allocation per entry on the replay path.
+  const google::protobuf::Descriptor* d = m.GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (!f->is_repeated()) {
+      if (r->HasField(m, f))
+        DVS_RETURN_IF_ERROR(RefuseUnknownFields(r->GetMessage(m, f), where + "." + f->name()));
+      continue;
+    }
+    for (int k = 0; k < r->FieldSize(m, f); ++k) {
+      DVS_RETURN_IF_ERROR(
+          RefuseUnknownFields(r->GetRepeatedMessage(m, f, k), where + "." + f->name()));
     }
   }
   return Status::OK();

@@ -18,6 +18,10 @@ namespace dvs {
 
 // Names: a letter, then letters, digits, '_', '-' or '.'; at most kMaxNameLength.
 Status CheckName(std::string_view what, std::string_view name);
+// InvalidArgument naming the first field unknown to this format in `m` or in any message nested
+// in it ("unknown field 99 in transition.reject"; `where` names `m`): what is signed must carry
+// nothing that Apply and replay would silently ignore.
+Status RefuseUnknownFields(const google::protobuf::Message& m, const std::string& where);
 // Free text (reasons): non-empty, at most kMaxFieldLength.
 Status CheckReason(std::string_view what, std::string_view text);
 

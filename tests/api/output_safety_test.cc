@@ -47,5 +47,21 @@ TEST(ParseTime, ImpossibleDatesTimesAndZonesAreRefused) {
   EXPECT_EQ(*ParseTime("1234"), 1234);
 }
 
+TEST(ParseTransition, RefusesUnknownFieldsAtAnyDepth) {
+  sm::Transition t;
+  t.set_request_id("r");
+  t.mutable_ramp()->set_bundle("b");
+  t.mutable_ramp()->set_to_pct(20);
+  t.mutable_ramp()->mutable_evidence()->add_observation_seqs(3);
+  ASSERT_TRUE(ParseTransition(t.SerializeAsString()).ok());
+  auto* ev = t.mutable_ramp()->mutable_evidence();
+  ev->GetReflection()->MutableUnknownFields(ev)->AddVarint(9, 1);
+  auto parsed = ParseTransition(t.SerializeAsString());
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("unknown field 9 in transition.ramp.evidence"),
+            std::string::npos)
+      << parsed.status().ToString();
+}
+
 }  // namespace
 }  // namespace dvs

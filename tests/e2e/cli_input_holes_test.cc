@@ -213,5 +213,53 @@ TEST_F(CliInputHoles, ImpossibleTimesAreRefused) {
   }
 }
 
+// ---- 6. unknown fields in a signed body ----
+
+TEST_F(CliInputHoles, ABodyWithUnknownFieldsAnywhereIsRefused) {
+  std::string id = Package("1.0");
+  sm::Transition nested;
+  nested.set_request_id("unknown-nested");
+  nested.mutable_reject()->set_bundle(id);
+  nested.mutable_reject()->set_reason("no");
+  nested.mutable_reject()
+      ->GetReflection()
+      ->MutableUnknownFields(nested.mutable_reject())
+      ->AddVarint(99, 1);
+  ExpectRefused({"submit", Signed(nested, "governance", "nested.req")},
+                "unknown field 99 in transition.reject");
+
+  sm::Transition top;
+  top.set_request_id("unknown-top");
+  top.mutable_approve()->set_bundle(id);
+  top.GetReflection()->MutableUnknownFields(&top)->AddLengthDelimited(77, "smuggled");
+  ExpectRefused({"submit", Signed(top, "governance", "top.req")}, "unknown field 77 in transition");
+
+  sm::Transition evidence;
+  evidence.set_request_id("unknown-evidence");
+  sm::Rollback* rb = evidence.mutable_rollback();
+  rb->set_bundle(id);
+  rb->set_reason("r");
+  rb->mutable_evidence()
+      ->GetReflection()
+      ->MutableUnknownFields(rb->mutable_evidence())
+      ->AddFixed32(55, 7);
+  ExpectRefused({"submit", Signed(evidence, "admin", "evidence.req")},
+                "unknown field 55 in transition.rollback.evidence");
+
+  // Inside the manifest bytes a Package carries (its digest would differ for the same content).
+  Write("m.yaml", ManifestYaml("2.0"));
+  auto m = LoadManifest(dir_.Sub("m.yaml"));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  m->mutable_rollout()
+      ->GetReflection()
+      ->MutableUnknownFields(m->mutable_rollout())
+      ->AddVarint(42, 1);
+  sm::Transition package;
+  package.set_request_id("unknown-manifest");
+  package.mutable_package()->set_manifest(EncodeManifest(*m));
+  ExpectRefused({"submit", Signed(package, "publisher", "package.req")},
+                "unknown field 42 in manifest.rollout");
+}
+
 }  // namespace
 }  // namespace dvs
