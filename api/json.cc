@@ -40,7 +40,7 @@ void AppendJsonString(std::string* out, std::string_view s) {
         out->append("\\t");
         break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || c == 0x7F) {
           char buf[8];
           std::snprintf(buf, sizeof(buf), "\\u%04x", c);
           out->append(buf);

@@ -199,6 +199,7 @@ Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
     return Status::InvalidArgument("request_id is longer than " +
                                    std::to_string(kMaxRequestIdLength) + " characters");
   }
+  DVS_RETURN_IF_ERROR(CheckPrintable("request_id", t.request_id()));
   // Replays are refused in two ways: a request signed more than the window away from its log
   // time is refused outright, and within the window its id must be new. So the state remembers
   // only the window's ids (request_ids.h), and what it holds does not grow with the ledger.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "statemachine/condition.h"
 #include "statemachine/version.h"
@@ -24,7 +25,25 @@ Status CheckText(const std::string& field, std::string_view v, bool required) {
     return Field(field, "is " + std::to_string(v.size()) + " characters, at most " +
                             std::to_string(kMaxFieldLength) + " allowed");
   }
-  return Status::OK();
+  return CheckPrintable(field, v);
+}
+
+// The length of the UTF-8 sequence at s[i] and its code point; 0 when malformed (overlong,
+// surrogate, past U+10FFFF, truncated).
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  uint32_t v = n == 1 ? c : c & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (b(k) & 0x3F);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < kMin[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return n;
 }
 
 Status CheckMap(const std::string& field,
@@ -84,6 +103,22 @@ Status CheckName(std::string_view what, std::string_view name) {
       return Field(w, "'" + std::string(name) + "' has the character '" + std::string(1, c) +
                           "' (allowed: letters, digits, _ - .)");
     }
+  }
+  return Status::OK();
+}
+
+Status CheckPrintable(const std::string& field, std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    const size_t n = DecodeUtf8(text, i, &cp);
+    if (n == 0) return Field(field, "is not valid UTF-8 (byte " + std::to_string(i) + ")");
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+      char hex[16];
+      std::snprintf(hex, sizeof(hex), "U+%04X", static_cast<unsigned>(cp));
+      return Field(field, std::string("has the control character ") + hex + " at byte " +
+                              std::to_string(i) + " (control and escape characters are refused)");
+    }
+    i += n;
   }
   return Status::OK();
 }

@@ -12,6 +12,35 @@
 namespace dvs {
 namespace {
 
+TEST(TerminalSafe, EscapesControlCharactersAndKeepsPrintableUtf8) {
+  EXPECT_EQ(TerminalSafe("plain text, ok"), "plain text, ok");
+  EXPECT_EQ(TerminalSafe("caf\xc3\xa9 \xe6\x97\xa5"), "caf\xc3\xa9 \xe6\x97\xa5");
+  EXPECT_EQ(TerminalSafe("\x1b[2J"), "\\x1B[2J");
+  EXPECT_EQ(TerminalSafe(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(TerminalSafe("a\nb\rc\td\x7f"), "a\\x0Ab\\x0Dc\\x09d\\x7F");
+  EXPECT_EQ(TerminalSafe("csi \xc2\x9b"
+                         "31m"),
+            "csi \\xC2\\x9B31m");                    // C1 in UTF-8
+  EXPECT_EQ(TerminalSafe("raw \x9b"), "raw \\x9B");  // 8-bit C1, not UTF-8
+  EXPECT_EQ(TerminalSafe("nbsp \xc2\xa0"), "nbsp \xc2\xa0");
+}
+
+TEST(TerminalSafe, LogAndCsvRowsCarryNoRawEscapes) {
+  LogRow r;
+  r.seq = 7;
+  r.kind = "reject";
+  r.actor = "gov\x1b]0;pwned\x07";
+  r.bundle = "tax_calc_1.0_abcdef";
+  r.detail = "reason \x1b[31mred\x1b[0m\nfake line";
+  for (Format f : {Format::kText, Format::kCsv}) {
+    const std::string out = RenderRows({r}, f);
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_EQ(out.find('\x07'), std::string::npos) << out;
+    EXPECT_NE(out.find("\\x1B[31mred"), std::string::npos) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), f == Format::kCsv ? 2 : 1) << out;
+  }
+}
+
 TEST(ParseTime, ImpossibleDatesTimesAndZonesAreRefused) {
   for (const char* bad : {"",
                           "2026-02-30T00:00:00Z",

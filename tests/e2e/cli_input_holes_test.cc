@@ -157,6 +157,57 @@ TEST_F(CliInputHoles, KeygenOutNeverWritesThroughASymlink) {
   EXPECT_NE(::access(dir_.Sub("nowhere").c_str(), F_OK), 0);
 }
 
+// ---- 3. control characters in signed text ----
+
+TEST_F(CliInputHoles, ControlCharactersInReasonsAreRefusedNamingTheOption) {
+  std::string id = Package("1.0");
+  const std::string gov = Key("governance");
+  ExpectRefused({"reject", id, "--reason", "\x1b[2Jall good", "--key", gov},
+                "--reason: has the control character U+001B", 2);
+  ExpectRefused({"reject", id, "--reason", "line\nfake line", "--key", gov},
+                "--reason: has the control character U+000A", 2);
+  ExpectRefused({"reject", id, "--reason",
+                 "c1 \xc2\x9b"
+                 "31m",
+                 "--key", gov},
+                "--reason: has the control character U+009B", 2);
+  ExpectRefused({"reject", id, "--reason", "del \x7f", "--key", gov}, "U+007F", 2);
+  ExpectRefused({"reject", id, "--reason", "raw \x9b", "--key", gov}, "not valid UTF-8", 2);
+  ExpectRefused({"key", "revoke", "observer", "--reason", "\x1b]0;title\x07", "--key", Key("root")},
+                "--reason: has the control character U+001B", 2);
+  Outcome ok = Dvs({"reject", id, "--reason", "mod\xc3\xa8le incompatible", "--key", gov});
+  EXPECT_EQ(ok.code, 0) << ok.err;  // printable UTF-8 is fine
+}
+
+TEST_F(CliInputHoles, ControlCharactersInManifestFieldsAreRefusedNamingTheField) {
+  Write("esc.yaml",
+        "name: tax_calc\nversion: \"1.0\"\ncode: \"reg/\\e[31mx\"\n"
+        "governance: {license: MIT, ethics_review: passed, fedramp: high}\n");
+  ExpectRefused({"package", dir_.Sub("esc.yaml"), "--key", Key("publisher")},
+                "code: has the control character U+001B");
+  Write("nul.yaml",
+        "name: tax_calc\nversion: \"1.0\"\ncode: c\nconfig: {k: \"a\\0b\"}\n"
+        "governance: {license: MIT, ethics_review: passed, fedramp: high}\n");
+  ExpectRefused({"package", dir_.Sub("nul.yaml"), "--key", Key("publisher")},
+                "config.k: has the control character U+0000");
+}
+
+TEST_F(CliInputHoles, ABodySignedElsewhereWithControlCharactersIsRefusedByApply) {
+  std::string id = Package("1.0");
+  sm::Transition t;
+  t.set_request_id("nul-reason");
+  t.mutable_reject()->set_bundle(id);
+  t.mutable_reject()->set_reason(std::string("fine\0\x1b[8m hidden", 17));
+  ExpectRefused({"submit", Signed(t, "governance", "nul.req")},
+                "reason: has the control character U+0000");
+  sm::Transition r;
+  r.set_request_id("esc\x1b[2J");
+  r.mutable_reject()->set_bundle(id);
+  r.mutable_reject()->set_reason("ok");
+  ExpectRefused({"submit", Signed(r, "governance", "rid.req")},
+                "request_id: has the control character U+001B");
+}
+
 // ---- 4. and 7. numbers: no wrapping, no zero where it breaks things ----
 
 TEST_F(CliInputHoles, NegativeAndOutOfRangeNumbersAreUsageErrorsNamingTheOption) {

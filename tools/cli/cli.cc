@@ -7,10 +7,13 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "statemachine/manifest_rules.h"
+
 namespace dvs::cli {
 
 int Fail(const std::string& what, const Status& s) {
-  std::fprintf(stderr, "dvs: %s: %s\n", what.c_str(), s.message().c_str());
+  // Messages echo what was asked for (a bundle id, a reason): never raw control characters.
+  std::fprintf(stderr, "dvs: %s: %s\n", what.c_str(), TerminalSafe(s.message()).c_str());
   return kExitFailed;
 }
 
@@ -78,6 +81,15 @@ CLI::Option* WholeNumber(CLI::Option* opt, uint64_t min, uint64_t max) {
         return "";
       },
       "NUMBER in " + range));
+}
+
+CLI::Option* PrintableText(CLI::Option* opt) {
+  return opt->check(CLI::Validator(
+      [](std::string& v) -> std::string {
+        Status s = CheckPrintable("text", v);
+        return s.ok() ? "" : s.message().substr(s.message().find(": ") + 2);
+      },
+      "TEXT"));
 }
 
 CLI::Option* TimeValue(CLI::Option* opt) {

@@ -52,6 +52,8 @@ void AddJsonOption(CLI::App* sub, Globals* g);
 CLI::Option* WholeNumber(CLI::Option* opt, uint64_t min, uint64_t max);
 // The largest seq or size a command takes (seqs are stored as int64 in places).
 inline constexpr uint64_t kMaxSeq = INT64_MAX;
+// Text that will be signed (reasons): no control or escape characters (CheckPrintable).
+CLI::Option* PrintableText(CLI::Option* opt);
 // A time ParseTime accepts (RFC 3339 or unix ms); the empty string is refused.
 CLI::Option* TimeValue(CLI::Option* opt);
 

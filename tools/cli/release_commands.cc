@@ -139,7 +139,7 @@ int Submit(const Globals& g, const ReleaseArgs& a) {
   auto text = ReadRegularFile(a.file, kMaxBodySize + 1024);  // a body, its key and signature
   if (!text.ok()) return Fail("submit", text.status());
   ledger::Entry pb;
-  if (ss.str().size() > kMaxBodySize + 1024 || !pb.ParseFromString(ss.str())) {
+  if (!pb.ParseFromString(*text)) {
     return Fail("submit", Status::InvalidArgument(a.file + " is not a signed dvs request"));
   }
   auto signer = PublicKey::FromBytes(pb.signer_key());
@@ -207,7 +207,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
 
   auto* reject = app.add_subcommand("reject", "Reject a bundle for good (governance)");
   bundle_arg(reject);
-  reject->add_option("--reason", a.reason, "why")->required();
+  PrintableText(reject->add_option("--reason", a.reason, "why"))->required();
   AddKeyOption(reject, &a.key);
   reject->footer(
       "Example:\n  dvs reject tax_calc_9.0_3f2a1b --reason 'model card missing' --key "
@@ -260,7 +260,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   auto* pause =
       app.add_subcommand("pause", "Stop the controller from ramping a canary (release_admin)");
   bundle_arg(pause);
-  pause->add_option("--reason", a.reason, "why");
+  PrintableText(pause->add_option("--reason", a.reason, "why"));
   AddKeyOption(pause, &a.key);
   pause->footer(
       "Example:\n  dvs pause tax_calc_9.0_3f2a1b --reason 'investigating' --key "
@@ -279,7 +279,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       "rollback",
       "Roll back: a canary to the stable, a stable to the previous good bundle (release_admin)");
   bundle_arg(rollback);
-  rollback->add_option("--reason", a.reason, "why, for the audit trail")->required();
+  PrintableText(rollback->add_option("--reason", a.reason, "why, for the audit trail"))->required();
   AddKeyOption(rollback, &a.key);
   rollback->footer(
       "Example:\n  dvs rollback tax_calc_9.0_3f2a1b --reason 'overcharges reported' --key "
@@ -290,7 +290,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   auto* retire =
       app.add_subcommand("retire", "Retire a bundle that carries no traffic (release_admin)");
   bundle_arg(retire);
-  retire->add_option("--reason", a.reason, "why")->required();
+  PrintableText(retire->add_option("--reason", a.reason, "why"))->required();
   AddKeyOption(retire, &a.key);
   retire->footer(
       "Example:\n  dvs retire tax_calc_8.7_9c1d2e --reason 'superseded for a quarter' --key "
