@@ -86,9 +86,9 @@ void CivilFromDays(int64_t z, int* y, unsigned* m, unsigned* d) {
   *y = static_cast<int>(yy + (*m <= 2));
 }
 
-}  // namespace
-
-Status CheckName(std::string_view what, std::string_view name) {
+// CheckName, with or without '.': a service name joins a bundle id, so it has none, and the error
+// lists exactly what is allowed where it is raised.
+Status CheckNameChars(std::string_view what, std::string_view name, bool allow_dot) {
   std::string w(what);
   if (name.empty()) return Field(w, "is required");
   if (name.size() > kMaxNameLength) {
@@ -99,12 +99,21 @@ Status CheckName(std::string_view what, std::string_view name) {
     return Field(w, "'" + std::string(name) + "' must start with a letter");
   }
   for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' &&
+        (c != '.' || !allow_dot)) {
       return Field(w, "'" + std::string(name) + "' has the character '" + std::string(1, c) +
-                          "' (allowed: letters, digits, _ - .)");
+                          (allow_dot ? "' (allowed: letters, digits, _ - .)"
+                                     : "' (allowed: letters, digits, _ -; no '.': bundle ids "
+                                       "join name and version)"));
     }
   }
   return Status::OK();
+}
+
+}  // namespace
+
+Status CheckName(std::string_view what, std::string_view name) {
+  return CheckNameChars(what, name, /*allow_dot=*/true);
 }
 
 Status CheckPrintable(const std::string& field, std::string_view text) {
@@ -153,11 +162,7 @@ Status CheckReason(std::string_view what, std::string_view text) {
 }
 
 Status ValidateManifest(const sm::Manifest& m) {
-  DVS_RETURN_IF_ERROR(CheckName("name", m.name()));
-  if (m.name().find('.') != std::string::npos) {
-    return Field("name",
-                 "'" + m.name() + "' must not contain '.' (bundle ids join name and version)");
-  }
+  DVS_RETURN_IF_ERROR(CheckNameChars("name", m.name(), /*allow_dot=*/false));
   if (m.version().empty()) return Field("version", "is required");
   auto v = ParseVersion(m.version());
   if (!v.ok()) return Field("version", v.status().message());

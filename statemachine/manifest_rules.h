@@ -16,7 +16,9 @@ namespace dvs {
 
 // Limits: ledger/limits.h.
 
-// Names: a letter, then letters, digits, '_', '-' or '.'; at most kMaxNameLength.
+// Names (keys, the ledger, config and governance keys, reviews, tags): a letter, then letters,
+// digits, '_', '-' or '.'; at most kMaxNameLength. A manifest's (service) name takes no '.'
+// (ValidateManifest): bundle ids join name and version.
 Status CheckName(std::string_view what, std::string_view name);
 // Text that is signed and later printed (reasons, manifest values, request ids): valid UTF-8
 // without control characters (C0 incl. NUL, tab and newline; DEL; C1 incl. the 8-bit CSI), so

@@ -312,5 +312,32 @@ TEST_F(CliInputHoles, ABodyWithUnknownFieldsAnywhereIsRefused) {
                 "unknown field 42 in manifest.rollout");
 }
 
+// ---- 8. keys ----
+
+TEST_F(CliInputHoles, APublicKeyFileGivenAsSigningKeyIsNamedAsSuch) {
+  std::string id = Package("1.0");
+  ExpectRefused({"approve", id, "--key", Key("governance") + ".pub"},
+                Key("governance") + ".pub is a public key; signing needs the secret key " +
+                    Key("governance"));
+}
+
+TEST_F(CliInputHoles, KeyNamesWithDotsAreAllowedAsDocumented) {
+  ASSERT_EQ(Dvs({"keygen", "--out", Key("ci.bot")}).code, 0);
+  Outcome r = Dvs({"key", "grant", "ci.bot", "--pub", Key("ci.bot") + ".pub", "--role", "observer",
+                   "--key", Key("root")});
+  EXPECT_EQ(r.code, 0) << r.err;
+  Outcome list = Dvs({"key", "list"});
+  EXPECT_NE(list.out.find("ci.bot"), std::string::npos) << list.out;
+  // A service name takes no dot, and its error never lists '.' as allowed.
+  for (const char* name : {"tax calc", "tax.calc"}) {
+    SCOPED_TRACE(name);
+    Write("n.yaml", std::string("name: ") + name +
+                        "\nversion: \"1.0\"\ncode: c\n"
+                        "governance: {license: MIT, ethics_review: passed, fedramp: high}\n");
+    ExpectRefused({"package", dir_.Sub("n.yaml"), "--key", Key("publisher")},
+                  "(allowed: letters, digits, _ -; no '.'");
+  }
+}
+
 }  // namespace
 }  // namespace dvs
