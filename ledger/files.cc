@@ -23,7 +23,8 @@ const char* KindOf(mode_t m) {
   return "not a regular file";
 }
 
-// OK when `path` does not exist or is a regular file (lstat: a link is not followed).
+}  // namespace
+
 Status CheckReplaceable(const std::string& path) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
@@ -34,6 +35,8 @@ Status CheckReplaceable(const std::string& path) {
   return Status::InvalidArgument(path + " is " + KindOf(st.st_mode) +
                                  "; refusing to replace it (name a regular file)");
 }
+
+namespace {
 
 Status WriteAll(int fd, const std::string& data, const std::string& name) {
   size_t off = 0;

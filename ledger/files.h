@@ -15,6 +15,11 @@
 
 namespace dvs {
 
+// OK when `path` does not exist or is a regular file (lstat: a link is not followed); else the
+// InvalidArgument ReplaceRegularFile would return. For callers that must refuse before doing
+// anything else (dvs checkpoint appends to the log before it writes --out).
+Status CheckReplaceable(const std::string& path);
+
 // Replaces `path` with a regular file holding `data` (mode `mode`), atomically: readers see the
 // old file or the new one, never a torn one (a temporary file beside it, fsync, rename). `path`
 // must not exist or be a regular file; a symbolic link or any other kind of file is refused

@@ -53,8 +53,12 @@ class CliInputHoles : public test::LedgerFixture {
 
   std::string Signed(const sm::Transition& t, const std::string& who, const std::string& name) {
     SecretKey key = std::move(LoadSecretKey(Key(who))).value();
+    sm::Transition signed_now = t;  // within the ledger's replay window
+    signed_now.set_actor_time_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
     ledger::Entry req;
-    req.set_body(t.SerializeAsString());
+    req.set_body(signed_now.SerializeAsString());
     req.set_signer_key(std::string(key.public_key().bytes()));
     req.set_signature(key.Sign(kEntryBodyContext, req.body()));
     Write(name, req.SerializeAsString());

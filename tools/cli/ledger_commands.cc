@@ -119,6 +119,10 @@ int CheckpointCmd(const Globals& g, const LedgerArgs& a) {
   if (int e = LocalOnly(g, "checkpoint")) return e;
   auto key = LoadSigningKey(a.key);
   if (!key.ok()) return KeyFail("checkpoint", key.status());
+  // A refused --out must leave the ledger as it was: checked before the append.
+  if (!a.out.empty()) {
+    if (Status w = CheckReplaceable(a.out); !w.ok()) return Fail("checkpoint", w);
+  }
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("checkpoint", svc.status());
   // The checkpoint is first appended to the log itself (so the ledger carries its own signed
