@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <string_view>
 
 namespace dvs {
 
@@ -39,7 +40,7 @@ void AppendJsonString(std::string* out, std::string_view s) {
         out->append("\\t");
         break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || c == 0x7F) {
           char buf[8];
           std::snprintf(buf, sizeof(buf), "\\u%04x", c);
           out->append(buf);
@@ -153,20 +154,69 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 }
 }  // namespace
 
+namespace {
+
+// Digits at text[at, at+n) as a number; -1 unless all are ASCII digits.
+int Digits(std::string_view text, size_t at, size_t n) {
+  if (at + n > text.size()) return -1;
+  int v = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return -1;
+    v = v * 10 + (text[i] - '0');
+  }
+  return v;
+}
+
+bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
+}
+
+Status NotATime(const std::string& text, const std::string& why) {
+  return Status::InvalidArgument("'" + text + "' is not a time (" + why +
+                                 "): use RFC 3339 (2026-11-26T02:20:01Z) or unix milliseconds");
+}
+
+// The zone after the seconds: "Z" or "+HH:MM"/"-HH:MM" (00..23, 00..59). Offset in ms to add to
+// local time for UTC.
+Result<int64_t> ParseZone(const std::string& text, std::string_view z) {
+  if (z == "Z" || z == "z") return 0;
+  if (z.size() != 6 || (z[0] != '+' && z[0] != '-') || z[3] != ':')
+    return Status::InvalidArgument("'" + text + "' needs a zone: Z or +HH:MM");
+  const int oh = Digits(z, 1, 2), om = Digits(z, 4, 2);
+  if (oh < 0 || om < 0 || oh > 23 || om > 59)
+    return NotATime(text, "zone offset " + std::string(z) + " is outside -23:59..+23:59");
+  const int64_t off = (oh * 3600 + om * 60) * 1000;
+  return z[0] == '+' ? -off : off;
+}
+
+}  // namespace
+
 Result<int64_t> ParseTime(const std::string& text) {
   if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit) && text.size() <= 15) {
     return std::stoll(text);
   }
-  int y, mo, d, h, mi, s;
-  char rest[32] = {0};
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%31s", &y, &mo, &d, &h, &mi, &s, rest) <
-          6 ||
-      mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
-    return Status::InvalidArgument(
-        "'" + text + "' is not a time: use RFC 3339 (2026-11-26T02:20:01Z) or unix milliseconds");
+  if (text.empty()) return NotATime(text, "empty");
+  // YYYY-MM-DDTHH:MM:SS, every field at its place, digits only.
+  const int y = Digits(text, 0, 4), mo = Digits(text, 5, 2), d = Digits(text, 8, 2);
+  const int h = Digits(text, 11, 2), mi = Digits(text, 14, 2), s = Digits(text, 17, 2);
+  if (text.size() < 19 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' ||
+      text[16] != ':' || y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) {
+    return NotATime(text, "not YYYY-MM-DDTHH:MM:SS");
   }
+  if (mo < 1 || mo > 12) return NotATime(text, "month " + std::to_string(mo) + " is not 1..12");
+  if (d < 1 || d > DaysInMonth(y, mo)) {
+    return NotATime(text, "day " + std::to_string(d) + " is not 1.." +
+                              std::to_string(DaysInMonth(y, mo)) + " in " + text.substr(0, 7));
+  }
+  if (h > 23 || mi > 59) return NotATime(text, "hour 00..23, minute 00..59");
+  if (s > 60 || (s == 60 && (h != 23 || mi != 59)))  // a leap second only ends a UTC day
+    return NotATime(text, "second 00..59 (60 only at 23:59)");
   int64_t ms = (DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000;
-  std::string r = rest;
+  std::string_view r = std::string_view(text).substr(19);
   if (!r.empty() && r[0] == '.') {
     size_t i = 1;
     int64_t frac = 0, scale = 1000;
@@ -177,17 +227,12 @@ Result<int64_t> ParseTime(const std::string& text) {
       }
       ++i;
     }
+    if (i == 1) return NotATime(text, "no digits after the decimal point");
     ms += frac;
     r = r.substr(i);
   }
-  if (r == "Z" || r == "z") return ms;
-  int oh, om;
-  if (r.size() == 6 && (r[0] == '+' || r[0] == '-') &&
-      std::sscanf(r.c_str() + 1, "%2d:%2d", &oh, &om) == 2) {
-    int64_t off = (oh * 3600 + om * 60) * 1000;
-    return r[0] == '+' ? ms - off : ms + off;
-  }
-  return Status::InvalidArgument("'" + text + "' needs a zone: Z or +HH:MM");
+  DVS_ASSIGN_OR_RETURN(int64_t zone, ParseZone(text, r));
+  return ms + zone;
 }
 
 }  // namespace dvs

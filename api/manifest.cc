@@ -1,9 +1,14 @@
 #include "dvs/manifest.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -171,6 +176,50 @@ Result<std::string> ReadText(const std::string& path) {
   return ss.str();
 }
 
+// Only a regular file of at most kMaxArtifactSize: a device, FIFO or socket would be read forever
+// (/dev/zero) or block (a FIFO without a writer).
+Status CheckArtifactFile(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0)
+    return Status::IOError("cannot stat " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument(path +
+                                   " is not a regular file (a device, FIFO, socket or "
+                                   "directory); an artifact must be a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > kMaxArtifactSize) {
+    return Status::InvalidArgument(path + " is " + std::to_string(st.st_size) +
+                                   " bytes, larger than the artifact limit of " +
+                                   std::to_string(kMaxArtifactSize) + " bytes");
+  }
+  return Status::OK();
+}
+
+// Streams the file's contents through SHA-256, stopping past kMaxArtifactSize (a file that grows
+// while read).
+Result<std::string> Sha256Fd(int fd, const std::string& path, uint64_t* size) {
+  crypto_hash_sha256_state st;
+  crypto_hash_sha256_init(&st);
+  std::vector<unsigned char> buf(1 << 16);
+  uint64_t total = 0;
+  for (;;) {
+    ssize_t got = ::read(fd, buf.data(), buf.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Status::IOError("error reading " + path + ": " + std::strerror(errno));
+    if (got == 0) break;
+    total += static_cast<uint64_t>(got);
+    if (total > kMaxArtifactSize) {
+      return Status::InvalidArgument(path + " grew past the artifact limit of " +
+                                     std::to_string(kMaxArtifactSize) + " bytes while read");
+    }
+    crypto_hash_sha256_update(&st, buf.data(), static_cast<unsigned long long>(got));
+  }
+  std::string out(32, '\0');
+  crypto_hash_sha256_final(&st, reinterpret_cast<unsigned char*>(out.data()));
+  if (size != nullptr) *size = total;
+  return out;
+}
+
 }  // namespace
 
 Result<int64_t> ParseDuration(std::string_view text) {
@@ -194,25 +243,13 @@ Result<int64_t> ParseDuration(std::string_view text) {
 }
 
 Result<std::string> Sha256File(const std::string& path, uint64_t* size) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read " + path);
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  std::vector<char> buf(1 << 16);
-  uint64_t total = 0;
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    std::streamsize got = in.gcount();
-    if (got <= 0) break;
-    total += static_cast<uint64_t>(got);
-    crypto_hash_sha256_update(&st, reinterpret_cast<unsigned char*>(buf.data()),
-                              static_cast<unsigned long long>(got));
-  }
-  if (in.bad()) return Status::IOError("error reading " + path);
-  std::string out(32, '\0');
-  crypto_hash_sha256_final(&st, reinterpret_cast<unsigned char*>(out.data()));
-  if (size != nullptr) *size = total;
-  return out;
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it anyway.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot read " + path + ": " + std::strerror(errno));
+  Status s = CheckArtifactFile(fd, path);
+  Result<std::string> digest = s.ok() ? Sha256Fd(fd, path, size) : Result<std::string>(s);
+  ::close(fd);
+  return digest;
 }
 
 Result<sm::Manifest> ParseManifest(std::string_view yaml, const std::string& base_dir) {

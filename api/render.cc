@@ -57,8 +57,9 @@ void StatusJsonFields(Json& j, const BundleStatus& s) {
   j.Key("approved_by").String(s.approved_by).Key("reason").String(s.reason);
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+std::string CsvField(const std::string& raw) {
+  const std::string s = TerminalSafe(raw);
+  if (s.find_first_of(",\"") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
@@ -94,6 +95,31 @@ std::string Num(double v) {
   return buf;
 }
 
+std::string TerminalSafe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= text.size();
+    for (size_t k = 1; ok && k < n; ++k)
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    // C0 and DEL; C1 is U+0080..U+009F, in UTF-8 0xC2 0x80..0x9F.
+    if (ok && n == 1 && (c < 0x20 || c == 0x7F)) ok = false;
+    if (ok && n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) ok = false;
+    if (ok) {
+      out.append(text.substr(i, n));
+      i += n;
+      continue;
+    }
+    char buf[8];
+    std::snprintf(buf, sizeof(buf), "\\x%02X", c);
+    out += buf;
+    ++i;
+  }
+  return out;
+}
+
 std::string RenderBundleStatus(const BundleStatus& s, Format f) {
   if (f == Format::kJson) {
     Json j;
@@ -111,8 +137,9 @@ std::string RenderBundleStatus(const BundleStatus& s, Format f) {
   Appendf(&out, "metrics   %s", MetricsText(s.metrics).c_str());
   if (s.observed_ms)
     Appendf(&out, "  [%llu samples at %s]", U(s.samples), Rfc3339Time(s.observed_ms).c_str());
-  Appendf(&out, "\napproved  %s\n", s.approved_by.empty() ? "no" : ("by " + s.approved_by).c_str());
-  if (!s.reason.empty()) Appendf(&out, "reason    %s\n", s.reason.c_str());
+  Appendf(&out, "\napproved  %s\n",
+          s.approved_by.empty() ? "no" : ("by " + TerminalSafe(s.approved_by)).c_str());
+  if (!s.reason.empty()) Appendf(&out, "reason    %s\n", TerminalSafe(s.reason).c_str());
   Appendf(&out, "digest    %s\n", s.digest_hex.c_str());
   return out;
 }
@@ -235,10 +262,10 @@ std::string RenderKeys(const State& s, Format f) {
   std::string out;
   Appendf(&out, "%-20s %-16s %-34s %s\n", "NAME", "KEY ID", "ROLES", "STATUS");
   for (const auto& [name, k] : s.keys) {
-    std::string status =
-        k.revoked ? "revoked at seq " + std::to_string(k.revoked_seq) + ": " + k.revoke_reason
-                  : "granted at seq " + std::to_string(k.granted_seq);
-    Appendf(&out, "%-20s %-16s %-34s %s\n", name.c_str(), k.key.Id().c_str(),
+    std::string status = k.revoked ? "revoked at seq " + std::to_string(k.revoked_seq) + ": " +
+                                         TerminalSafe(k.revoke_reason)
+                                   : "granted at seq " + std::to_string(k.granted_seq);
+    Appendf(&out, "%-20s %-16s %-34s %s\n", TerminalSafe(name).c_str(), k.key.Id().c_str(),
             RoleSetToString(k.roles).c_str(), status.c_str());
   }
   return out;
@@ -258,8 +285,8 @@ std::string RenderRows(const std::vector<LogRow>& rows, Format f) {
     for (const auto& r : rows) {
       Appendf(&out, "%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", U(r.seq),
               Rfc3339Time(r.time_ms).c_str(), r.kind.c_str(), CsvField(r.actor).c_str(),
-              r.actor_key.c_str(), r.bundle.c_str(), r.service.c_str(), WeightChange(r).c_str(),
-              CsvField(r.detail).c_str(), r.automatic ? "yes" : "no",
+              r.actor_key.c_str(), CsvField(r.bundle).c_str(), CsvField(r.service).c_str(),
+              WeightChange(r).c_str(), CsvField(r.detail).c_str(), r.automatic ? "yes" : "no",
               CsvField(EvidenceText(r)).c_str());
     }
     return out;
@@ -267,8 +294,8 @@ std::string RenderRows(const std::vector<LogRow>& rows, Format f) {
   for (const auto& r : rows) {
     std::string change = WeightChange(r);
     Appendf(&out, "%5llu  %s  %-10s %-14s %-26s %s%s%s\n", U(r.seq), Rfc3339Time(r.time_ms).c_str(),
-            r.kind.c_str(), r.actor.c_str(), r.bundle.c_str(),
-            change.empty() ? "" : ("[" + change + "] ").c_str(), r.detail.c_str(),
+            r.kind.c_str(), TerminalSafe(r.actor).c_str(), TerminalSafe(r.bundle).c_str(),
+            change.empty() ? "" : ("[" + change + "] ").c_str(), TerminalSafe(r.detail).c_str(),
             r.automatic ? "  [automatic]" : "");
     if (r.automatic) Appendf(&out, "%7s evidence: %s\n", "", EvidenceText(r).c_str());
   }
@@ -311,7 +338,7 @@ std::string RenderTick(const std::vector<TickOutcome>& outcomes, Format f) {
     if (o.decision.kind == Decision::Kind::kStep)
       what += " to " + std::to_string(o.decision.to_pct) + " %";
     Appendf(&out, "%s %s: %s (%s)%s\n", o.service.c_str(), o.bundle.c_str(), what.c_str(),
-            o.decision.reason.c_str(),
+            TerminalSafe(o.decision.reason).c_str(),
             o.receipt ? (" at seq " + std::to_string(o.receipt->seq)).c_str() : "");
   }
   return out;

@@ -14,40 +14,18 @@
 #include <sstream>
 
 #include "dvs/render.h"
+#include "ledger/files.h"
 
 namespace dvs {
 
 namespace {
-
-// Writes `data` to `path` so that readers see the old or the new file, never a torn one.
-Status WriteAtomically(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError(tmp + ": cannot create: " + std::strerror(errno));
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = Status::IOError(tmp + ": write failed: " + std::strerror(errno));
-      ::close(fd);
-      return s;
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0)
-    return Status::IOError(tmp + ": sync failed: " + std::strerror(errno));
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return Status::IOError(path + ": rename failed: " + std::strerror(errno));
-  return Status::OK();
-}
 
 class FileRouter : public Router {
  public:
   FileRouter(std::string spec, std::string path) : spec_(std::move(spec)), path_(std::move(path)) {}
   const std::string& spec() const override { return spec_; }
   Status Apply(const RoutingTable& table) override {
-    return WriteAtomically(path_, RenderRoutes(table, Format::kJson));
+    return ReplaceRegularFile(path_, RenderRoutes(table, Format::kJson));
   }
 
  private:
@@ -79,7 +57,7 @@ class NginxRouter : public Router {
     std::stringstream ss;
     ss << in.rdbuf();
     DVS_ASSIGN_OR_RETURN(std::string text, NginxUpstreams(table, ss.str()));
-    DVS_RETURN_IF_ERROR(WriteAtomically(conf_, text));
+    DVS_RETURN_IF_ERROR(ReplaceRegularFile(conf_, text));
     return RunCommand(o_.nginx_reload, "", o_.exec_timeout_ms).Prefixed("nginx reload");
   }
 

@@ -71,6 +71,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   void Accept();
+  // At the connection limit: closes the connection that has waited longest for a request header
+  // (half-open or idle keep-alive), so that a new client is always served. False when every
+  // connection is busy with a request or an event stream.
+  bool EvictLongestIdle();
   void ScheduleTick();
   Result<std::vector<TickOutcome>> Evaluate(const std::vector<std::string>& services);
   // After entries committed (by this server or another process): event streams and routers.
@@ -106,6 +110,20 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Steady-clock ns since this session began waiting for a request header; 0 while a request is
+  // in flight, while streaming, or once chosen for eviction. Read by the acceptor (any thread).
+  int64_t IdleSinceNs() const { return idle_since_ns_.load(std::memory_order_relaxed); }
+  // Claims this session for eviction: true for exactly one caller while it is still idle.
+  bool ClaimForEviction(int64_t seen) {
+    return seen != 0 && idle_since_ns_.compare_exchange_strong(seen, 0);
+  }
+  // From any thread: close the connection if it is still waiting for a request header.
+  void Evict() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_ && !self->streaming_) self->Close();
+    });
+  }
+
   // From any thread: the server is stopping. Idle connections and streams close now; a request
   // in flight is answered first.
   void Shutdown() {
@@ -126,10 +144,13 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(kMaxHttpBody);
     parser_->header_limit(kMaxHttpHeader);
     busy_ = false;
+    idle_since_ns_.store(std::chrono::steady_clock::now().time_since_epoch().count() | 1,
+                         std::memory_order_relaxed);
     stream_.expires_after(std::chrono::milliseconds(srv_->o.idle_timeout_ms));
     // The header first: from then on the request is in flight, and a stopping server answers it.
     http::async_read_header(
         stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->idle_since_ns_.store(0, std::memory_order_relaxed);
           if (ec) return self->OnRead(ec);
           self->busy_ = true;
           http::async_read(self->stream_, self->buffer_, *self->parser_,
@@ -260,6 +281,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Server::Impl> srv_;
   net::steady_timer timer_;
   bool busy_ = false, streaming_ = false, follow_ = true, waiting_ = false, closed_ = false;
+  std::atomic<int64_t> idle_since_ns_{0};
   uint64_t next_ = 0;
   size_t skip_ = 0;
 };
@@ -278,12 +300,30 @@ void Server::Impl::ForEachSession(const std::function<void(const std::shared_ptr
   }
 }
 
+bool Server::Impl::EvictLongestIdle() {
+  std::shared_ptr<Session> oldest;
+  int64_t oldest_since = 0;
+  ForEachSession([&](const std::shared_ptr<Session>& s) {
+    const int64_t since = s->IdleSinceNs();
+    if (since != 0 && (oldest == nullptr || since < oldest_since)) {
+      oldest = s;
+      oldest_since = since;
+    }
+  });
+  if (oldest == nullptr || !oldest->ClaimForEviction(oldest_since)) return false;
+  oldest->Evict();
+  metrics.CountRefusal("idle_connection_evicted");
+  return true;
+}
+
 void Server::Impl::Accept() {
   acceptor.async_accept(
       net::make_strand(io), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
         if (self->stopping || !self->acceptor.is_open()) return;
         if (!ec) {
-          if (self->open_sessions >= self->o.max_connections) {
+          // Half-open or idle connections must not lock new clients out: at the limit, the one
+          // idle longest makes room (closed on its strand; the count drops once it is gone).
+          if (self->open_sessions >= self->o.max_connections && !self->EvictLongestIdle()) {
             beast::error_code ignored;
             socket.close(ignored);  // over the limit: refuse rather than starve the others
             self->metrics.CountRefusal("too_many_connections");
@@ -399,6 +439,10 @@ Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretK
   if (options.tick_ms <= 0) return Status::InvalidArgument("the tick must be positive");
   if (options.threads < 1 || options.threads > 64)
     return Status::InvalidArgument("threads must be 1..64");
+  if (options.idle_timeout_ms < 1)
+    return Status::InvalidArgument("the idle timeout must be positive");
+  if (options.max_connections < 1)
+    return Status::InvalidArgument("max_connections must be positive");
 
   std::vector<std::unique_ptr<Router>> routers;
   RouterOptions ro;

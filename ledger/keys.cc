@@ -54,6 +54,20 @@ Status WriteNewFile(const std::string& path, const std::string& content, mode_t 
   return Status::OK();
 }
 
+// True when `path` is a regular file whose first line is `header` (reads at most a key file).
+bool FirstLineIs(const std::string& path, std::string_view header) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st;
+  char buf[64];
+  ssize_t n = 0;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = ::read(fd, buf, sizeof(buf));
+  ::close(fd);
+  if (n <= 0) return false;
+  std::string_view text(buf, static_cast<size_t>(n));
+  return text.substr(0, text.find('\n')) == header;
+}
+
 struct KeyFileContent {
   std::string header;
   std::string raw;  // the decoded base64 body
@@ -65,6 +79,9 @@ Result<KeyFileContent> ReadKeyFile(const std::string& path,
                                    std::initializer_list<std::string_view> want,
                                    std::string_view other_header, const char* kind) {
   struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument("key file " + path + " is not a regular file");
+  }
   if (::stat(path.c_str(), &st) == 0 && st.st_size > static_cast<off_t>(kMaxKeyFileSize)) {
     return Status::InvalidArgument("key file " + path + " is larger than " +
                                    std::to_string(kMaxKeyFileSize) + " bytes: not a dvs key file");
@@ -265,6 +282,13 @@ Result<SecretKey> LoadSecretKey(const std::string& path, const PassphraseFn& pas
     return Status::NotFound("key file " + path + " does not exist");
   }
   if (!S_ISREG(st.st_mode)) return Status::InvalidArgument("key file " + path + " is not a file");
+  // Before the mode check: a .pub file is readable by design, and "chmod 600" is the wrong advice.
+  if (FirstLineIs(path, kPublicHeader)) {
+    const bool pub_suffix = path.size() > 4 && path.ends_with(".pub");
+    return Status::InvalidArgument(path + " is a public key; signing needs the secret key " +
+                                   (pub_suffix ? path.substr(0, path.size() - 4)
+                                               : std::string("written beside it by keygen")));
+  }
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));

@@ -5,6 +5,7 @@
 #define DVS_LEDGER_LIMITS_H_
 
 #include <cstddef>
+#include <cstdint>
 
 namespace dvs {
 
@@ -22,6 +23,9 @@ inline constexpr size_t kMaxVersionLength = 64;
 inline constexpr size_t kMaxMetricNameLength = 64;
 // code, model, config and governance values, artifact paths, reasons.
 inline constexpr size_t kMaxFieldLength = 1024;
+// One artifact file hashed into a manifest (dvs package, dvs verify-artifact). Only regular files
+// are read at all: a device, FIFO or socket is refused before reading.
+inline constexpr uint64_t kMaxArtifactSize = uint64_t{64} << 30;  // 64 GiB
 // Entries in config, governance and an observation's metrics; artifacts; policy rules.
 inline constexpr size_t kMaxMapEntries = 64;
 // Conditions in promote_when or rollback_when.

@@ -24,14 +24,24 @@ Result<Bundle*> FindBundle(State& s, const std::string& id) {
 
 }  // namespace apply
 
+namespace {
+
+// What every parsed body must satisfy before any rule looks at it.
+Status CheckParsed(const sm::Transition& t) {
+  if (t.kind_case() == sm::Transition::KIND_NOT_SET) {
+    return Status::InvalidArgument("body carries no transition");
+  }
+  return RefuseUnknownFields(t, "transition");
+}
+
+}  // namespace
+
 Result<sm::Transition> ParseTransition(std::string_view body) {
   sm::Transition t;
   if (!t.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return Status::InvalidArgument("body is not a transition (does not parse)");
   }
-  if (t.kind_case() == sm::Transition::KIND_NOT_SET) {
-    return Status::InvalidArgument("body carries no transition");
-  }
+  DVS_RETURN_IF_ERROR(CheckParsed(t));
   return t;
 }
 
@@ -191,14 +201,13 @@ Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
   if (!t.ParseFromArray(entry.body.data(), static_cast<int>(entry.body.size()))) {
     return Status::InvalidArgument("body is not a transition (does not parse)");
   }
-  if (t.kind_case() == sm::Transition::KIND_NOT_SET) {
-    return Status::InvalidArgument("body carries no transition");
-  }
+  DVS_RETURN_IF_ERROR(CheckParsed(t));
   if (t.request_id().empty()) return Status::InvalidArgument("request_id is required");
   if (t.request_id().size() > kMaxRequestIdLength) {
     return Status::InvalidArgument("request_id is longer than " +
                                    std::to_string(kMaxRequestIdLength) + " characters");
   }
+  DVS_RETURN_IF_ERROR(CheckPrintable("request_id", t.request_id()));
   // Replays are refused in two ways: a request signed more than the window away from its log
   // time is refused outright, and within the window its id must be new. So the state remembers
   // only the window's ids (request_ids.h), and what it holds does not grow with the ledger.

@@ -38,7 +38,8 @@ Status ApplyEntry(State* state, const Entry& entry, Applied* applied = nullptr);
 // The functional form: the new state, or the error. Copies the state; replay uses ApplyEntry.
 Result<State> Apply(const State& state, const Entry& entry);
 
-// The transition an entry carries; InvalidArgument when its body does not parse or carries none.
+// The transition an entry carries; InvalidArgument when its body does not parse, carries none,
+// or has a field unknown to this format anywhere in it (Apply refuses such a body too).
 Result<sm::Transition> ParseTransition(std::string_view body);
 
 // The bundle id a transition names, or "" (genesis, keys, policy, package: see the manifest).

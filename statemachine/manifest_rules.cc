@@ -2,9 +2,11 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/unknown_field_set.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "statemachine/condition.h"
 #include "statemachine/version.h"
@@ -23,7 +25,25 @@ Status CheckText(const std::string& field, std::string_view v, bool required) {
     return Field(field, "is " + std::to_string(v.size()) + " characters, at most " +
                             std::to_string(kMaxFieldLength) + " allowed");
   }
-  return Status::OK();
+  return CheckPrintable(field, v);
+}
+
+// The length of the UTF-8 sequence at s[i] and its code point; 0 when malformed (overlong,
+// surrogate, past U+10FFFF, truncated).
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  uint32_t v = n == 1 ? c : c & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (b(k) & 0x3F);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < kMin[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return n;
 }
 
 Status CheckMap(const std::string& field,
@@ -66,9 +86,9 @@ void CivilFromDays(int64_t z, int* y, unsigned* m, unsigned* d) {
   *y = static_cast<int>(yy + (*m <= 2));
 }
 
-}  // namespace
-
-Status CheckName(std::string_view what, std::string_view name) {
+// CheckName, with or without '.': a service name joins a bundle id, so it has none, and the error
+// lists exactly what is allowed where it is raised.
+Status CheckNameChars(std::string_view what, std::string_view name, bool allow_dot) {
   std::string w(what);
   if (name.empty()) return Field(w, "is required");
   if (name.size() > kMaxNameLength) {
@@ -79,9 +99,59 @@ Status CheckName(std::string_view what, std::string_view name) {
     return Field(w, "'" + std::string(name) + "' must start with a letter");
   }
   for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' &&
+        (c != '.' || !allow_dot)) {
       return Field(w, "'" + std::string(name) + "' has the character '" + std::string(1, c) +
-                          "' (allowed: letters, digits, _ - .)");
+                          (allow_dot ? "' (allowed: letters, digits, _ - .)"
+                                     : "' (allowed: letters, digits, _ -; no '.': bundle ids "
+                                       "join name and version)"));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status CheckName(std::string_view what, std::string_view name) {
+  return CheckNameChars(what, name, /*allow_dot=*/true);
+}
+
+Status CheckPrintable(const std::string& field, std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    const size_t n = DecodeUtf8(text, i, &cp);
+    if (n == 0) return Field(field, "is not valid UTF-8 (byte " + std::to_string(i) + ")");
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+      char hex[16];
+      std::snprintf(hex, sizeof(hex), "U+%04X", static_cast<unsigned>(cp));
+      return Field(field, std::string("has the control character ") + hex + " at byte " +
+                              std::to_string(i) + " (control and escape characters are refused)");
+    }
+    i += n;
+  }
+  return Status::OK();
+}
+
+Status RefuseUnknownFields(const google::protobuf::Message& m, const std::string& where) {
+  const google::protobuf::Reflection* r = m.GetReflection();
+  const google::protobuf::UnknownFieldSet& unknown = r->GetUnknownFields(m);
+  if (!unknown.empty()) {
+    return Status::InvalidArgument("unknown field " + std::to_string(unknown.field(0).number()) +
+                                   " in " + where + ": not part of the signed format");
+  }
+  // The descriptor's message fields, not ListFields: no allocation per entry on the replay path.
+  const google::protobuf::Descriptor* d = m.GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (!f->is_repeated()) {
+      if (r->HasField(m, f))
+        DVS_RETURN_IF_ERROR(RefuseUnknownFields(r->GetMessage(m, f), where + "." + f->name()));
+      continue;
+    }
+    for (int k = 0; k < r->FieldSize(m, f); ++k) {
+      DVS_RETURN_IF_ERROR(
+          RefuseUnknownFields(r->GetRepeatedMessage(m, f, k), where + "." + f->name()));
     }
   }
   return Status::OK();
@@ -92,11 +162,7 @@ Status CheckReason(std::string_view what, std::string_view text) {
 }
 
 Status ValidateManifest(const sm::Manifest& m) {
-  DVS_RETURN_IF_ERROR(CheckName("name", m.name()));
-  if (m.name().find('.') != std::string::npos) {
-    return Field("name",
-                 "'" + m.name() + "' must not contain '.' (bundle ids join name and version)");
-  }
+  DVS_RETURN_IF_ERROR(CheckNameChars("name", m.name(), /*allow_dot=*/false));
   if (m.version().empty()) return Field("version", "is required");
   auto v = ParseVersion(m.version());
   if (!v.ok()) return Field("version", v.status().message());

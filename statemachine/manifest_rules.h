@@ -16,9 +16,19 @@ namespace dvs {
 
 // Limits: ledger/limits.h.
 
-// Names: a letter, then letters, digits, '_', '-' or '.'; at most kMaxNameLength.
+// Names (keys, the ledger, config and governance keys, reviews, tags): a letter, then letters,
+// digits, '_', '-' or '.'; at most kMaxNameLength. A manifest's (service) name takes no '.'
+// (ValidateManifest): bundle ids join name and version.
 Status CheckName(std::string_view what, std::string_view name);
-// Free text (reasons): non-empty, at most kMaxFieldLength.
+// Text that is signed and later printed (reasons, manifest values, request ids): valid UTF-8
+// without control characters (C0 incl. NUL, tab and newline; DEL; C1 incl. the 8-bit CSI), so
+// that nothing signed can drive a terminal. InvalidArgument naming the field and the character.
+Status CheckPrintable(const std::string& field, std::string_view text);
+// InvalidArgument naming the first field unknown to this format in `m` or in any message nested
+// in it ("unknown field 99 in transition.reject"; `where` names `m`): what is signed must carry
+// nothing that Apply and replay would silently ignore.
+Status RefuseUnknownFields(const google::protobuf::Message& m, const std::string& where);
+// Free text (reasons): non-empty, at most kMaxFieldLength, printable (CheckPrintable).
 Status CheckReason(std::string_view what, std::string_view text);
 
 // InvalidArgument naming the field ("rollout.step_pct: 0 is outside 1..100").

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "dvs/manifest.h"
@@ -33,6 +34,19 @@ TEST(Limits, KeyFileSize) {
   std::ofstream(dir.Sub("big")) << std::string(kMaxKeyFileSize + 1, 'k');
   ::chmod(dir.Sub("big").c_str(), 0600);
   ExpectMessage(LoadSecretKey(dir.Sub("big")).status(), "is larger than 4096 bytes");
+}
+
+TEST(Limits, ArtifactSize) {
+  test::TempDir dir;
+  const std::string big = dir.Sub("big.bin");
+  std::ofstream(big) << "";
+  std::filesystem::resize_file(big, kMaxArtifactSize + 1);  // sparse: no disk, refused by size
+  ExpectMessage(Sha256File(big, nullptr).status(),
+                "larger than the artifact limit of 68719476736 bytes");
+  std::filesystem::resize_file(big, 3);
+  uint64_t size = 0;
+  EXPECT_TRUE(Sha256File(big, &size).ok());
+  EXPECT_EQ(size, 3u);
 }
 
 TEST(Limits, CheckpointSize) {

@@ -79,7 +79,7 @@ TEST(Keys, BadKeyFilesGetErrorsNamingFileAndProblem) {
       {"bad-base64", "dvs-secret-key-v1 ed25519\n!!!notbase64!!!\n", "malformed base64"},
       {"short", "dvs-secret-key-v1 ed25519\nAAAA\n", "expected 32"},
       {"pem", "-----BEGIN PRIVATE KEY-----\nMC4CAQ==\n", "not a dvs secret key file"},
-      {"public-as-secret", pub_text, "wrong kind of key"},
+      {"public-as-secret", pub_text, "is a public key; signing needs the secret key"},
   };
   for (const auto& c : cases) {
     WriteText(dir.Sub(c.name), c.content);

@@ -213,7 +213,7 @@ TEST_F(ServeScenario, ServeUsageErrorsAreNamed) {
            {{"--tick", "soon"}, 2, "--tick"},
            {{"--router", "nginx:/tmp/x.conf"}, 2, "needs --nginx-backends"},
            {{"--router", "carrier-pigeon:x"}, 2, "router kind 'carrier-pigeon'"},
-           {{"--threads", "0"}, 2, "threads must be 1..64"},
+           {{"--threads", "0"}, 2, "--threads: 0 is outside 1..64"},
        }) {
     std::vector<std::string> args = {"serve", "--controller-key", Key("controller")};
     if (c.args[0] != "--listen") args.insert(args.end(), {"--listen", "127.0.0.1:0"});

@@ -1,14 +1,19 @@
 #include "tools/cli/cli.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "statemachine/manifest_rules.h"
+
 namespace dvs::cli {
 
 int Fail(const std::string& what, const Status& s) {
-  std::fprintf(stderr, "dvs: %s: %s\n", what.c_str(), s.message().c_str());
+  // Messages echo what was asked for (a bundle id, a reason): never raw control characters.
+  std::fprintf(stderr, "dvs: %s: %s\n", what.c_str(), TerminalSafe(s.message()).c_str());
   return kExitFailed;
 }
 
@@ -62,6 +67,40 @@ void AddKeyOption(CLI::App* sub, std::string* key) {
 
 void AddJsonOption(CLI::App* sub, Globals* g) {
   sub->add_flag("--json", g->json, "print JSON instead of a table");
+}
+
+CLI::Option* WholeNumber(CLI::Option* opt, uint64_t min, uint64_t max) {
+  const std::string range = std::to_string(min) + ".." + std::to_string(max);
+  return opt->check(CLI::Validator(
+      [min, max, range](std::string& v) -> std::string {
+        const bool digits =
+            !v.empty() && v.size() <= 20 &&
+            std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits) return "'" + v + "' is not a whole number in " + range;
+        errno = 0;
+        const unsigned long long n = std::strtoull(v.c_str(), nullptr, 10);
+        if (errno == ERANGE || n < min || n > max) return v + " is outside " + range;
+        return "";
+      },
+      "NUMBER in " + range));
+}
+
+CLI::Option* PrintableText(CLI::Option* opt) {
+  return opt->check(CLI::Validator(
+      [](std::string& v) -> std::string {
+        Status s = CheckPrintable("text", v);
+        return s.ok() ? "" : s.message().substr(s.message().find(": ") + 2);
+      },
+      "TEXT"));
+}
+
+CLI::Option* TimeValue(CLI::Option* opt) {
+  return opt->check(CLI::Validator(
+      [](std::string& v) -> std::string {
+        auto t = ParseTime(v);
+        return t.ok() ? "" : t.status().message();
+      },
+      "TIME"));
 }
 
 std::string FormatTime(int64_t ms) { return Rfc3339Time(ms); }

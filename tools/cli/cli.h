@@ -47,6 +47,17 @@ void AddKeyOption(CLI::App* sub, std::string* key);
 // Adds `--json` to a read subcommand.
 void AddJsonOption(CLI::App* sub, Globals* g);
 
+// Validators: a value outside them is a usage error (exit 2) naming the option.
+// A whole number in min..max, decimal digits only: "-1", "+3", "1e3", "0x10" and values past max
+// are refused rather than wrapped.
+CLI::Option* WholeNumber(CLI::Option* opt, uint64_t min, uint64_t max);
+// The largest seq or size a command takes (seqs are stored as int64 in places).
+inline constexpr uint64_t kMaxSeq = INT64_MAX;
+// Text that will be signed (reasons): no control or escape characters (CheckPrintable).
+CLI::Option* PrintableText(CLI::Option* opt);
+// A time ParseTime accepts (RFC 3339 or unix ms); the empty string is refused.
+CLI::Option* TimeValue(CLI::Option* opt);
+
 // 2026-11-26T02:20:01.123Z
 std::string FormatTime(int64_t ms);
 

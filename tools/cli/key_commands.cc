@@ -122,7 +122,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
   auto* revoke =
       key->add_subcommand("revoke", "Revoke a key: it can sign nothing from now on (root only)");
   revoke->add_option("name", a.key_name, "the key's name")->required();
-  revoke->add_option("--reason", a.reason, "why, for the audit trail")->required();
+  PrintableText(revoke->add_option("--reason", a.reason, "why, for the audit trail"))->required();
   AddKeyOption(revoke, &a.key);
   revoke->footer("Example:\n  dvs key revoke alice --reason 'laptop lost' --key keys/root.key");
   revoke->callback([&] { g.exit_code = Revoke(g, a); });

@@ -8,6 +8,8 @@
 
 #include "dvs/events.h"
 #include "ledger/checkpoint.h"
+#include "ledger/files.h"
+#include "ledger/limits.h"
 #include "tools/cli/cli.h"
 
 namespace dvs::cli {
@@ -21,11 +23,7 @@ struct LedgerArgs {
 };
 
 Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": no such file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return ReadRegularFile(path, kMaxCheckpointSize);
 }
 
 int StateAt(const Globals& g, const LedgerArgs& a) {
@@ -121,6 +119,10 @@ int CheckpointCmd(const Globals& g, const LedgerArgs& a) {
   if (int e = LocalOnly(g, "checkpoint")) return e;
   auto key = LoadSigningKey(a.key);
   if (!key.ok()) return KeyFail("checkpoint", key.status());
+  // A refused --out must leave the ledger as it was: checked before the append.
+  if (!a.out.empty()) {
+    if (Status w = CheckReplaceable(a.out); !w.ok()) return Fail("checkpoint", w);
+  }
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("checkpoint", svc.status());
   // The checkpoint is first appended to the log itself (so the ledger carries its own signed
@@ -150,14 +152,7 @@ int CheckpointCmd(const Globals& g, const LedgerArgs& a) {
     std::printf("%s", note.c_str());
     return kExitOk;
   }
-  const std::string tmp = a.out + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << note;
-    if (!out) return Fail("checkpoint", Status::IOError("cannot write " + tmp));
-  }
-  if (std::rename(tmp.c_str(), a.out.c_str()) != 0)
-    return Fail("checkpoint", Status::IOError("cannot write " + a.out));
+  if (Status w = ReplaceRegularFile(a.out, note); !w.ok()) return Fail("checkpoint", w);
   std::printf("checkpoint of %llu entries written to %s\n",
               static_cast<unsigned long long>(cp.size), a.out.c_str());
   return kExitOk;
@@ -261,7 +256,7 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
 
   auto* events =
       app.add_subcommand("events", "Committed transitions as events, one JSON object per line");
-  events->add_option("--from", a.from, "first seq (default 0)");
+  WholeNumber(events->add_option("--from", a.from, "first seq (default 0)"), 0, kMaxSeq);
   events->add_flag("--follow", a.follow, "keep waiting for new entries, from any process");
   events->footer("Example:\n  dvs events --from 120 --follow");
   events->callback([&] { g.exit_code = Events(g, a); });
@@ -277,11 +272,12 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("proof", "RFC 6962 Merkle proofs, as JSON an outside tool can check");
   proof->require_subcommand(1);
   auto* inclusion = proof->add_subcommand("inclusion", "Prove that entry SEQ is in the log");
-  inclusion->add_option("seq", a.seq, "the entry")->required();
+  WholeNumber(inclusion->add_option("seq", a.seq, "the entry"), 0, kMaxSeq)->required();
   inclusion->add_option("--checkpoint", a.checkpoint,
                         "prove against this checkpoint's size and root");
-  inclusion->add_option("--size", a.size,
-                        "prove in the tree of the first N entries (default: all)");
+  WholeNumber(inclusion->add_option("--size", a.size,
+                                    "prove in the tree of the first N entries (default: all)"),
+              1, kMaxSeq);
   inclusion->footer(
       "Prints {leafIdx, treeSize, root, leafHash, proof}, hashes in base64 (RFC 6962 /\n"
       "RFC 9162, leaf hash = SHA-256(0x00 || entry bytes)).\nExample:\n  dvs proof inclusion 32 "
@@ -289,8 +285,9 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
   inclusion->callback([&] { g.exit_code = ProofInclusion(g, a); });
   auto* consistency = proof->add_subcommand(
       "consistency", "Prove that the log of size NEW extends the log of size OLD");
-  consistency->add_option("old", a.old_size, "the older size (at least 1)")->required();
-  consistency->add_option("new", a.new_size, "the newer size")->required();
+  WholeNumber(consistency->add_option("old", a.old_size, "the older size (at least 1)"), 0, kMaxSeq)
+      ->required();
+  WholeNumber(consistency->add_option("new", a.new_size, "the newer size"), 1, kMaxSeq)->required();
   consistency->footer(
       "Prints {size1, size2, root1, root2, proof}, hashes in base64.\nExample:\n  dvs proof "
       "consistency 1024 2048");

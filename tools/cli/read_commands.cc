@@ -131,8 +131,8 @@ void AddReadCommands(CLI::App& app, Globals& g) {
   history->callback([&] { g.exit_code = HistoryCmd(g, a); });
 
   auto* log = app.add_subcommand("log", "The ledger's entries, decoded");
-  log->add_option("--from", a.from, "first seq (default 0)");
-  log->add_option("--to", a.to, "last seq, inclusive (default: the head)");
+  WholeNumber(log->add_option("--from", a.from, "first seq (default 0)"), 0, kMaxSeq);
+  WholeNumber(log->add_option("--to", a.to, "last seq, inclusive (default: the head)"), 0, kMaxSeq);
   AddJsonOption(log, &g);
   log->footer("Example:\n  dvs log --from 10 --to 20");
   log->callback([&] { g.exit_code = LogCmd(g, a); });
@@ -144,8 +144,8 @@ void AddReadCommands(CLI::App& app, Globals& g) {
   audit->add_option("--actor", a.actor, "only this key (name or key id)");
   audit->add_option("--type", a.type,
                     "only this type: package, approve, deploy, ramp, promote, rollback, ...");
-  audit->add_option("--since", a.since, "from this time (RFC 3339 or unix ms)");
-  audit->add_option("--until", a.until, "to this time (RFC 3339 or unix ms)");
+  TimeValue(audit->add_option("--since", a.since, "from this time (RFC 3339 or unix ms)"));
+  TimeValue(audit->add_option("--until", a.until, "to this time (RFC 3339 or unix ms)"));
   audit->add_flag("--csv", a.csv, "print CSV");
   AddJsonOption(audit, &g);
   audit->footer(

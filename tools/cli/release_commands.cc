@@ -8,6 +8,7 @@
 #include "dvs/manifest.h"
 #include "dvs/transitions.h"
 #include "ledger/entry.pb.h"
+#include "ledger/files.h"
 #include "statemachine/condition.h"
 #include "statemachine/manifest_rules.h"
 #include "tools/cli/cli.h"
@@ -15,6 +16,9 @@
 namespace dvs::cli {
 
 namespace {
+
+// As the manifest's rollout.min_samples (api/manifest.cc).
+constexpr uint64_t kMaxSamples = uint64_t{1} << 40;
 
 struct ReleaseArgs {
   std::string key, manifest, bundle, reason, file;
@@ -132,12 +136,10 @@ int Promote(const Globals& g, const ReleaseArgs& a) {
 // A request signed elsewhere: a serialized dvs.ledger.Entry whose body, signer_key and signature
 // are set (seq, prev_hash and time are the ledger's to assign and are ignored).
 int Submit(const Globals& g, const ReleaseArgs& a) {
-  std::ifstream in(a.file, std::ios::binary);
-  if (!in) return Fail("submit", Status::NotFound(a.file + ": no such file"));
-  std::stringstream ss;
-  ss << in.rdbuf();
+  auto text = ReadRegularFile(a.file, kMaxBodySize + 1024);  // a body, its key and signature
+  if (!text.ok()) return Fail("submit", text.status());
   ledger::Entry pb;
-  if (ss.str().size() > kMaxBodySize + 1024 || !pb.ParseFromString(ss.str())) {
+  if (!pb.ParseFromString(*text)) {
     return Fail("submit", Status::InvalidArgument(a.file + " is not a signed dvs request"));
   }
   auto signer = PublicKey::FromBytes(pb.signer_key());
@@ -205,7 +207,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
 
   auto* reject = app.add_subcommand("reject", "Reject a bundle for good (governance)");
   bundle_arg(reject);
-  reject->add_option("--reason", a.reason, "why")->required();
+  PrintableText(reject->add_option("--reason", a.reason, "why"))->required();
   AddKeyOption(reject, &a.key);
   reject->footer(
       "Example:\n  dvs reject tax_calc_9.0_3f2a1b --reason 'model card missing' --key "
@@ -216,8 +218,9 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   auto* deploy = app.add_subcommand(
       "deploy", "Start a canary (or the first release at 100 %) (release_admin)");
   bundle_arg(deploy);
-  deploy->add_option("--canary-pct", a.canary_pct,
-                     "canary weight, 1..100 (default: the manifest's)");
+  WholeNumber(deploy->add_option("--canary-pct", a.canary_pct,
+                                 "canary weight, 1..100 (default: the manifest's)"),
+              1, 100);
   AddKeyOption(deploy, &a.key);
   deploy->footer(
       "Example:\n  dvs deploy tax_calc_9.0_3f2a1b --canary-pct 5 --key keys/release-admin.key");
@@ -227,7 +230,9 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   auto* observe = app.add_subcommand("observe", "Report live metrics of a bundle (observer)");
   bundle_arg(observe);
   observe->add_option("--metric", a.metrics, "NAME=VALUE (repeatable)")->required();
-  observe->add_option("--samples", a.samples, "how many requests the metrics cover (default 1)");
+  WholeNumber(observe->add_option("--samples", a.samples,
+                                  "how many requests the metrics cover (default 1)"),
+              1, kMaxSamples);
   AddKeyOption(observe, &a.key);
   observe->footer(
       "Example:\n  dvs observe tax_calc_9.0_3f2a1b --metric error_rate=0.03 --metric "
@@ -255,7 +260,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   auto* pause =
       app.add_subcommand("pause", "Stop the controller from ramping a canary (release_admin)");
   bundle_arg(pause);
-  pause->add_option("--reason", a.reason, "why");
+  PrintableText(pause->add_option("--reason", a.reason, "why"));
   AddKeyOption(pause, &a.key);
   pause->footer(
       "Example:\n  dvs pause tax_calc_9.0_3f2a1b --reason 'investigating' --key "
@@ -274,7 +279,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       "rollback",
       "Roll back: a canary to the stable, a stable to the previous good bundle (release_admin)");
   bundle_arg(rollback);
-  rollback->add_option("--reason", a.reason, "why, for the audit trail")->required();
+  PrintableText(rollback->add_option("--reason", a.reason, "why, for the audit trail"))->required();
   AddKeyOption(rollback, &a.key);
   rollback->footer(
       "Example:\n  dvs rollback tax_calc_9.0_3f2a1b --reason 'overcharges reported' --key "
@@ -285,7 +290,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   auto* retire =
       app.add_subcommand("retire", "Retire a bundle that carries no traffic (release_admin)");
   bundle_arg(retire);
-  retire->add_option("--reason", a.reason, "why")->required();
+  PrintableText(retire->add_option("--reason", a.reason, "why"))->required();
   AddKeyOption(retire, &a.key);
   retire->footer(
       "Example:\n  dvs retire tax_calc_8.7_9c1d2e --reason 'superseded for a quarter' --key "

@@ -33,6 +33,7 @@ int Serve(const Globals& g, const ServeArgs& a) {
   o.port = static_cast<uint16_t>(std::stoul(listen->port));
   auto tick = ParseDuration(a.tick);
   if (!tick.ok()) return Usage("serve: --tick " + tick.status().message());
+  if (*tick <= 0) return Usage("serve: --tick " + a.tick + " must be positive");
   o.tick_ms = *tick;
   o.allow_remote = a.allow_remote;
   o.routers = a.routers;
@@ -108,9 +109,11 @@ void AddServeCommand(CLI::App& app, Globals& g) {
                     "command that reloads nginx (default: nginx -s reload)");
   serve->add_flag("--allow-remote", a.allow_remote,
                   "listen on a non-loopback address (no TLS: put a proxy in front)");
-  serve->add_option("--threads", a.threads, "HTTP threads (default 2)");
-  serve->add_option("--idle-timeout", a.idle_timeout_s,
-                    "seconds a client has to send a whole request (default 30)");
+  WholeNumber(serve->add_option("--threads", a.threads, "HTTP threads, 1..64 (default 2)"), 1, 64);
+  WholeNumber(
+      serve->add_option("--idle-timeout", a.idle_timeout_s,
+                        "seconds a client has to send a whole request, 1..3600 (default 30)"),
+      1, 3600);
   serve->footer(
       "Clients sign their own requests (dvs --server URL CMD --key FILE); the server holds only\n"
       "the controller key. SIGTERM finishes in-flight requests, then exits 0.\n"

@@ -43,7 +43,9 @@ Result<sm::GovernancePolicy> LoadPolicy(const std::string& path);
 // "250ms", "60s", "30m", "2h" -> milliseconds. InvalidArgument naming the text otherwise.
 Result<int64_t> ParseDuration(std::string_view text);
 
-// SHA-256 of a file's contents, streamed. IOError naming the file when it cannot be read.
+// SHA-256 of a regular file's contents, streamed. IOError naming the file when it cannot be read;
+// InvalidArgument naming it when it is not a regular file (device, FIFO, ...) or is larger than
+// kMaxArtifactSize (ledger/limits.h).
 Result<std::string> Sha256File(const std::string& path, uint64_t* size);
 
 }  // namespace dvs

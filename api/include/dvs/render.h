@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dvs/release_service.h"
@@ -39,6 +40,10 @@ std::string RenderTick(const std::vector<TickOutcome>& outcomes, Format f);
 
 // "%g" of a double.
 std::string Num(double v);
+// `text` made safe to print on a terminal: control characters (C0, DEL, C1 incl. ESC and the
+// 8-bit CSI) and bytes that are not UTF-8 become \xNN, so text signed into an old ledger cannot
+// move the cursor, recolour or rewrite what is shown. Printable text, UTF-8 included, is kept.
+std::string TerminalSafe(std::string_view text);
 
 }  // namespace dvs
 
