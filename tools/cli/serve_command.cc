@@ -48,7 +48,6 @@ int Serve(const Globals& g, const ServeArgs& a) {
     if (!k.ok()) return Fail("serve", k.status().Prefixed("--controller-key"));
     controller.emplace(std::move(*k));
   }
-  if (a.checkpoint_every == 0) return Usage("serve: --checkpoint-every must be at least 1");
   auto svc = OpenLedger(g, a.log_key, a.checkpoint_every);
   if (!svc.ok()) return Fail("serve", svc.status());
   if (!a.log_key.empty()) {
@@ -99,8 +98,9 @@ void AddServeCommand(CLI::App& app, Globals& g) {
   serve->add_option("--log-key", a.log_key,
                     "key with the log role: append a signed checkpoint every 1,000 entries, so "
                     "the state survives restarts without a full replay (default $DVS_LOG_KEY)");
-  serve->add_option("--checkpoint-every", a.checkpoint_every,
-                    "entries between two checkpoints with --log-key (default 1000)");
+  WholeNumber(serve->add_option("--checkpoint-every", a.checkpoint_every,
+                                "entries between two checkpoints with --log-key (default 1000)"),
+              1, 1'000'000'000);
   serve->add_option("--tick", a.tick, "controller period (default 1s)");
   serve->add_option("--router", a.routers, "file:PATH | exec:CMD | nginx:CONF (repeatable)");
   serve->add_option("--nginx-backends", a.nginx_backends,
