@@ -50,7 +50,9 @@ TEST(Version, InvalidVersionsAreRefusedWithTheReason) {
                {"1.0-01", "leading zero in prerelease identifier '01'"},
                {"1.0+", "build metadata '' is malformed"},
                {"1.0-al pha", "prerelease identifier 'al pha' is malformed"},
-               {"1234567890123456789012.0", "too large"}};
+               {"1234567890123456789012.0", "too large"},
+               {"1.0-rc_1", "prerelease identifier 'rc_1' is malformed"},
+               {"1.0+b@d", "build metadata 'b@d' is malformed"}};
   for (const auto& c : cases) {
     auto v = ParseVersion(c.text);
     ASSERT_FALSE(v.ok()) << c.text;
