@@ -71,6 +71,13 @@ TEST_F(ApplyGuards, ParseTransitionRefusesGarbageAndEmptyBodies) {
   ASSERT_TRUE(ParseTransition(t.SerializeAsString()).ok());
 }
 
+TEST_F(ApplyGuards, AnEmptyBodyIsNamedAsSuchBeforeAnyOtherCheck) {
+  Entry e = h.MakeEntry(h.root, sm::Transition());
+  e.body.clear();  // parses as a transition with no kind and no request id
+  Status s = ApplyEntry(&h.state, e);
+  EXPECT_EQ(s.message(), "body carries no transition") << s.ToString();
+}
+
 TEST_F(ApplyGuards, RequestIdsAreRequiredBoundedAndRemembered) {
   sm::Transition t;
   t.mutable_package()->set_manifest(EncodeManifest(test::Manifest("svc", "1.0")));
