@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <string>
 
-#include "dvs/manifest.h"
 #include "ledger/checkpoint.h"
 #include "statemachine/condition.h"
 #include "statemachine/invariants.h"
@@ -59,13 +58,6 @@ void EntryAndApply(const uint8_t* data, size_t size) {
   }
 }
 
-void ManifestYaml(const uint8_t* data, size_t size) {
-  const std::string text(reinterpret_cast<const char*>(data), size);
-  auto m = ParseManifest(text, "/nonexistent-fuzz-dir");
-  if (m.ok()) Check(ValidateManifest(*m).ok());
-  (void)ParsePolicy(text);
-}
-
 namespace {
 
 CompareOp Complement(CompareOp op) {
@@ -101,7 +93,7 @@ void Condition(const uint8_t* data, size_t size) {
   Check(FormatCondition(*again) == formatted);
   // Complementary operators give opposite answers wherever both sides are numbers; with a NaN
   // on either side every comparison but != is false.
-  Condition complement = *c;
+  dvs::Condition complement = *c;  // (this function is named Condition too)
   complement.op = Complement(c->op);
   const double t = c->number;
   for (double base : {2.0, 0.0, -3.5, 1e308}) {
