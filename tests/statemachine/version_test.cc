@@ -59,6 +59,12 @@ TEST(Version, InvalidVersionsAreRefusedWithTheReason) {
     EXPECT_NE(v.status().message().find(c.why), std::string::npos) << v.status().ToString();
   }
   EXPECT_FALSE(ParseVersion(std::string(80, '1')).ok());
+  // Valid but for its length: only the length rule refuses it.
+  auto long_prerelease = ParseVersion("1.0.0-" + std::string(kMaxVersionLength, 'a'));
+  ASSERT_FALSE(long_prerelease.ok());
+  EXPECT_NE(long_prerelease.status().message().find("longer than 64 characters"), std::string::npos)
+      << long_prerelease.status().ToString();
+  EXPECT_TRUE(ParseVersion("1.0.0-" + std::string(kMaxVersionLength - 6, 'a')).ok());
 }
 
 // Versions drawn from a small alphabet so that ties and near-ties are common.

@@ -55,9 +55,11 @@ sync_sources() {
 build_tests() {
   nice -n 5 cmake --build "$bld" --target statemachine_test -j "$jobs" >"$out/build.log" 2>&1
 }
+# In a child shell, so that a crash (a mutant that dereferences null) is reported in test.log as
+# an exit status, not by this shell on the terminal.
 run_tests() {
-  RC_PARAMS="max_success=300" timeout "$timeout_s" "$bld/tests/statemachine_test" \
-    --gtest_brief=1 --gtest_fail_fast >"$out/test.log" 2>&1
+  RC_PARAMS="max_success=300" bash -c '"$@"; exit $?' run_tests timeout "$timeout_s" \
+    "$bld/tests/statemachine_test" --gtest_brief=1 --gtest_fail_fast >"$out/test.log" 2>&1
 }
 
 current=""
