@@ -2,8 +2,8 @@
 # The mutant list's reader and applier, for run_mutants.sh (perl: part of every Debian base).
 #
 #   mutants.pl check LIST ROOT                 one line per mutant: "ID<TAB>ok" or "ID<TAB>stale: why"
-#   mutants.pl select LIST [N SEED]            the ids to run, grouped by file (all that are not
-#                                              listed as equivalent... and those too, unless sampling)
+#   mutants.pl select LIST [N SEED]            the ids to run, grouped by file: all of them, or a
+#                                              seeded sample of N that are not listed as equivalent
 #   mutants.pl field LIST ID KEY               one field of a mutant (file, rule, equivalent)
 #   mutants.pl apply LIST ID ORIG DEST         writes ORIG/file with the mutation to DEST/file
 #   mutants.pl sync ORIG DEST < files0         copies each NUL-separated path whose content differs
@@ -89,6 +89,7 @@ sub locate {
     return ($i, undef);
   }
   my ($n, $at) = count_of($content, $m->{find});
+  return (undef, "snippet '$m->{find}' not found") if $n == 0;
   return (undef, "snippet '$m->{find}' occurs $n times (want once; add an after: anchor)")
     unless $n == 1;
   return ($at, undef);

@@ -7,7 +7,7 @@
 #   tools/mutants/run_mutants.sh ID...     just those mutants
 #
 # Environment: DVS_MUTANTS_SEED (default: today, YYYYMMDD; printed so a sample can be rerun),
-# DVS_MUTANTS_TIMEOUT (seconds per test run, default 600), DVS_MUTANTS_JOBS (build jobs, default 2).
+# DVS_MUTANTS_TIMEOUT (seconds per test run, default 120: the suite takes about 15 s), DVS_MUTANTS_JOBS (build jobs, default 2).
 #
 # The worktree is never modified: the sources are copied to build-mutants/src (only files whose
 # content differs are rewritten, so the build in build-mutants/build stays incremental), each
@@ -25,7 +25,7 @@ tool="perl tools/mutants/mutants.pl"
 out=$root/build-mutants
 src=$out/src
 bld=$out/build
-timeout_s=${DVS_MUTANTS_TIMEOUT:-600}
+timeout_s=${DVS_MUTANTS_TIMEOUT:-120}
 jobs=${DVS_MUTANTS_JOBS:-2}
 sample=${DVS_MUTANTS_SAMPLE:-0}
 seed=${DVS_MUTANTS_SEED:-$(date -u +%Y%m%d)}
