@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace dvs {
 
@@ -58,13 +59,16 @@ Result<SignedCheckpoint> ParseCheckpoint(std::string_view note) {
   if (body.size() < 3) return Bad("the text needs origin, size and root lines");
   if (body[0].empty()) return Bad("line 1: the origin is empty");
   out.checkpoint.origin = std::string(body[0]);
-  if (body[1].empty() || body[1].size() > 19 ||
-      !std::all_of(body[1].begin(), body[1].end(),
-                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
-      (body[1].size() > 1 && body[1][0] == '0')) {
+  // Any uint64 (up to 20 digits: SignCheckpoint writes them), parsed without exceptions.
+  const std::string_view size_line = body[1];
+  auto [size_end, size_ec] =
+      std::from_chars(size_line.data(), size_line.data() + size_line.size(), out.checkpoint.size);
+  if (size_line.empty() || size_ec != std::errc() ||
+      size_end != size_line.data() + size_line.size() ||
+      !std::isdigit(static_cast<unsigned char>(size_line[0])) ||
+      (size_line.size() > 1 && size_line[0] == '0')) {
     return Bad("line 2: '" + std::string(body[1]) + "' is not a tree size");
   }
-  out.checkpoint.size = std::stoull(std::string(body[1]));
   auto root = FromBase64(body[2]);
   if (!root || root->size() != kHashSize)
     return Bad("line 3: the root is not a base64 SHA-256 hash");

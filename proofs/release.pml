@@ -12,6 +12,10 @@
  *   -DBROKEN_TWO_CANARIES   deploy forgets "one canary per service"   (must fail invariant 3)
  *   -DBROKEN_ROLLBACK       stable rollback takes any earlier stable,
  *                           even a rolled-back one                     (must fail invariant 5)
+ *   -DBROKEN_APPROVE        deploy takes a bundle that is only packaged (must fail invariant 1)
+ *   -DBROKEN_RAMP           a controller step is not capped at 100 %   (must fail invariant 2)
+ *   -DBROKEN_PACKAGE        packaging other content replaces the digest (must fail invariant 4)
+ * check.sh names the assertion each one must violate (the monitor's inv<N>_... variables).
  */
 
 #define NB 3
@@ -48,7 +52,9 @@ bool healthy = false;     /* what they say */
 #define ALL_INV (INV1(0) && INV1(1) && INV1(2) && INV2 && INV3 && INV4(0) && INV4(1) && INV4(2) && \
                  INV5(0) && INV5(1) && INV5(2))
 
-#define PUSH_HISTORY(b) assert(nhist < 8); hist[nhist] = b; nhist++
+/* The bound is asserted, and the write guarded so that a search that continues past errors
+ * (check.sh broken: pan -c0) never writes outside hist. */
+#define PUSH_HISTORY(b) assert(nhist < 8); if :: nhist < 8 -> hist[nhist] = b; nhist++ :: else -> skip fi
 
 /* 100 % back to the stable: Rollback of a canary. */
 #define ROLLBACK_CANARY \
@@ -68,7 +74,11 @@ active proctype publisher() {
        select(b : 0 .. NB - 1); select(d : 1 .. 2);
        if
        :: digest[b] == 0 -> digest[b] = d; first_digest[b] = d; st[b] = PACKAGED
+#ifdef BROKEN_PACKAGE
+       :: digest[b] != 0 -> digest[b] = d
+#else
        :: digest[b] != 0 -> skip  /* same content: idempotent; other content: refused */
+#endif
        fi;
        b = 0; d = 0
      }
@@ -107,6 +117,8 @@ active proctype release_admin() {
             st[b] = STABLE; w[b] = 100; stable = b; PUSH_HISTORY(b)
 #ifdef BROKEN_TWO_CANARIES
        :: st[b] == APPROVED && stable != NONE && b > stable ->
+#elif defined(BROKEN_APPROVE)
+       :: (st[b] == APPROVED || st[b] == PACKAGED) && stable != NONE && canary == NONE && b > stable ->
 #else
        :: st[b] == APPROVED && stable != NONE && canary == NONE && b > stable ->
 #endif
@@ -170,8 +182,12 @@ active proctype controller() {
        :: healthy && w[canary] == 100 -> PROMOTE
        :: healthy && w[canary] < 100 ->
             if
+#ifdef BROKEN_RAMP
+            :: true -> w[canary] = w[canary] + STEP_PCT
+#else
             :: w[canary] + STEP_PCT >= 100 -> w[canary] = 100
             :: else -> w[canary] = w[canary] + STEP_PCT
+#endif
             fi;
             w[stable] = 100 - w[canary]; observed = false
        fi
@@ -179,9 +195,25 @@ active proctype controller() {
   od
 }
 
-/* Checks every invariant between any two transitions. */
+/* Checks every invariant between any two transitions, each in its own named assertion, so that a
+ * counterexample names the invariant it breaks (check.sh greps pan's report for the name). */
 active proctype monitor() {
-  atomic { !ALL_INV -> assert(ALL_INV) }
+  bool inv1_signed_before_routed = true, inv2_weights_sum_to_100 = true,
+       inv3_one_canary_per_service = true, inv4_one_manifest_per_version = true,
+       inv5_final_is_final = true;
+  atomic {
+    !ALL_INV ->
+    inv1_signed_before_routed = INV1(0) && INV1(1) && INV1(2);
+    inv2_weights_sum_to_100 = INV2;
+    inv3_one_canary_per_service = INV3;
+    inv4_one_manifest_per_version = INV4(0) && INV4(1) && INV4(2);
+    inv5_final_is_final = INV5(0) && INV5(1) && INV5(2);
+    assert(inv1_signed_before_routed);
+    assert(inv2_weights_sum_to_100);
+    assert(inv3_one_canary_per_service);
+    assert(inv4_one_manifest_per_version);
+    assert(inv5_final_is_final)
+  }
 }
 
 init {

@@ -148,14 +148,19 @@ Status Observe(State& s, const Ctx& c, const sm::Observe& m) {
 
 Status Ramp(State& s, const Ctx& c, const sm::Ramp& m) {
   DVS_ASSIGN_OR_RETURN(Bundle * b, FindBundle(s, m.bundle()));
+  // First, whoever signed it (the CLI caps its flag, but an entry made with the library or by
+  // hand reaches Apply unfiltered): the stable's share is 100 - canary, so invariant 2 rests here.
+  if (m.to_pct() < 1 || m.to_pct() > 100) {
+    return Status::InvalidArgument("ramp of " + b->id + " to " + std::to_string(m.to_pct()) +
+                                   " % is outside 1..100");
+  }
   DVS_ASSIGN_OR_RETURN(Rollout * r, CanaryRollout(s, *b, "ramping"));
   if (r->paused) return Status::Refused("bundle " + b->id + " is paused; resume it first");
   DVS_RETURN_IF_ERROR(Authorize(s, c, *b, r, m.evidence(),
                                 Decision{Decision::Kind::kStep, m.to_pct(), ""}, "ramping"));
-  if (m.to_pct() <= r->weight || m.to_pct() > 100) {
+  if (m.to_pct() <= r->weight) {
     return Status::Refused("ramp of " + b->id + " to " + std::to_string(m.to_pct()) +
-                           " %: must be above the current " + std::to_string(r->weight) +
-                           " % and at most 100");
+                           " %: must be above the current " + std::to_string(r->weight) + " %");
   }
   r->weight = m.to_pct();
   r->last_decision_ms = c.time_ms;

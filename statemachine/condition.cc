@@ -119,6 +119,31 @@ Result<Condition> ParseCondition(std::string_view text) {
   return c;
 }
 
+const char* CompareOpText(CompareOp op) {
+  switch (op) {
+    case CompareOp::kLess:
+      return "<";
+    case CompareOp::kLessEqual:
+      return "<=";
+    case CompareOp::kGreater:
+      return ">";
+    case CompareOp::kGreaterEqual:
+      return ">=";
+    case CompareOp::kEqual:
+      return "==";
+    case CompareOp::kNotEqual:
+      return "!=";
+  }
+  return "?";
+}
+
+std::string FormatCondition(const Condition& c) {
+  char number[64];
+  auto [end, ec] = std::to_chars(number, number + sizeof(number), c.number);
+  std::string n = ec == std::errc() ? std::string(number, end) : std::string("nan");
+  return c.metric + " " + CompareOpText(c.op) + " " + (c.against_baseline ? "baseline * " : "") + n;
+}
+
 std::optional<bool> Evaluate(const Condition& c, const Metrics& observed, const Metrics* baseline) {
   auto it = observed.find(c.metric);
   if (it == observed.end()) return std::nullopt;

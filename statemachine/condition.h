@@ -32,6 +32,13 @@ bool IsMetricName(std::string_view name);
 // "condition 'error_rate << 1': at column 12: expected an operator (< <= > >= == !=), got '<<'".
 Result<Condition> ParseCondition(std::string_view text);
 
+// The condition in canonical form ("error_rate < 0.1", "latency_ms <= baseline * 1.5"): the
+// number in its shortest form that reads back to the same double, so that
+// ParseCondition(FormatCondition(c)) gives c back (metric, op, number, against_baseline).
+std::string FormatCondition(const Condition& c);
+// The operator's text: "<", "<=", ">", ">=", "==" or "!=".
+const char* CompareOpText(CompareOp op);
+
 using Metrics = std::map<std::string, double>;
 
 // Whether the condition holds for `value`; nullopt when it cannot be decided (the metric was not

@@ -9,8 +9,19 @@ Status Broken(int n, const std::string& what) {
 }
 
 Status CheckService(const State& s, const Service& svc) {
-  uint32_t total = 0;
+  // Each weight within 0..100 and the sum in 64 bits: Routes() computes the stable's share as
+  // 100 - canary in uint32_t, so a canary above 100 would wrap the stable's weight around and a
+  // 32-bit sum would still come to exactly 100.
+  if (svc.canary && (svc.canary->weight < 1 || svc.canary->weight > 100)) {
+    return Broken(2, "canary " + svc.canary->bundle + " of " + svc.name + " carries " +
+                         std::to_string(svc.canary->weight) + " %, outside 1..100");
+  }
+  uint64_t total = 0;
   for (const Route& r : s.Routes(svc.name, s.last_time_ms)) {
+    if (r.weight > 100) {
+      return Broken(2, "route of " + svc.name + " to " + r.bundle + " carries " +
+                           std::to_string(r.weight) + " %, outside 0..100");
+    }
     const Bundle* b = s.FindBundle(r.bundle);
     if (b == nullptr) return Broken(1, "route to unknown bundle " + r.bundle);
     if (r.role != RouteRole::kWarm && !b->approved_seq) {

@@ -15,9 +15,13 @@ namespace dvs::fuzz {
 void EntryAndApply(const uint8_t* data, size_t size);
 // The bytes as manifest YAML and as policy YAML.
 void ManifestYaml(const uint8_t* data, size_t size);
-// The bytes as a ramp-policy condition, evaluated against fixed metrics.
+// The bytes as a ramp-policy condition: parse -> format -> parse round-trips, and complementary
+// operators (< and >=, <= and >, == and !=) give opposite answers on any values where both sides
+// are numbers (with NaN, only != holds).
 void Condition(const uint8_t* data, size_t size);
-// The bytes as a signed checkpoint note, verified against a fixed key.
+// The bytes as a signed checkpoint note, verified against a fixed key (never crashes); and a
+// checkpoint derived from the bytes and signed, which verifies only with its own key and name, and
+// fails after any one-byte change of the note.
 void CheckpointNote(const uint8_t* data, size_t size);
 // The bytes as an HTTP request to dvs serve: parsed as the server parses, then handled by the API
 // against a live ledger (http_target.cc).

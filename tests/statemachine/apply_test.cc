@@ -304,6 +304,77 @@ TEST_F(ApplyRules, ManualRampMustGoUp) {
   EXPECT_EQ(h.state.WeightOf(h.state.bundles.at(v2)), 50u);
 }
 
+TEST_F(ApplyRules, ARampOutsideOneToOneHundredIsRefusedWhoeverSignsIt) {
+  h.Release("svc", "1.0");
+  auto v2 = h.Release("svc", "2.0");
+  h.now += 61'000;
+  ASSERT_TRUE(h.Observe(v2, 0.01, 100).ok());
+  for (uint32_t pct : {0u, 101u, 150u}) {
+    SCOPED_TRACE(pct);
+    sm::Transition t;
+    t.mutable_ramp()->set_bundle(v2);
+    t.mutable_ramp()->set_to_pct(pct);
+    const std::string want = "to " + std::to_string(pct) + " % is outside 1..100";
+    ExpectRefused(h.admin, t, want);  // by hand, as an entry made with the library
+    t.mutable_ramp()->mutable_evidence()->add_observation_seqs(h.state.size - 1);
+    ExpectRefused(h.controller, t, want);  // and as an automatic decision citing evidence
+  }
+  sm::Transition full;
+  full.mutable_ramp()->set_bundle(v2);
+  full.mutable_ramp()->set_to_pct(100);
+  ASSERT_TRUE(h.Submit(h.admin, full).ok());
+  auto routes = h.state.Routes("svc", h.now);
+  ASSERT_EQ(routes.size(), 2u);
+  EXPECT_EQ(routes[0].weight, 0u);
+  EXPECT_EQ(routes[1].weight, 100u);
+  EXPECT_TRUE(CheckInvariants(h.state).ok());
+}
+
+TEST_F(ApplyRules, InvariantTwoFailsOnAWeightOutsideItsRange) {
+  h.Release("svc", "1.0");
+  auto v2 = h.Release("svc", "2.0");
+  ASSERT_TRUE(CheckInvariants(h.state).ok());
+  // What a wrapped 100 - canary would hide: 150 % on the canary, 2^32 - 50 % on the stable.
+  for (uint32_t bad : {0u, 101u, 150u}) {
+    SCOPED_TRACE(bad);
+    State s = h.state;
+    s.services.at("svc").canary->weight = bad;
+    Status st = CheckInvariants(s);
+    EXPECT_TRUE(st.IsCorruption()) << st.ToString();
+    EXPECT_NE(st.message().find("invariant 2 broken"), std::string::npos) << st.ToString();
+    EXPECT_NE(st.message().find(std::to_string(bad) + " %, outside 1..100"), std::string::npos)
+        << st.ToString();
+    EXPECT_FALSE(CheckServiceInvariants(s, "svc").ok());
+  }
+  (void)v2;
+}
+
+TEST_F(ApplyRules, AHandRampOfAPausedCanaryIsRefused) {
+  h.Release("svc", "1.0");
+  auto v2 = h.Release("svc", "2.0");
+  sm::Transition pause;
+  pause.mutable_pause()->set_bundle(v2);
+  ASSERT_TRUE(h.Submit(h.admin, pause).ok());
+  sm::Transition t;
+  t.mutable_ramp()->set_bundle(v2);
+  t.mutable_ramp()->set_to_pct(50);
+  ExpectRefused(h.admin, t, "bundle " + v2 + " is paused; resume it first");
+  EXPECT_EQ(h.state.WeightOf(h.state.bundles.at(v2)), 5u);
+}
+
+TEST_F(ApplyRules, ARollbackOfTheStableThatCitesEvidenceIsRefused) {
+  h.Release("svc", "1.0");
+  auto v2 = h.Release("svc", "2.0");
+  ASSERT_TRUE(h.Submit(h.admin, PromoteOf(v2)).ok());  // 1.0 is now a previous good
+  ASSERT_TRUE(h.Observe(v2, 5.0, 900).ok());           // a stable is observed too
+  sm::Transition t = RollbackOf(v2, "error spike");
+  t.mutable_rollback()->mutable_evidence()->add_observation_seqs(h.state.size - 1);
+  // There is no rollout to check the evidence against: the refusal must come before any use.
+  ExpectRefused(h.controller, t, "rolling back of a stable bundle is never automatic");
+  ExpectRefused(h.admin, t, "rolling back of a stable bundle is never automatic");
+  EXPECT_EQ(h.state.bundles.at(v2).state, BundleState::kStable);
+}
+
 TEST_F(ApplyRules, AutomaticDecisionsMustMatchDecideOnExactlyTheirEvidence) {
   h.Release("svc", "1.0");
   auto v2 = h.Release("svc", "2.0");

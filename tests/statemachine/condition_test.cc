@@ -50,5 +50,50 @@ TEST(Condition, EvaluatesAgainstObservationsAndBaseline) {
   EXPECT_EQ(Evaluate(*ParseCondition("agreement_pct >= 99.9"), m, nullptr), std::nullopt);
 }
 
+TEST(Condition, MetricNamesAreBoundedAndNeverEmpty) {
+  EXPECT_TRUE(IsMetricName(std::string(kMaxMetricNameLength, 'm')));
+  EXPECT_FALSE(IsMetricName(std::string(kMaxMetricNameLength + 1, 'm')));
+  // An empty view into a longer buffer, as a tokenizer makes one: still no name.
+  EXPECT_FALSE(IsMetricName(std::string_view("abc", 0)));
+  EXPECT_FALSE(IsMetricName("9lives"));
+  EXPECT_TRUE(IsMetricName("_p99.ms"));
+}
+
+TEST(Condition, EachOperatorMeansWhatItSaysAtTheBoundary) {
+  struct Case {
+    const char* op;
+    CompareOp want;
+    bool below, equal, above;  // the condition for a value 1 below, at and 1 above the threshold
+  } cases[] = {{"<", CompareOp::kLess, true, false, false},
+               {"<=", CompareOp::kLessEqual, true, true, false},
+               {">", CompareOp::kGreater, false, false, true},
+               {">=", CompareOp::kGreaterEqual, false, true, true},
+               {"==", CompareOp::kEqual, false, true, false},
+               {"!=", CompareOp::kNotEqual, true, false, true}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.op);
+    auto cond = ParseCondition(std::string("x ") + c.op + " 10");
+    ASSERT_TRUE(cond.ok());
+    EXPECT_EQ(cond->op, c.want);
+    EXPECT_EQ(Evaluate(*cond, {{"x", 9}}, nullptr), c.below);
+    EXPECT_EQ(Evaluate(*cond, {{"x", 10}}, nullptr), c.equal);
+    EXPECT_EQ(Evaluate(*cond, {{"x", 11}}, nullptr), c.above);
+  }
+}
+
+TEST(Condition, NumbersAreWholeFiniteAndInRange) {
+  for (const char* text : {"x < 1e999", "x < 1e-999", "x < 1.5x", "x < inf", "x < nan",
+                           "x < baseline * 0", "x < baseline * fast", "x < baseline * nan"}) {
+    EXPECT_FALSE(ParseCondition(text).ok()) << text;
+  }
+  EXPECT_TRUE(ParseCondition("x < 1e300").ok());
+}
+
+TEST(Condition, ABaselineWithoutTheMetricCannotDecide) {
+  Metrics m{{"latency_ms", 210}};
+  Metrics base{{"error_rate", 0.1}};
+  EXPECT_EQ(Evaluate(*ParseCondition("latency_ms <= baseline * 2"), m, &base), std::nullopt);
+}
+
 }  // namespace
 }  // namespace dvs

@@ -84,5 +84,62 @@ TEST_F(DecideTest, PausedHolds) {
   EXPECT_EQ(Decide(policy, rollout, Obs(9, 999, 1000), nullptr, 60'000).kind, K::kHold);
 }
 
+TEST_F(DecideTest, AnUnreadableConditionHoldsAndSaysWhy) {
+  sm::RolloutPolicy bad = policy;
+  bad.clear_rollback_when();
+  bad.add_rollback_when("error_rate << 1");
+  Decision d = Decide(bad, rollout, Obs(9, 999, 100), nullptr, 60'000);
+  EXPECT_EQ(d.kind, K::kHold);
+  EXPECT_NE(d.reason.find("expected an operator"), std::string::npos) << d.reason;
+  bad = policy;
+  bad.clear_promote_when();
+  bad.add_promote_when("latency_ms < fast");
+  d = Decide(bad, rollout, Obs(0.01, 100, 100), nullptr, 60'000);
+  EXPECT_EQ(d.kind, K::kHold);
+  EXPECT_NE(d.reason.find("expected a number"), std::string::npos) << d.reason;
+}
+
+TEST_F(DecideTest, ARollbackConditionOnAMetricNotObservedDoesNotRollBack) {
+  policy.add_rollback_when("overcharge_count > 0");
+  Decision d = Decide(policy, rollout, Obs(0.01, 100, 100), nullptr, 60'000);
+  EXPECT_EQ(d.kind, K::kStep) << d.reason;
+}
+
+TEST_F(DecideTest, AnUndecidablePromoteConditionHoldsWithItsReason) {
+  policy.add_promote_when("agreement_pct >= 99.9");
+  Decision d = Decide(policy, rollout, Obs(0.01, 100, 100), nullptr, 60'000);
+  EXPECT_EQ(d.kind, K::kHold);
+  EXPECT_NE(d.reason.find("'agreement_pct >= 99.9' cannot be decided: agreement_pct not observed"),
+            std::string::npos)
+      << d.reason;
+}
+
+TEST_F(DecideTest, CombineMetricsWeighsAnObservationWithoutSamplesAsOne) {
+  std::vector<Observation> o = {Observation{1, 0, {{"latency_ms", 100}}, 0},
+                                Observation{2, 0, {{"latency_ms", 300}}, 0}};
+  Metrics m = CombineMetrics(o, nullptr);  // no sample count wanted
+  EXPECT_DOUBLE_EQ(m["latency_ms"], 200);
+}
+
+TEST_F(DecideTest, DecideForServiceTakesTheStablesLatestObservationAsBaseline) {
+  test::Harness h;
+  h.Bootstrap();
+  auto v1 = h.Release("svc", "1.0");
+  sm::Manifest m = test::Manifest("svc", "2.0");
+  m.mutable_rollout()->clear_promote_when();
+  m.mutable_rollout()->add_promote_when("latency_ms <= baseline * 1.0");
+  auto v2 = *h.Package(m);
+  ASSERT_TRUE(h.Approve(v2).ok());
+  ASSERT_TRUE(h.Deploy(v2).ok());
+  h.now += 61'000;
+  ASSERT_TRUE(h.Observe(v2, 0.01, 110).ok());
+  const Service& svc = h.state.services.at("svc");
+  Decision none = DecideForService(h.state, svc, h.now);
+  EXPECT_EQ(none.kind, K::kHold);
+  EXPECT_NE(none.reason.find("no baseline"), std::string::npos) << none.reason;
+  ASSERT_TRUE(h.Observe(v1, 0.01, 120).ok());
+  EXPECT_EQ(DecideForService(h.state, svc, h.now).kind, K::kStep);
+}
+
 }  // namespace
 }  // namespace dvs

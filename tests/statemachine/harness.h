@@ -144,6 +144,9 @@ class Harness {
   // submission (a revoked controller key, say) is reported through *refusal instead of thrown.
   Decision Tick(const std::string& service, bool must = true, Status* refusal = nullptr) {
     const Service& svc = state.services.at(service);
+    // DecideForService requires a canary: a test that ticks without one (a mutant let its
+    // canary go) fails here instead of reading past an empty optional.
+    if (!svc.canary) throw std::runtime_error("tick on " + service + ", which has no canary");
     Decision d = DecideForService(state, svc, now);
     auto t = ControllerTransition(svc, d);
     if (!t) return d;

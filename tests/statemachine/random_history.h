@@ -1,6 +1,8 @@
 // Random release histories for property tests: two services, a handful of versions, mostly the
 // right signer for each transition (sometimes any key, to exercise refusals), controller ticks,
-// and a log clock that jumps by random amounts.
+// and a log clock that jumps by random amounts. Biased toward what the interesting rules are
+// about: releases that reach a canary, observations of the canary, healthy metrics often enough
+// to ramp and promote, and ticks (InvariantsHoldAfterEveryPrefix asserts the shares reached).
 #ifndef DVS_TESTS_STATEMACHINE_RANDOM_HISTORY_H_
 #define DVS_TESTS_STATEMACHINE_RANDOM_HISTORY_H_
 
@@ -74,7 +76,25 @@ struct World {
       if (ok) fit.push_back(id);
     }
     if (i % 5 == 0 || fit.empty()) return ids.empty() ? "nothing" : ids[i % ids.size()];
+    if (kind == 4 && i % 4 != 0) {  // observations: mostly of a canary, the controller's evidence
+      std::vector<std::string> canaries;
+      for (const std::string& id : fit) {
+        if (h.state.bundles.at(id).state == BundleState::kCanary) canaries.push_back(id);
+      }
+      if (!canaries.empty()) return canaries[i % canaries.size()];
+    }
     return fit[i % fit.size()];
+  }
+
+  // A release engineer ships the next version of a service: package, approve and deploy, each by
+  // the right key. It becomes the first stable, or a canary when the service has none in flight
+  // (versions 6, 7, ... are newer than any Make() packages), or stays approved.
+  void ShipNext(int a) {
+    const int s = a % 2;
+    auto id = h.Package(test::Manifest(s ? "alpha" : "beta", std::to_string(6 + shipped_[s]++)));
+    if (!id.ok()) return;
+    ids.push_back(*id);
+    if (h.Approve(*id).ok()) (void)h.Deploy(*id);
   }
 
   // Builds a transition of kind `kind` from random numbers; may well be invalid.
@@ -104,12 +124,16 @@ struct World {
         t.mutable_deploy()->set_bundle(id);
         t.mutable_deploy()->set_canary_pct(b % 3 == 0 ? 0 : b % 120);
         break;
-      case 4:
+      case 4: {  // one time in three healthy by the default policy, else anything
+        const bool healthy = b % 3 == 0;
+        (*t.mutable_observe()->mutable_metrics())["error_rate"] =
+            healthy ? (b % 10) / 100.0 : (b % 20) / 10.0;
+        (*t.mutable_observe()->mutable_metrics())["latency_ms"] =
+            healthy ? 100 + b % 90 : 100 + (b % 5) * 80;
         t.mutable_observe()->set_bundle(id);
-        (*t.mutable_observe()->mutable_metrics())["error_rate"] = (b % 20) / 10.0;
-        (*t.mutable_observe()->mutable_metrics())["latency_ms"] = 100 + (b % 5) * 80;
         t.mutable_observe()->set_samples(b % 300);
         break;
+      }
       case 5:
         t.mutable_ramp()->set_bundle(id);
         t.mutable_ramp()->set_to_pct(b % 110);
@@ -147,9 +171,13 @@ struct World {
     }
     return t;
   }
+
+ private:
+  int shipped_[2] = {0, 0};
 };
 
-// One step of a history: either a random transition by a random signer, or a controller tick.
+// One step of a history: a random transition by a random signer (kinds 0-11), a controller tick
+// (12), or a release shipped by the book (13, World::ShipNext).
 struct Step {
   int kind, a, b, signer, advance_ms;
 };
@@ -159,11 +187,11 @@ inline rc::Gen<std::vector<Step>> GenHistory() {
   return rc::gen::container<std::vector<Step>>(
       length,
       rc::gen::construct<Step>(
-          rc::gen::weightedElement<int>({{4, 0},
-                                         {4, 1},
+          rc::gen::weightedElement<int>({{5, 0},
+                                         {5, 1},
                                          {1, 2},
-                                         {4, 3},
-                                         {8, 4},
+                                         {5, 3},
+                                         {10, 4},
                                          {1, 5},
                                          {1, 6},
                                          {1, 7},
@@ -171,7 +199,8 @@ inline rc::Gen<std::vector<Step>> GenHistory() {
                                          {1, 9},
                                          {1, 10},
                                          {1, 11},
-                                         {8, 12}}),
+                                         {10, 12},
+                                         {3, 13}}),
           rc::gen::inRange(0, 50), rc::gen::inRange(0, 1000), rc::gen::inRange(0, 10),
           rc::gen::weightedElement<int>({{3, 0}, {2, 30'000}, {2, 61'000}, {1, 3'600'000}})));
 }

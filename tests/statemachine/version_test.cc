@@ -50,13 +50,21 @@ TEST(Version, InvalidVersionsAreRefusedWithTheReason) {
                {"1.0-01", "leading zero in prerelease identifier '01'"},
                {"1.0+", "build metadata '' is malformed"},
                {"1.0-al pha", "prerelease identifier 'al pha' is malformed"},
-               {"1234567890123456789012.0", "too large"}};
+               {"1234567890123456789012.0", "too large"},
+               {"1.0-rc_1", "prerelease identifier 'rc_1' is malformed"},
+               {"1.0+b@d", "build metadata 'b@d' is malformed"}};
   for (const auto& c : cases) {
     auto v = ParseVersion(c.text);
     ASSERT_FALSE(v.ok()) << c.text;
     EXPECT_NE(v.status().message().find(c.why), std::string::npos) << v.status().ToString();
   }
   EXPECT_FALSE(ParseVersion(std::string(80, '1')).ok());
+  // Valid but for its length: only the length rule refuses it.
+  auto long_prerelease = ParseVersion("1.0.0-" + std::string(kMaxVersionLength, 'a'));
+  ASSERT_FALSE(long_prerelease.ok());
+  EXPECT_NE(long_prerelease.status().message().find("longer than 64 characters"), std::string::npos)
+      << long_prerelease.status().ToString();
+  EXPECT_TRUE(ParseVersion("1.0.0-" + std::string(kMaxVersionLength - 6, 'a')).ok());
 }
 
 // Versions drawn from a small alphabet so that ties and near-ties are common.
