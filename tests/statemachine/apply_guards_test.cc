@@ -92,7 +92,7 @@ TEST_F(ApplyGuards, RequestIdsAreRequiredBoundedAndRemembered) {
   ExpectRefused(h.publisher, t, "request_id is longer than 128 characters");
   t.set_request_id(std::string(kMaxRequestIdLength, 'r'));
   ASSERT_TRUE(h.Submit(h.publisher, t).ok());
-  EXPECT_TRUE(h.state.request_ids.Contains(t.request_id()));
+  EXPECT_TRUE(h.state.request_ids.Contains(RequestIdSet::DigestOf(t.request_id()), h.now));
   EXPECT_NE(before, EncodeSnapshot(h.state, Hash{}));
 }
 
