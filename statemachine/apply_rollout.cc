@@ -58,6 +58,12 @@ Status CheckAutomatic(const State& s, const Ctx& c, const Bundle& b, const Rollo
                                 ? " to " + std::to_string(claimed.to_pct) + " %"
                                 : std::string()));
   }
+  // The reason people read is the policy's own, re-derived here: a controller cannot sign a
+  // rollback that cites one thing and says another.
+  if (claimed.kind == Decision::Kind::kRollback && claimed.reason != d.reason) {
+    return Status::Refused("an automatic rollback's reason must be the policy's own ('" + d.reason +
+                           "'), not '" + claimed.reason + "'");
+  }
   return Status::OK();
 }
 
@@ -210,7 +216,8 @@ Status Rollback(State& s, const Ctx& c, const sm::Rollback& m) {
   if (b->state == BundleState::kCanary || b->state == BundleState::kPaused) {
     DVS_ASSIGN_OR_RETURN(Rollout * r, CanaryRollout(s, *b, "rolling back"));
     DVS_RETURN_IF_ERROR(Authorize(s, c, *b, r, m.evidence(),
-                                  Decision{Decision::Kind::kRollback, 0, ""}, "rolling back"));
+                                  Decision{Decision::Kind::kRollback, 0, m.reason()},
+                                  "rolling back"));
     DVS_RETURN_IF_ERROR(CheckReason("reason", m.reason()));
     b->state = BundleState::kRolledBack;
     b->reason = m.reason();

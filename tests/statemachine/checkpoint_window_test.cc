@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "statemachine/apply.h"
+#include "statemachine/decide.h"
 #include "statemachine/replay.h"
 #include "tests/statemachine/harness.h"
 
@@ -104,6 +105,37 @@ TEST_F(CheckpointAndWindow, TheWindowHoldsOnlyRecentIds) {
   // One hour of ids, give or take a bucket: not all 200.
   EXPECT_LE(h.state.request_ids.size(), 70u);
   EXPECT_GE(h.state.request_ids.size(), 60u);
+}
+
+}  // namespace
+}  // namespace dvs
+
+namespace dvs {
+namespace {
+
+// The reason of an automatic rollback is what people read as "why": it must be the policy's own,
+// re-derived from the cited evidence, not free text that could contradict it.
+TEST(AutomaticRollbackReason, MustBeThePolicysOwn) {
+  test::Harness h;
+  h.Bootstrap();
+  h.Release("svc", "1.0");
+  const std::string canary = h.Release("svc", "2.0");
+  ASSERT_TRUE(h.Observe(canary, 2.5, 150, 500).ok());  // error_rate over the rollback threshold
+  const Service& svc = h.state.services.at("svc");
+  const Decision d = DecideForService(h.state, svc, h.now);
+  ASSERT_EQ(d.kind, Decision::Kind::kRollback);
+  auto t = ControllerTransition(svc, d);
+  ASSERT_TRUE(t.has_value());
+  sm::Transition lying = *t;
+  lying.mutable_rollback()->set_reason("routine maintenance, all metrics healthy");
+  const std::string before = EncodeSnapshot(h.state, Hash{});
+  Status refused = h.Submit(h.controller, lying);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("must be the policy's own"), std::string::npos)
+      << refused.ToString();
+  EXPECT_EQ(EncodeSnapshot(h.state, Hash{}), before);
+  ASSERT_TRUE(h.Submit(h.controller, *t).ok());  // the honest one, same evidence
+  EXPECT_EQ(h.state.bundles.at(canary).reason, d.reason);
 }
 
 }  // namespace
