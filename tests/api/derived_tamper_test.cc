@@ -118,6 +118,23 @@ class DerivedTamper {
 
   uint64_t HeadSize() { return svc_ ? svc_->log().GetHead()->size : 0; }
 
+  // Writes `snap` under `key` in the snapshots database, as the file's writer would.
+  void PutSnapshot(const std::string& key, const Snapshot& snap) {
+    test::RawLedger raw(path_);
+    raw.Put("snapshots", key,
+            EncodeSnapshot(snap.state, snap.head_hash, snap.frontier ? &*snap.frontier : nullptr));
+  }
+  // XORs one byte of Merkle node (level, index).
+  void FlipNode(int level, uint64_t index, size_t byte, char mask) {
+    test::RawLedger raw(path_);
+    std::string nk(1, static_cast<char>(level));
+    nk += lmdb::BigEndian64(index);
+    auto node = raw.Get("merkle", nk);
+    ASSERT_TRUE(node.has_value());
+    (*node)[byte] ^= mask;
+    raw.Put("merkle", nk, *node);
+  }
+
   test::Harness h_;
   SecretKey log_key_;
   test::TempDir dir_;
@@ -202,11 +219,7 @@ TEST(DerivedTamperTest, EscalatedRolesInASnapshotGrantNothing) {
   ASSERT_NE(obs, nullptr);
   obs->roles = Bit(Role::kRoot) | Bit(Role::kGovernance) | Bit(Role::kReleaseAdmin);
   t.Close();
-  {
-    test::RawLedger raw(t.path_);
-    raw.Put("snapshots", key,
-            EncodeSnapshot(snap.state, snap.head_hash, snap.frontier ? &*snap.frontier : nullptr));
-  }
+  t.PutSnapshot(key, snap);
   auto svc = t.Reopen();
   ASSERT_TRUE(svc.ok());
   const uint64_t head = (*svc)->log().GetHead()->size;
@@ -226,11 +239,7 @@ TEST(DerivedTamperTest, AnEmptiedRequestIdSetLetsNoReplayIn) {
   auto original = t.svc_->log().Get(observe_seq);
   ASSERT_TRUE(original.ok());
   t.Close();
-  {
-    test::RawLedger raw(t.path_);
-    raw.Put("snapshots", key,
-            EncodeSnapshot(snap.state, snap.head_hash, snap.frontier ? &*snap.frontier : nullptr));
-  }
+  t.PutSnapshot(key, snap);
   auto svc = t.Reopen();
   ASSERT_TRUE(svc.ok());
   const uint64_t head = (*svc)->log().GetHead()->size;
@@ -246,11 +255,7 @@ TEST(DerivedTamperTest, AnUnrolledBackBundleStaysRolledBack) {
   snap.state.bundles.at(t.v2_).state = BundleState::kCanary;
   snap.state.services.at("svc").canary = Rollout{t.v2_, 5, false, 0, {}};
   t.Close();
-  {
-    test::RawLedger raw(t.path_);
-    raw.Put("snapshots", key,
-            EncodeSnapshot(snap.state, snap.head_hash, snap.frontier ? &*snap.frontier : nullptr));
-  }
+  t.PutSnapshot(key, snap);
   auto svc = t.Reopen();
   ASSERT_TRUE(svc.ok());
   const uint64_t head = (*svc)->log().GetHead()->size;
@@ -268,15 +273,7 @@ TEST(DerivedTamperTest, AFlippedMerkleLeafNeverReachesTheChainOrAProof) {
   DerivedTamper t;
   const uint64_t victim = 5;
   t.Close();
-  {
-    test::RawLedger raw(t.path_);
-    std::string nk(1, '\0');
-    nk += lmdb::BigEndian64(victim);
-    auto leaf = raw.Get("merkle", nk);
-    ASSERT_TRUE(leaf.has_value());
-    (*leaf)[0] ^= 1;
-    raw.Put("merkle", nk, *leaf);
-  }
+  t.FlipNode(0, victim, 0, 1);
   auto svc = t.Reopen();
   ASSERT_TRUE(svc.ok());
   // Leaf 5 is the sibling on leaf 4's path.
@@ -302,15 +299,7 @@ TEST(DerivedTamperTest, AFlippedHeadLeafDoesNotBreakTheNextAppend) {
   DerivedTamper t;
   const uint64_t last = t.HeadSize() - 1;
   t.Close();
-  {
-    test::RawLedger raw(t.path_);
-    std::string nk(1, '\0');
-    nk += lmdb::BigEndian64(last);
-    auto leaf = raw.Get("merkle", nk);
-    ASSERT_TRUE(leaf.has_value());
-    (*leaf)[7] ^= 0x40;
-    raw.Put("merkle", nk, *leaf);
-  }
+  t.FlipNode(0, last, 7, 0x40);
   auto svc = t.Reopen();
   ASSERT_TRUE(svc.ok());
   auto r = (*svc)->Observe(t.h_.observer, t.v1_, {{"error_rate", 0.02}}, 500);
@@ -332,15 +321,7 @@ TEST(DerivedTamperTest, AFlippedInnerNodeRefusesProofsThroughIt) {
   DerivedTamper t;
   const uint64_t size = t.HeadSize();
   t.Close();
-  {
-    test::RawLedger raw(t.path_);
-    std::string nk(1, '\x02');  // level 2, index 0: leaves 0..3
-    nk += lmdb::BigEndian64(0);
-    auto node = raw.Get("merkle", nk);
-    ASSERT_TRUE(node.has_value());
-    (*node)[31] ^= 0x80;
-    raw.Put("merkle", nk, *node);
-  }
+  t.FlipNode(2, 0, 31, static_cast<char>(0x80));  // level 2, index 0: leaves 0..3
   auto svc = t.Reopen();
   ASSERT_TRUE(svc.ok());
   // Leaf 5's path climbs past the node of leaves 0..3: refused, naming the damage.

@@ -5,6 +5,7 @@
 
 #include "statemachine/invariants.h"
 #include "statemachine/replay.h"
+#include "tests/statemachine/expect_refused.h"
 #include "tests/statemachine/harness.h"
 
 namespace dvs {
@@ -15,11 +16,7 @@ class ApplyGuards : public ::testing::Test {
   void SetUp() override { h.Bootstrap(); }
 
   void ExpectRefused(const SecretKey& key, const sm::Transition& t, const std::string& want) {
-    const std::string before = EncodeSnapshot(h.state, Hash{});
-    Status s = h.Submit(key, t);
-    ASSERT_FALSE(s.ok()) << "accepted, expected refusal containing: " << want;
-    EXPECT_NE(s.message().find(want), std::string::npos) << s.ToString();
-    EXPECT_EQ(EncodeSnapshot(h.state, Hash{}), before) << "a refused transition changed the state";
+    test::ExpectRefused(h, key, t, want);
   }
   static sm::Transition Pause(const std::string& id, const std::string& reason = "") {
     sm::Transition t;
