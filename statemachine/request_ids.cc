@@ -65,15 +65,28 @@ void RequestIdSet::Grow() {
 }
 
 std::string RequestIdSet::Encode() const {
-  std::vector<Digest> all;
+  // Sorted as two big-endian 64-bit words each: the same order as comparing the bytes, without
+  // a memcmp per comparison (this runs for every state digest, at every checkpoint and open).
+  using Key = std::pair<uint64_t, uint64_t>;
+  auto key_of = [](const Digest& d) {
+    uint64_t hi, lo;
+    std::memcpy(&hi, d.data(), 8);
+    std::memcpy(&lo, d.data() + 8, 8);
+    return Key{__builtin_bswap64(hi), __builtin_bswap64(lo)};
+  };
+  std::vector<Key> all;
   all.reserve(size_);
-  if (has_zero_) all.push_back(Digest{});
+  if (has_zero_) all.push_back(Key{0, 0});
   for (const Digest& d : table_) {
-    if (!IsZero(d)) all.push_back(d);
+    if (!IsZero(d)) all.push_back(key_of(d));
   }
   std::sort(all.begin(), all.end());
   std::string out(all.size() * 16, '\0');
-  for (size_t i = 0; i < all.size(); ++i) std::memcpy(&out[i * 16], all[i].data(), 16);
+  for (size_t i = 0; i < all.size(); ++i) {
+    const uint64_t hi = __builtin_bswap64(all[i].first), lo = __builtin_bswap64(all[i].second);
+    std::memcpy(&out[i * 16], &hi, 8);
+    std::memcpy(&out[i * 16 + 8], &lo, 8);
+  }
   return out;
 }
 
