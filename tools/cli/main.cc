@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ConfigError& e) {
+    return Usage(e.what());  // serve --config: names the file's bad key
   } catch (const CLI::ParseError& e) {
     // A mistyped command or option: name it and the closest known one, on one line.
     if (std::string unknown = UnknownName(app, argc, argv); !unknown.empty()) return Usage(unknown);
