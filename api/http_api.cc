@@ -302,7 +302,7 @@ ApiResponse HttpApi::Submit(const std::string& body, const Target& t) {
                    where(i) + "signer key " + signer.Id() + " is not registered in this ledger");
     verified.push_back(std::move(*checked[i]));
   }
-  auto receipts = svc_.SubmitVerified(std::move(verified));
+  Result<std::vector<Receipt>> receipts = svc_.SubmitVerified(std::move(verified));
   if (!receipts.ok()) return Failed(receipts.status());
   metrics_.CountAppends(receipts->size());
   for (const Receipt& r : *receipts) {

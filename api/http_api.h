@@ -52,8 +52,9 @@ struct Target {
 class HttpApi {
  public:
   struct Hooks {
-    // After entries committed through the API, before the answer is sent.
-    std::function<void(const std::vector<Receipt>&)> committed;
+    // After entries committed through the API, before the answer is sent; may add to the
+    // receipts what it did about them (the controller's decision on an observation).
+    std::function<void(std::vector<Receipt>&)> committed;
     // One controller evaluation of `services` (all when empty); unset without a controller key.
     std::function<Result<std::vector<TickOutcome>>(const std::vector<std::string>&)> tick;
   };

@@ -167,8 +167,14 @@ Status ReleaseService::AppendOne(WriteTxn& w, TrustedTip& tip, const VerifiedBod
     DVS_RETURN_IF_ERROR(w.PutDerived(kSnapshotsDb, lmdb::BigEndian64(stored.seq), *snapshot));
   }
   if (out != nullptr) {
-    out->push_back(Receipt{stored.seq, stored.append_time_ms, w.head().hash, t.request_id(),
-                           TransitionName(t), BundleOfTransition(t)});
+    Receipt r{stored.seq,     stored.append_time_ms, w.head().hash,
+              t.request_id(), TransitionName(t),     BundleOfTransition(t)};
+    if (const Bundle* b = tip.state.FindBundle(r.bundle)) {
+      r.state = BundleStateName(b->state);
+      r.weight_before = applied.weight_before;
+      r.weight_after = applied.weight_after;
+    }
+    out->push_back(std::move(r));
   }
   return Status::OK();
 }
@@ -180,9 +186,10 @@ Status ReleaseService::MaybeCheckpoint(WriteTxn& w, TrustedTip& tip, bool* touch
     return Status::OK();
   // A log key that lost its role must not fail the write it rides on: no checkpoint then.
   if (!HoldsLogRole(tip.state, key->public_key())) return Status::OK();
-  DVS_ASSIGN_OR_RETURN(VerifiedBody vb,
-                       VerifiedBody::Verify(SignTransitionAt(
-                           *key, CheckpointTransition(tip.state, tip.frontier.Root()), ActorNow())));
+  DVS_ASSIGN_OR_RETURN(
+      VerifiedBody vb,
+      VerifiedBody::Verify(SignTransitionAt(
+          *key, CheckpointTransition(tip.state, tip.frontier.Root()), ActorNow())));
   return AppendOne(w, tip, vb, nullptr, touched);
 }
 
@@ -282,7 +289,8 @@ Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
     DVS_ASSIGN_OR_RETURN(std::vector<sm::Transition> ts, build(tip.state, now));
     std::vector<VerifiedBody> out;
     for (sm::Transition& t : ts) {
-      DVS_ASSIGN_OR_RETURN(VerifiedBody vb, VerifiedBody::Verify(SignTransitionAt(key, t, ActorNow())));
+      DVS_ASSIGN_OR_RETURN(VerifiedBody vb,
+                           VerifiedBody::Verify(SignTransitionAt(key, t, ActorNow())));
       out.push_back(std::move(vb));
     }
     return out;
@@ -316,10 +324,10 @@ Result<Receipt> ReleaseService::AppendCheckpoint(const SecretKey& log_key) {
            : k->revoked ? "revoked"
                         : "without it"));
     }
-    DVS_ASSIGN_OR_RETURN(VerifiedBody vb,
-                         VerifiedBody::Verify(SignTransitionAt(
-                             log_key, CheckpointTransition(tip.state, tip.frontier.Root()),
-                             ActorNow())));
+    DVS_ASSIGN_OR_RETURN(
+        VerifiedBody vb,
+        VerifiedBody::Verify(SignTransitionAt(
+            log_key, CheckpointTransition(tip.state, tip.frontier.Root()), ActorNow())));
     std::vector<VerifiedBody> out;
     out.push_back(std::move(vb));
     return out;

@@ -3,6 +3,7 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "api/text_table.h"
 #include "dvs/events.h"
 #include "dvs/json.h"
 #include "statemachine/roles.h"
@@ -71,6 +72,9 @@ std::string WeightChange(const LogRow& r) {
   return std::to_string(r.weight_before) + " % -> " + std::to_string(r.weight_after) + " %";
 }
 
+// "100 %".
+std::string Percent(uint32_t weight) { return std::to_string(weight) + " %"; }
+
 std::string EvidenceText(const LogRow& r) {
   std::string out;
   for (const auto& [seq, m] : r.evidence) {
@@ -132,8 +136,10 @@ std::string RenderBundleStatus(const BundleStatus& s, Format f) {
   Appendf(&out, "bundle    %s\n", s.bundle.c_str());
   Appendf(&out, "service   %s\n", s.service.c_str());
   Appendf(&out, "version   %s  (tag %s)\n", s.version.c_str(), s.version_tag.c_str());
+  // The role only when it adds something: "superseded (warm)", "paused (canary)".
+  const bool role_adds = !s.role.empty() && s.role != s.state;
   Appendf(&out, "state     %s%s, weight %u %%\n", s.state.c_str(),
-          s.role.empty() ? "" : (" (" + s.role + ")").c_str(), s.weight);
+          role_adds ? (" (" + s.role + ")").c_str() : "", s.weight);
   Appendf(&out, "metrics   %s", MetricsText(s.metrics).c_str());
   if (s.observed_ms)
     Appendf(&out, "  [%llu samples at %s]", U(s.samples), Rfc3339Time(s.observed_ms).c_str());
@@ -145,7 +151,7 @@ std::string RenderBundleStatus(const BundleStatus& s, Format f) {
 }
 
 std::string RenderServiceStatus(const std::string& service, const std::vector<BundleStatus>& list,
-                                Format f) {
+                                Format f, size_t width) {
   if (f == Format::kJson) {
     Json j;
     j.BeginObject();
@@ -163,15 +169,12 @@ std::string RenderServiceStatus(const std::string& service, const std::vector<Bu
     j.EndArray().EndObject();
     return j.str() + "\n";
   }
-  std::string out;
-  Appendf(&out, "service %s\n", service.c_str());
-  Appendf(&out, "  %-28s %-10s %-8s %-12s %s\n", "BUNDLE", "VERSION", "WEIGHT", "STATE", "METRICS");
+  TextTable t({"BUNDLE", "VERSION", "WEIGHT", "STATE", "METRICS"}, {2});
   for (const auto& s : list) {
-    Appendf(&out, "  %-28s %-10s %5u %%  %-12s %s\n", s.bundle.c_str(), s.version.c_str(), s.weight,
-            (s.state + (s.role == "warm" ? " (warm)" : "")).c_str(),
-            MetricsText(s.metrics).c_str());
+    t.Row({s.bundle, s.version, Percent(s.weight), s.state + (s.role == "warm" ? " (warm)" : ""),
+           MetricsText(s.metrics)});
   }
-  return out;
+  return "service " + service + "\n" + t.Render(width);
 }
 
 namespace {
@@ -189,22 +192,20 @@ void RoutesJson(Json& j, const std::map<std::string, std::vector<Route>>& routes
   j.EndObject();
 }
 
-std::string RoutesText(const std::map<std::string, std::vector<Route>>& routes) {
-  std::string out;
-  Appendf(&out, "%-16s %-28s %-10s %-7s %s\n", "SERVICE", "BUNDLE", "VERSION", "WEIGHT", "ROLE");
+std::string RoutesText(const std::map<std::string, std::vector<Route>>& routes, size_t width) {
+  TextTable t({"SERVICE", "BUNDLE", "VERSION", "WEIGHT", "ROLE"}, {3});
   for (const auto& [name, rs] : routes) {
-    for (const Route& r : rs) {
-      Appendf(&out, "%-16s %-28s %-10s %4u %%  %s\n", name.c_str(), r.bundle.c_str(),
-              r.version.c_str(), r.weight, RouteRoleName(r.role));
-    }
+    for (const Route& r : rs)
+      t.Row({name, r.bundle, r.version, Percent(r.weight), RouteRoleName(r.role)});
   }
-  return out;
+  return t.Render(width);
 }
 
 }  // namespace
 
-std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes, Format f) {
-  if (f != Format::kJson) return RoutesText(routes);
+std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes, Format f,
+                         size_t width) {
+  if (f != Format::kJson) return RoutesText(routes, width);
   Json j;
   j.BeginObject().Key("services");
   RoutesJson(j, routes);
@@ -212,7 +213,7 @@ std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes
   return j.str() + "\n";
 }
 
-std::string RenderStateAt(const State& s, Format f) {
+std::string RenderStateAt(const State& s, Format f, size_t width) {
   std::map<std::string, std::vector<Route>> routes;
   for (const auto& [name, svc] : s.services) routes[name] = s.Routes(name, s.last_time_ms);
   if (f == Format::kJson) {
@@ -233,15 +234,13 @@ std::string RenderStateAt(const State& s, Format f) {
   if (s.size == 0) return "before the first entry: nothing\n";
   std::string out;
   Appendf(&out, "as of seq %llu (%s)\n\n", U(s.size - 1), Rfc3339Time(s.last_time_ms).c_str());
-  out += RoutesText(routes);
-  Appendf(&out, "\n%-28s %-10s %s\n", "BUNDLE", "VERSION", "STATE");
-  for (const auto& [id, b] : s.bundles) {
-    Appendf(&out, "%-28s %-10s %s\n", id.c_str(), b.version.c_str(), BundleStateName(b.state));
-  }
-  return out;
+  out += RoutesText(routes, width) + "\n";
+  TextTable t({"BUNDLE", "VERSION", "STATE"});
+  for (const auto& [id, b] : s.bundles) t.Row({id, b.version, BundleStateName(b.state)});
+  return out + t.Render(width);
 }
 
-std::string RenderKeys(const State& s, Format f) {
+std::string RenderKeys(const State& s, Format f, size_t width) {
   if (f == Format::kJson) {
     Json j;
     j.BeginObject().Key("keys").BeginArray();
@@ -259,19 +258,17 @@ std::string RenderKeys(const State& s, Format f) {
     j.EndArray().EndObject();
     return j.str() + "\n";
   }
-  std::string out;
-  Appendf(&out, "%-20s %-16s %-34s %s\n", "NAME", "KEY ID", "ROLES", "STATUS");
+  TextTable t({"NAME", "KEY ID", "ROLES", "STATUS"});
   for (const auto& [name, k] : s.keys) {
     std::string status = k.revoked ? "revoked at seq " + std::to_string(k.revoked_seq) + ": " +
                                          TerminalSafe(k.revoke_reason)
                                    : "granted at seq " + std::to_string(k.granted_seq);
-    Appendf(&out, "%-20s %-16s %-34s %s\n", TerminalSafe(name).c_str(), k.key.Id().c_str(),
-            RoleSetToString(k.roles).c_str(), status.c_str());
+    t.Row({TerminalSafe(name), k.key.Id(), RoleSetToString(k.roles), status});
   }
-  return out;
+  return t.Render(width);
 }
 
-std::string RenderRows(const std::vector<LogRow>& rows, Format f) {
+std::string RenderRows(const std::vector<LogRow>& rows, Format f, size_t width) {
   std::string out;
   if (f == Format::kJson) {
     Json j;
@@ -291,15 +288,16 @@ std::string RenderRows(const std::vector<LogRow>& rows, Format f) {
     }
     return out;
   }
+  TextTable t({"SEQ", "TIME", "TYPE", "ACTOR", "BUNDLE", "DETAIL"}, {0});
   for (const auto& r : rows) {
-    std::string change = WeightChange(r);
-    Appendf(&out, "%5llu  %s  %-10s %-14s %-26s %s%s%s\n", U(r.seq), Rfc3339Time(r.time_ms).c_str(),
-            r.kind.c_str(), TerminalSafe(r.actor).c_str(), TerminalSafe(r.bundle).c_str(),
-            change.empty() ? "" : ("[" + change + "] ").c_str(), TerminalSafe(r.detail).c_str(),
-            r.automatic ? "  [automatic]" : "");
-    if (r.automatic) Appendf(&out, "%7s evidence: %s\n", "", EvidenceText(r).c_str());
+    const std::string change = WeightChange(r);
+    t.Row({std::to_string(r.seq), Rfc3339Time(r.time_ms), r.kind, TerminalSafe(r.actor),
+           TerminalSafe(r.bundle),
+           (change.empty() ? "" : "[" + change + "] ") + TerminalSafe(r.detail) +
+               (r.automatic ? "  [automatic]" : "")});
+    if (r.automatic) t.Note("evidence: " + EvidenceText(r));
   }
-  return out;
+  return t.Render(width);
 }
 
 std::string RenderReceipt(const Receipt& r, Format f) {
@@ -307,13 +305,39 @@ std::string RenderReceipt(const Receipt& r, Format f) {
     Json j;
     j.BeginObject().Key("seq").Uint(r.seq).Key("time").String(Rfc3339Time(r.time_ms));
     j.Key("kind").String(r.kind).Key("bundle").String(r.bundle);
-    j.Key("request_id").String(r.request_id).Key("hash").String(ToHex(r.hash)).EndObject();
+    j.Key("request_id").String(r.request_id).Key("hash").String(ToHex(r.hash));
+    if (!r.state.empty()) {
+      j.Key("state").String(r.state).Key("weight_before").Uint(r.weight_before);
+      j.Key("weight_after").Uint(r.weight_after);
+    }
+    if (!r.decision.empty()) {
+      j.Key("decision").BeginObject().Key("decision").String(r.decision);
+      if (r.decision == "step") j.Key("to_pct").Uint(r.decision_to_pct);
+      j.Key("reason").String(r.decision_reason);
+      if (r.decision_seq != 0) j.Key("seq").Uint(r.decision_seq);
+      j.EndObject();
+    }
+    j.EndObject();
     return j.str() + "\n";
   }
+  // One line: what was committed, then what it did ("canary at 45 % (was 25 %)") and, for an
+  // observation `dvs serve` evaluated at once, what the controller decided on it.
   std::string out;
-  Appendf(&out, "%s%s%s: committed at seq %llu\n", r.kind.c_str(), r.bundle.empty() ? "" : " ",
+  Appendf(&out, "%s%s%s: committed at seq %llu", r.kind.c_str(), r.bundle.empty() ? "" : " ",
           r.bundle.c_str(), U(r.seq));
-  return out;
+  if (!r.state.empty()) {
+    Appendf(&out, "; %s", r.state.c_str());
+    if (r.weight_before != 0 || r.weight_after != 0) Appendf(&out, " at %u %%", r.weight_after);
+    if (r.weight_before != r.weight_after) Appendf(&out, " (was %u %%)", r.weight_before);
+  }
+  if (!r.decision.empty()) {
+    std::string what = r.decision;
+    if (r.decision == "step") what += " to " + std::to_string(r.decision_to_pct) + " %";
+    if (r.decision_seq != 0) what += " at seq " + std::to_string(r.decision_seq);
+    Appendf(&out, "; the controller decided %s (%s)", what.c_str(),
+            TerminalSafe(r.decision_reason).c_str());
+  }
+  return out + "\n";
 }
 
 std::string RenderTick(const std::vector<TickOutcome>& outcomes, Format f) {

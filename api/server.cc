@@ -465,7 +465,7 @@ Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretK
 
   Impl* raw = impl.get();
   HttpApi::Hooks hooks;
-  hooks.committed = [raw](const std::vector<Receipt>& receipts) {
+  hooks.committed = [raw](std::vector<Receipt>& receipts) {
     raw->Advanced();
     if (raw->controller == nullptr) return;
     // An observation counts at once: evaluate its service now, not at the next tick.
@@ -480,7 +480,21 @@ Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretK
     }
     if (services.empty()) return;
     auto out = raw->Evaluate(services);
-    if (!out.ok()) raw->Log("controller: " + out.status().ToString());
+    if (!out.ok()) {
+      raw->Log("controller: " + out.status().ToString());
+      return;
+    }
+    // Each observation's receipt says what it led to.
+    for (Receipt& r : receipts) {
+      if (r.kind != "observe") continue;
+      for (const TickOutcome& t : *out) {
+        if (t.bundle != r.bundle) continue;
+        r.decision = DecisionKindName(t.decision.kind);
+        r.decision_reason = t.decision.reason;
+        r.decision_to_pct = t.decision.to_pct;
+        r.decision_seq = t.receipt ? t.receipt->seq : 0;
+      }
+    }
   };
   if (controller != nullptr) {
     hooks.tick = [raw](const std::vector<std::string>& services) {

@@ -155,6 +155,10 @@ TEST_F(ReadmeTour, RunsVerbatimInAnEmptyFolderAndShowsWhatItsCommentsSay) {
   EXPECT_EQ(State(v92), "rolled_back");
   EXPECT_EQ(State(v87), "stable");
   EXPECT_NE(run.out.find("state     rolled_back"), std::string::npos) << shown;
+  EXPECT_TRUE(std::regex_search(
+      run.out, std::regex("observe " + v92 + R"(: committed at seq \d+; canary at 5 %; )" +
+                          R"(the controller decided rollback at seq \d+)")))
+      << "the observation sent to dvs serve says what it triggered" << shown;
 
   // The tour's audit query printed both rollbacks; the ledger holds the server's third.
   for (const std::string& id : {v91, v90}) {

@@ -1,5 +1,8 @@
 #include "tools/cli/cli.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -12,8 +15,19 @@
 namespace dvs::cli {
 
 int Fail(const std::string& what, const Status& s) {
+  // The rules name the transition they refused ("approve: ..."); the line names the command
+  // once, also when the message came back from a server ("server answered 409: approve: ...").
+  std::string message = s.message();
+  const std::string again = what + ": ";
+  size_t at = 0;
+  if (message.rfind("server answered ", 0) == 0) {
+    at = message.find(": ");
+    if (at != std::string::npos) at += 2;
+  }
+  if (at != std::string::npos && message.compare(at, again.size(), again) == 0)
+    message.erase(at, again.size());
   // Messages echo what was asked for (a bundle id, a reason): never raw control characters.
-  std::fprintf(stderr, "dvs: %s: %s\n", what.c_str(), TerminalSafe(s.message()).c_str());
+  std::fprintf(stderr, "dvs: %s: %s\n", what.c_str(), TerminalSafe(message).c_str());
   return kExitFailed;
 }
 
@@ -65,8 +79,12 @@ void AddKeyOption(CLI::App* sub, std::string* key) {
   sub->add_option("--key", *key, "signing key file (default: $DVS_KEY)");
 }
 
-void AddJsonOption(CLI::App* sub, Globals* g) {
-  sub->add_flag("--json", g->json, "print JSON instead of a table");
+void AddJsonOption(CLI::App* sub, Globals* g, const std::string& help) {
+  sub->add_flag("--json", g->json, help);
+}
+
+void AddJsonAlways(CLI::App* sub) {
+  sub->add_flag("--json")->description("JSON: what this always prints");
 }
 
 CLI::Option* WholeNumber(CLI::Option* opt, uint64_t min, uint64_t max) {
@@ -107,6 +125,18 @@ std::string FormatTime(int64_t ms) { return Rfc3339Time(ms); }
 
 Format OutputFormat(const Globals& g) { return g.json ? Format::kJson : Format::kText; }
 
+size_t TerminalWidth() {
+  const char* env = std::getenv("COLUMNS");
+  if (env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(env, &end, 10);
+    if (*end == '\0' && n > 0 && n < 100000) return n;
+  }
+  winsize ws{};
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) return ws.ws_col;
+  return 0;
+}
+
 int Signed(const Globals& g, const std::string& what, const std::string& key_flag,
            const sm::Transition& t) {
   auto key = LoadSigningKey(key_flag);
@@ -125,7 +155,9 @@ void PrintReceipt(const Globals& g, const Receipt& r) {
 }
 
 int PrintRows(const Globals& g, const std::vector<LogRow>& rows, bool csv) {
-  std::fputs(RenderRows(rows, csv && !g.json ? Format::kCsv : OutputFormat(g)).c_str(), stdout);
+  std::fputs(
+      RenderRows(rows, csv && !g.json ? Format::kCsv : OutputFormat(g), TerminalWidth()).c_str(),
+      stdout);
   return kExitOk;
 }
 

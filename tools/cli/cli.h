@@ -44,8 +44,13 @@ Result<SecretKey> LoadSigningKey(const std::string& flag);
 
 // Adds `--key FILE` to a signing subcommand.
 void AddKeyOption(CLI::App* sub, std::string* key);
-// Adds `--json` to a read subcommand.
-void AddJsonOption(CLI::App* sub, Globals* g);
+// Adds `--json` to a subcommand that prints data (a read, or a write's receipt).
+void AddJsonOption(CLI::App* sub, Globals* g,
+                   const std::string& help = "print JSON instead of a table");
+inline constexpr const char* kReceiptJson = "print the receipt as JSON";
+// For a subcommand whose output is always JSON (events, proofs): `--json` is accepted and
+// changes nothing, so that scripts can pass it to every command that prints data.
+void AddJsonAlways(CLI::App* sub);
 
 // Validators: a value outside them is a usage error (exit 2) naming the option.
 // A whole number in min..max, decimal digits only: "-1", "+3", "1e3", "0x10" and values past max
@@ -64,6 +69,9 @@ std::string FormatTime(int64_t ms);
 void PrintReceipt(const Globals& g, const Receipt& r);
 // --json: JSON, else text.
 Format OutputFormat(const Globals& g);
+// The width tables wrap to: $COLUMNS when set, else the terminal's when stdout is one, else 0
+// (no limit: pipes and files get whole lines).
+size_t TerminalWidth();
 
 // A signing command whose transition needs no state: loads the key (--key or $DVS_KEY), signs
 // `t`, submits it to the ledger or the server, prints the receipt. `what` names the command in

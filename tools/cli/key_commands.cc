@@ -66,7 +66,7 @@ int List(const Globals& g) {
   if (!svc.ok()) return Fail("key list", svc.status());
   auto s = (*svc)->Current();
   if (!s.ok()) return Fail("key list", s.status());
-  std::fputs(RenderKeys(**s, OutputFormat(g)).c_str(), stdout);
+  std::fputs(RenderKeys(**s, OutputFormat(g), TerminalWidth()).c_str(), stdout);
   return kExitOk;
 }
 
@@ -114,6 +114,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
           "root, governance, publisher, release_admin, observer, controller, log (repeatable)")
       ->required();
   AddKeyOption(grant, &a.key);
+  AddJsonOption(grant, &g, kReceiptJson);
   grant->footer(
       "Example:\n  dvs key grant alice --pub keys/alice.key.pub --role release_admin --key "
       "keys/root.key");
@@ -124,6 +125,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
   revoke->add_option("name", a.key_name, "the key's name")->required();
   PrintableText(revoke->add_option("--reason", a.reason, "why, for the audit trail"))->required();
   AddKeyOption(revoke, &a.key);
+  AddJsonOption(revoke, &g, kReceiptJson);
   revoke->footer("Example:\n  dvs key revoke alice --reason 'laptop lost' --key keys/root.key");
   revoke->callback([&] { g.exit_code = Revoke(g, a); });
 
@@ -138,6 +140,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
   set->add_option("file", a.file, "policy YAML: allowed_licenses, required_reviews, required_tags")
       ->required();
   AddKeyOption(set, &a.key);
+  AddJsonOption(set, &g, kReceiptJson);
   set->footer(
       "Example policy.yaml:\n  allowed_licenses: [Apache-2.0, MIT]\n  required_reviews: "
       "[ethics_review]\n"

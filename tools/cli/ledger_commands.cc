@@ -36,7 +36,7 @@ int StateAt(const Globals& g, const LedgerArgs& a) {
     if (state.status().IsInvalidArgument()) return Usage("state: " + state.status().message());
     return Fail("state", state.status());
   }
-  std::fputs(RenderStateAt(*state, OutputFormat(g)).c_str(), stdout);
+  std::fputs(RenderStateAt(*state, OutputFormat(g), TerminalWidth()).c_str(), stdout);
   return kExitOk;
 }
 
@@ -258,6 +258,7 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("events", "Committed transitions as events, one JSON object per line");
   WholeNumber(events->add_option("--from", a.from, "first seq (default 0)"), 0, kMaxSeq);
   events->add_flag("--follow", a.follow, "keep waiting for new entries, from any process");
+  AddJsonAlways(events);
   events->footer("Example:\n  dvs events --from 120 --follow");
   events->callback([&] { g.exit_code = Events(g, a); });
 
@@ -278,6 +279,7 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
   WholeNumber(inclusion->add_option("--size", a.size,
                                     "prove in the tree of the first N entries (default: all)"),
               1, kMaxSeq);
+  AddJsonAlways(inclusion);
   inclusion->footer(
       "Prints {leafIdx, treeSize, root, leafHash, proof}, hashes in base64 (RFC 6962 /\n"
       "RFC 9162, leaf hash = SHA-256(0x00 || entry bytes)).\nExample:\n  dvs proof inclusion 32 "
@@ -288,6 +290,7 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
   WholeNumber(consistency->add_option("old", a.old_size, "the older size (at least 1)"), 0, kMaxSeq)
       ->required();
   WholeNumber(consistency->add_option("new", a.new_size, "the newer size"), 1, kMaxSeq)->required();
+  AddJsonAlways(consistency);
   consistency->footer(
       "Prints {size1, size2, root1, root2, proof}, hashes in base64.\nExample:\n  dvs proof "
       "consistency 1024 2048");

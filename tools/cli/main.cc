@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "tools/cli/cli.h"
+#include "tools/cli/suggest.h"
 
 int main(int argc, char** argv) {
   using namespace dvs::cli;
@@ -18,6 +19,9 @@ int main(int argc, char** argv) {
       "Package, approve, canary, ramp, promote and roll back; every step is a signed entry."};
   app.name("dvs");
   app.require_subcommand(1);
+  // Fixed when the build was configured (tools/CMakeLists.txt).
+  app.set_version_flag("--version", std::string("dvs ") + DVS_VERSION + " (commit " +
+                                        DVS_GIT_COMMIT + ", " + DVS_BUILD_TYPE + " build)");
   app.fallthrough();
   app.add_option("--ledger", g.ledger,
                  "ledger directory (default: $DVS_LEDGER, else ./dvs-ledger)");
@@ -39,7 +43,13 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ConfigError& e) {
+    return Usage(e.what());  // serve --config: names the file's bad key
   } catch (const CLI::ParseError& e) {
+    // A mistyped command or option: name it and the closest known one, on one line.
+    if (std::string unknown = UnknownName(app, argc, argv); !unknown.empty()) return Usage(unknown);
     app.exit(e);  // prints the message and the usage line
     return kExitUsage;
   }

@@ -28,7 +28,8 @@ int StatusCmd(const Globals& g, const ReadArgs& a) {
   if (!list.ok()) {
     return Fail("status", Status::NotFound("'" + a.target + "' is neither a bundle nor a service"));
   }
-  std::fputs(RenderServiceStatus(a.target, *list, OutputFormat(g)).c_str(), stdout);
+  std::fputs(RenderServiceStatus(a.target, *list, OutputFormat(g), TerminalWidth()).c_str(),
+             stdout);
   return kExitOk;
 }
 
@@ -38,7 +39,7 @@ int RoutesCmd(const Globals& g) {
   if (!svc.ok()) return Fail("routes", svc.status());
   auto routes = (*svc)->Routes();
   if (!routes.ok()) return Fail("routes", routes.status());
-  std::fputs(RenderRoutes(*routes, OutputFormat(g)).c_str(), stdout);
+  std::fputs(RenderRoutes(*routes, OutputFormat(g), TerminalWidth()).c_str(), stdout);
   return kExitOk;
 }
 

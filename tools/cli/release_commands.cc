@@ -167,6 +167,15 @@ int VerifyArtifact(const Globals& g, const ReleaseArgs& a) {
   auto digest = Sha256File(a.file, &size);
   if (!digest.ok()) return Fail("verify-artifact", digest.status());
   for (const auto& art : b->manifest.artifacts()) {
+    if (art.sha256() == *digest && g.json) {
+      Json j;
+      j.BeginObject().Key("file").String(a.file).Key("matches").Bool(true);
+      j.Key("bundle").String(b->id).Key("artifact").String(art.path());
+      j.Key("sha256").String(ToHex(art.sha256())).Key("size").Uint(size);
+      j.Key("approved_by").String(b->approved_by).EndObject();
+      std::printf("%s\n", j.str().c_str());
+      return kExitOk;
+    }
     if (art.sha256() == *digest) {
       std::printf("%s matches artifact %s of %s (sha256 %s), approved by %s\n", a.file.c_str(),
                   art.path().c_str(), b->id.c_str(), ToHex(art.sha256()).c_str(),
@@ -202,6 +211,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("approve", "Approve a bundle under the governance policy (governance)");
   bundle_arg(approve);
   AddKeyOption(approve, &a.key);
+  AddJsonOption(approve, &g, kReceiptJson);
   approve->footer("Example:\n  dvs approve tax_calc_9.0_3f2a1b --key keys/governance.key");
   approve->callback([&] { g.exit_code = Signed(g, "approve", a.key, make::Approve(a.bundle)); });
 
@@ -209,6 +219,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(reject);
   PrintableText(reject->add_option("--reason", a.reason, "why"))->required();
   AddKeyOption(reject, &a.key);
+  AddJsonOption(reject, &g, kReceiptJson);
   reject->footer(
       "Example:\n  dvs reject tax_calc_9.0_3f2a1b --reason 'model card missing' --key "
       "keys/governance.key");
@@ -222,6 +233,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
                                  "canary weight, 1..100 (default: the manifest's)"),
               1, 100);
   AddKeyOption(deploy, &a.key);
+  AddJsonOption(deploy, &g, kReceiptJson);
   deploy->footer(
       "Example:\n  dvs deploy tax_calc_9.0_3f2a1b --canary-pct 5 --key keys/release-admin.key");
   deploy->callback(
@@ -234,6 +246,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
                                   "how many requests the metrics cover (default 1)"),
               1, kMaxSamples);
   AddKeyOption(observe, &a.key);
+  AddJsonOption(observe, &g, kReceiptJson);
   observe->footer(
       "Example:\n  dvs observe tax_calc_9.0_3f2a1b --metric error_rate=0.03 --metric "
       "latency_ms=110 --samples 500 --key keys/observer.key");
@@ -253,6 +266,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(promote);
   promote->add_flag("--full", a.full, "straight to stable at 100 %");
   AddKeyOption(promote, &a.key);
+  AddJsonOption(promote, &g, kReceiptJson);
   promote->footer(
       "Example:\n  dvs promote tax_calc_9.0_3f2a1b --full --key keys/release-admin.key");
   promote->callback([&] { g.exit_code = Promote(g, a); });
@@ -262,6 +276,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(pause);
   PrintableText(pause->add_option("--reason", a.reason, "why"));
   AddKeyOption(pause, &a.key);
+  AddJsonOption(pause, &g, kReceiptJson);
   pause->footer(
       "Example:\n  dvs pause tax_calc_9.0_3f2a1b --reason 'investigating' --key "
       "keys/release-admin.key");
@@ -272,6 +287,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("resume", "Let the controller ramp a paused canary again (release_admin)");
   bundle_arg(resume);
   AddKeyOption(resume, &a.key);
+  AddJsonOption(resume, &g, kReceiptJson);
   resume->footer("Example:\n  dvs resume tax_calc_9.0_3f2a1b --key keys/release-admin.key");
   resume->callback([&] { g.exit_code = Signed(g, "resume", a.key, make::Resume(a.bundle)); });
 
@@ -281,6 +297,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(rollback);
   PrintableText(rollback->add_option("--reason", a.reason, "why, for the audit trail"))->required();
   AddKeyOption(rollback, &a.key);
+  AddJsonOption(rollback, &g, kReceiptJson);
   rollback->footer(
       "Example:\n  dvs rollback tax_calc_9.0_3f2a1b --reason 'overcharges reported' --key "
       "keys/release-admin.key");
@@ -292,6 +309,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(retire);
   PrintableText(retire->add_option("--reason", a.reason, "why"))->required();
   AddKeyOption(retire, &a.key);
+  AddJsonOption(retire, &g, kReceiptJson);
   retire->footer(
       "Example:\n  dvs retire tax_calc_8.7_9c1d2e --reason 'superseded for a quarter' --key "
       "keys/release-admin.key");
@@ -304,6 +322,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       ->add_option("file", a.file,
                    "a serialized dvs.ledger.Entry with body, signer_key and signature")
       ->required();
+  AddJsonOption(submit, &g, kReceiptJson);
   submit->footer(
       "The signature is checked, then the transition goes through the same rules as any other.\n"
       "A request can be applied once: submitting it again is refused as a replay.\n"
@@ -314,6 +333,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       "verify-artifact", "Tell whether FILE is an artifact governance signed for BUNDLE");
   bundle_arg(verify);
   verify->add_option("file", a.file, "the file to check")->required();
+  AddJsonOption(verify, &g, "print the match as JSON");
   verify->footer("Example:\n  dvs verify-artifact tax_calc_9.0_3f2a1b build/tax_calc.tar");
   verify->callback([&] { g.exit_code = VerifyArtifact(g, a); });
 }

@@ -5,6 +5,7 @@
 #include "dvs/server.h"
 #include "statemachine/roles.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/serve_config.h"
 
 namespace dvs::cli {
 
@@ -114,9 +115,17 @@ void AddServeCommand(CLI::App& app, Globals& g) {
       serve->add_option("--idle-timeout", a.idle_timeout_s,
                         "seconds a client has to send a whole request, 1..3600 (default 30)"),
       1, 3600);
+  // CLI11 reads config files for the top-level command only: --config belongs to `dvs` (so
+  // `dvs serve --config F` reaches it) and its items name serve's options.
+  app.set_config("--config", "",
+                 "dvs serve: a YAML file whose keys are serve's flags without -- (listen: ..., "
+                 "router: [...]); a flag on the command line overrides its key");
+  app.config_formatter(std::make_shared<YamlServeConfig>(serve));
   serve->footer(
       "Clients sign their own requests (dvs --server URL CMD --key FILE); the server holds only\n"
       "the controller key. SIGTERM finishes in-flight requests, then exits 0.\n"
+      "--config FILE: YAML whose keys are these flags without -- (listen: 127.0.0.1:8080,\n"
+      "router: [file:/run/dvs/routes.json]); a flag on the command line overrides its key.\n"
       "Example:\n  dvs serve --listen 127.0.0.1:8080 --controller-key keys/controller.key \\\n"
       "    --router file:/run/dvs/routes.json --router nginx:/etc/nginx/conf.d/dvs.conf \\\n"
       "    --nginx-backends backends.yaml");

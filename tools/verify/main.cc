@@ -15,40 +15,11 @@
 
 #include "dvs/json.h"
 #include "dvs/verify.h"
+#include "tools/verify/progress_bar.h"
 
 namespace {
 
 constexpr int kValid = 0, kFailed = 1, kUsage = 2, kInvalid = 3;
-
-// A one-line progress bar on stderr: phase, count, percent, rate, ETA.
-class ProgressBar {
- public:
-  void Update(const char* phase, uint64_t done, uint64_t total) {
-    using namespace std::chrono;
-    const double now = duration<double>(steady_clock::now().time_since_epoch()).count();
-    if (phase != phase_) {
-      if (!phase_.empty()) std::fputc('\n', stderr);
-      phase_ = phase;
-      start_ = now;
-    }
-    if (now - last_ < 0.1 && done < total) return;
-    last_ = now;
-    const double rate = done / std::max(1e-9, now - start_);
-    const double eta = rate > 0 ? (total - done) / rate : 0;
-    const int width = 30, filled = total ? static_cast<int>(width * done / total) : width;
-    std::fprintf(stderr, "\r%-22s [%s%s] %llu/%llu %3.0f%%  %.0f/s  ETA %.0fs   ", phase,
-                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                 total ? 100.0 * done / total : 100.0, rate, eta);
-  }
-  void Finish() {
-    if (!phase_.empty()) std::fputc('\n', stderr);
-  }
-
- private:
-  std::string phase_;
-  double start_ = 0, last_ = 0;
-};
 
 }  // namespace
 
@@ -97,7 +68,7 @@ int main(int argc, char** argv) {
     ss << in.rdbuf();
     opt.checkpoints.emplace_back(f, ss.str());
   }
-  ProgressBar bar;
+  dvs::ProgressBar bar;
   const bool tty = isatty(STDERR_FILENO) && !json;
   if (tty) opt.progress = [&](const char* p, uint64_t d, uint64_t t) { bar.Update(p, d, t); };
 

@@ -59,6 +59,16 @@ struct Receipt {
   std::string request_id;
   std::string kind;    // "deploy", "rollback", ...
   std::string bundle;  // the bundle it concerns, if any
+  // Its effect on that bundle: the state after ("canary", "rolled_back", ...) and the traffic %
+  // before and after. Empty state when it concerns no bundle.
+  std::string state;
+  uint32_t weight_before = 0, weight_after = 0;
+  // Set by `dvs serve` on an observation it evaluated at once: the controller's decision
+  // ("hold", "step", "promote", "rollback"), its reason, the step's target % and, unless it
+  // held, the seq of the entry it appended.
+  std::string decision, decision_reason;
+  uint32_t decision_to_pct = 0;
+  uint64_t decision_seq = 0;
 };
 
 // One controller evaluation of one service.

@@ -2,7 +2,8 @@
 // controller decisions. The CLI prints these for a local ledger, and the server answers with the
 // very same bytes, so `dvs --server URL CMD` prints exactly what `dvs CMD` prints.
 //
-// Every function returns whole lines, each ending in '\n'.
+// Every function returns whole lines, each ending in '\n'. Tables have a header row and columns
+// as wide as their data; `width` is the terminal's: the last column wraps to fit it (0: never).
 #ifndef DVS_API_RENDER_H_
 #define DVS_API_RENDER_H_
 
@@ -24,17 +25,18 @@ Result<Format> ParseFormat(const std::string& name);
 std::string RenderBundleStatus(const BundleStatus& s, Format f);
 // `dvs status SERVICE`: its bundles with traffic or kept warm, stable first.
 std::string RenderServiceStatus(const std::string& service, const std::vector<BundleStatus>& list,
-                                Format f);
+                                Format f, size_t width = 0);
 // `dvs routes`; JSON is {"services": {NAME: [{"bundle","version","weight","role"}]}}.
-std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes, Format f);
+std::string RenderRoutes(const std::map<std::string, std::vector<Route>>& routes, Format f,
+                         size_t width = 0);
 // `dvs log`, `dvs history`, `dvs audit`: a table, {"entries": [...]}, or CSV with a header.
-std::string RenderRows(const std::vector<LogRow>& rows, Format f);
+std::string RenderRows(const std::vector<LogRow>& rows, Format f, size_t width = 0);
 // What a signing command prints once its transition committed (CSV renders as text).
 std::string RenderReceipt(const Receipt& r, Format f);
 // `dvs key list`: every key, its roles, and when it was granted or revoked.
-std::string RenderKeys(const State& s, Format f);
+std::string RenderKeys(const State& s, Format f, size_t width = 0);
 // `dvs state --at`: the routing table and every bundle's state as of `s`.
-std::string RenderStateAt(const State& s, Format f);
+std::string RenderStateAt(const State& s, Format f, size_t width = 0);
 // `dvs tick`: one line per evaluated service (CSV renders as text).
 std::string RenderTick(const std::vector<TickOutcome>& outcomes, Format f);
 

@@ -1,0 +1,154 @@
+// What a new user meets in their first hour with the dvs command line: --version, typos answered
+// with the closest name, refusals that name the command once, receipts that say what changed,
+// and tables that stay tables with long names.
+#include <regex>
+
+#include "tests/e2e/dvs_runner.h"
+
+namespace dvs {
+namespace {
+
+using test::Outcome;
+
+class FirstHour : public test::LedgerFixture {};
+
+TEST_F(FirstHour, VersionNamesTheVersionCommitAndBuildType) {
+  Outcome r = Dvs({"--version"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::regex_match(
+      r.out, std::regex(R"(dvs \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}|unknown), \w+ build\)\n)")))
+      << r.out;
+}
+
+TEST_F(FirstHour, AMistypedCommandOrOptionIsNamedWithTheClosestOne) {
+  Outcome r = Dvs({"stauts", "tax_calc"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs: unknown command 'stauts'; did you mean 'status'?\n");
+  r = Dvs({"key", "lst"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs: key: unknown command 'lst'; did you mean 'list'?\n");
+  r = Dvs({"status", "tax_calc", "--jsn"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs: status: unknown option '--jsn'; did you mean '--json'?\n");
+  r = Dvs({"--ledgr", "x", "routes"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs: unknown option '--ledgr'; did you mean '--ledger'?\n");
+  // Nothing close: no guess, but where to look.
+  r = Dvs({"frobnicate"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs: unknown command 'frobnicate' (dvs --help lists them)\n");
+}
+
+TEST_F(FirstHour, ARefusalNamesTheCommandOnce) {
+  Outcome r = Dvs({"approve", "tax_calc_9.9_000000", "--key", Key("governance")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "dvs: approve: no bundle 'tax_calc_9.9_000000'\n");
+}
+
+TEST_F(FirstHour, ReceiptsSayWhatTheWriteDid) {
+  std::string v1 = Package("1.0");
+  Outcome r = Dvs({"approve", v1, "--key", Key("governance")});
+  EXPECT_TRUE(std::regex_match(
+      r.out, std::regex("approve " + v1 + R"(: committed at seq \d+; approved\n)")))
+      << r.out;
+  r = Dvs({"deploy", v1, "--key", Key("admin")});
+  EXPECT_NE(r.out.find("; stable at 100 % (was 0 %)\n"), std::string::npos) << r.out;
+
+  std::string v2 = Package("2.0");
+  ASSERT_EQ(Dvs({"approve", v2, "--key", Key("governance")}).code, 0);
+  r = Dvs({"deploy", v2, "--key", Key("admin")});
+  EXPECT_NE(r.out.find("; canary at 5 % (was 0 %)\n"), std::string::npos) << r.out;
+  r = Dvs({"promote", v2, "--key", Key("admin")});
+  EXPECT_NE(r.out.find("; canary at 25 % (was 5 %)\n"), std::string::npos) << r.out;
+  r = Dvs({"rollback", v2, "--reason", "bad", "--key", Key("admin")});
+  EXPECT_NE(r.out.find("; rolled_back at 0 % (was 25 %)\n"), std::string::npos) << r.out;
+
+  // --json keeps every field it had and adds the effect.
+  std::string v3 = Package("3.0");
+  r = Dvs({"approve", v3, "--key", Key("governance"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = test::ParseJson(r.out);
+  for (const char* k : {"seq", "time", "kind", "bundle", "request_id", "hash", "state",
+                        "weight_before", "weight_after"})
+    EXPECT_TRUE(j.fields().contains(k)) << k << " in " << r.out;
+  EXPECT_EQ(j.fields().at("state").string_value(), "approved");
+}
+
+TEST_F(FirstHour, StatusDoesNotSayTheStateTwice) {
+  std::string v1 = Release("1.0");
+  std::string v2 = Release("2.0");
+  Outcome r = Dvs({"status", v2});
+  EXPECT_NE(r.out.find("state     canary, weight 5 %\n"), std::string::npos) << r.out;
+  ASSERT_EQ(Dvs({"promote", v2, "--full", "--key", Key("admin")}).code, 0);
+  r = Dvs({"status", v1});
+  EXPECT_NE(r.out.find("state     superseded (warm), weight 0 %\n"), std::string::npos) << r.out;
+}
+
+// Where `column` starts on `line`, which must hold it.
+size_t Column(const std::string& line, const std::string& text) { return line.find(text); }
+
+TEST_F(FirstHour, TablesHaveHeadersAndColumnsAsWideAsTheirData) {
+  const std::string service = "a_service_with_a_name_longer_than_any_column_was";
+  Write("long.yaml", "name: " + service +
+                         "\nversion: \"1.0\"\ncode: c\n"
+                         "governance: {license: MIT, ethics_review: passed, fedramp: high}\n");
+  Outcome p = Dvs({"package", dir_.Sub("long.yaml"), "--key", Key("publisher")});
+  ASSERT_EQ(p.code, 0) << p.err;
+  const std::string id = p.out.substr(0, p.out.find('\n'));
+  ASSERT_EQ(Dvs({"approve", id, "--key", Key("governance")}).code, 0);
+  ASSERT_EQ(Dvs({"deploy", id, "--key", Key("admin")}).code, 0);
+  Release("1.0");  // tax_calc, a short name in the same table
+
+  Outcome routes = Dvs({"routes"});
+  std::istringstream lines(routes.out);
+  std::string header, row1, row2;
+  std::getline(lines, header);
+  std::getline(lines, row1);
+  std::getline(lines, row2);
+  EXPECT_EQ(header.rfind("SERVICE", 0), 0u) << routes.out;
+  // Every column starts where its header does, on every row.
+  EXPECT_EQ(Column(row1, id), Column(header, "BUNDLE")) << routes.out;
+  EXPECT_EQ(Column(row2, "tax_calc_1.0_"), Column(header, "BUNDLE")) << routes.out;
+  EXPECT_EQ(Column(row1, "stable"), Column(header, "ROLE")) << routes.out;
+  EXPECT_EQ(Column(row2, "stable"), Column(header, "ROLE")) << routes.out;
+
+  for (auto args : {std::vector<std::string>{"history", "tax_calc"}, {"log"}, {"audit"}}) {
+    Outcome r = Dvs(args);
+    EXPECT_EQ(r.out.rfind("SEQ  TIME", 0), 0u) << args[0] << ":\n" << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace dvs
+
+namespace dvs {
+namespace {
+
+TEST_F(FirstHour, EveryCommandThatPrintsDataTakesJson) {
+  Write("tax_calc.tar", "the build");
+  Write("m.yaml", ManifestYaml("1.0", "artifacts: [tax_calc.tar]\n"));
+  Outcome p = Dvs({"package", dir_.Sub("m.yaml"), "--key", Key("publisher")});
+  ASSERT_EQ(p.code, 0) << p.err;
+  const std::string id = p.out.substr(0, p.out.find('\n'));
+
+  Outcome r = Dvs({"verify-artifact", id, dir_.Sub("tax_calc.tar"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = test::ParseJson(r.out);
+  EXPECT_TRUE(j.fields().at("matches").bool_value());
+  EXPECT_EQ(j.fields().at("bundle").string_value(), id);
+  EXPECT_EQ(j.fields().at("artifact").string_value(), "tax_calc.tar");
+
+  r = Dvs({"events", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(test::ParseJson(r.out.substr(0, r.out.find('\n'))).fields().at("seq").number_value(),
+            0);
+  r = Dvs({"proof", "inclusion", "1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(test::ParseJson(r.out).fields().contains("leafIdx")) << r.out;
+  r = Dvs({"proof", "consistency", "1", "2", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(test::ParseJson(r.out).fields().contains("root2")) << r.out;
+}
+
+}  // namespace
+}  // namespace dvs
