@@ -130,7 +130,12 @@ Status ReleaseService::CatchUp(const WriteTxn& w) {
                         }).Prefixed("catching up"));
   }
   // The state's head and the log's must be the same entry: both come from the entries' bytes.
-  DVS_ASSERT(tip_->head_hash == w.head().hash);
+  // They differ only when an entry this process already applied was rewritten in the file.
+  if (tip_->head_hash != w.head().hash) {
+    return Status::Corruption("entry " + std::to_string(head - 1) +
+                              " is not the entry this process applied: the ledger's entries were "
+                              "rewritten (run dvs-verify)");
+  }
   return Status::OK();
 }
 
