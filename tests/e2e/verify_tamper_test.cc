@@ -2,7 +2,7 @@
 // dvs-verify binary. Every case exits 3 and names the right seq; the untouched ledger verifies.
 #include <filesystem>
 
-#include "api/audit_index.h"
+#include "api/service/audit_index.h"
 #include "dvs/release_service.h"
 #include "ledger/checkpoint.h"
 #include "ledger/lmdb_util.h"

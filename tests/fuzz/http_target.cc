@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "api/http_api.h"
+#include "api/http/http_api.h"
 #include "dvs/transitions.h"
 #include "ledger/limits.h"
 #include "tests/fuzz/targets.h"

@@ -1,6 +1,6 @@
 // Router adapters: what each writes or runs, level-triggered re-application with backoff, and
 // warm bundles kept in the table until their window ends.
-#include "api/routers.h"
+#include "api/controller/routers.h"
 
 #include "tests/serve/serve_fixture.h"
 

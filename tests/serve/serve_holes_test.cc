@@ -8,7 +8,7 @@
 
 #include <chrono>
 
-#include "api/routers.h"
+#include "api/controller/routers.h"
 #include "tests/serve/serve_fixture.h"
 
 namespace dvs {

@@ -69,6 +69,7 @@ struct Receipt {
   std::string decision, decision_reason;
   uint32_t decision_to_pct = 0;
   uint64_t decision_seq = 0;
+  bool observation = false;  // the entry is an observation (what the controller reacts to)
 };
 
 // One controller evaluation of one service.

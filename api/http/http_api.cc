@@ -1,4 +1,4 @@
-#include "api/http_api.h"
+#include "api/http/http_api.h"
 
 #include <nlohmann/json.hpp>
 #include <thread>

@@ -16,9 +16,9 @@
 #include <optional>
 #include <thread>
 
-#include "api/http_api.h"
-#include "api/routers.h"
-#include "api/server_metrics.h"
+#include "api/http/http_api.h"
+#include "api/controller/controller.h"
+#include "api/http/server_metrics.h"
 #include "dvs/events.h"
 #include "ledger/limits.h"
 
@@ -31,11 +31,6 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-int64_t WallMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 constexpr auto kKeepaliveEvery = std::chrono::seconds(15);
 constexpr uint64_t kEventsPerWrite = 500;
 
@@ -45,11 +40,10 @@ class Session;
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   ReleaseService& svc;
-  const SecretKey* controller;
   ServeOptions o;
   ServerMetrics metrics;
   std::unique_ptr<HttpApi> api;
-  std::unique_ptr<RouterSet> routers;
+  std::unique_ptr<Controller> control;
   net::io_context io;
   tcp::acceptor acceptor{io};
   net::steady_timer tick_timer{io};
@@ -59,8 +53,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::list<std::weak_ptr<Session>> sessions;  // GUARDED_BY(sessions_mu)
   std::atomic<int> open_sessions{0};
 
-  Impl(ReleaseService& s, const SecretKey* c, ServeOptions opts)
-      : svc(s), controller(c), o(std::move(opts)) {}
+  Impl(ReleaseService& s, ServeOptions opts)
+      : svc(s), o(std::move(opts)) {}
 
   void Log(const std::string& line) {
     if (o.log) {
@@ -76,10 +70,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   // connection is busy with a request or an event stream.
   bool EvictLongestIdle();
   void ScheduleTick();
-  Result<std::vector<TickOutcome>> Evaluate(const std::vector<std::string>& services);
-  // After entries committed (by this server or another process): event streams and routers.
-  void Advanced();
-  void OfferRoutes();
+  // After entries committed (by this server or another process): event streams wake up.
+  void WakeStreams();
   void WatchLedger();
   void BeginStop();
   void ForEachSession(const std::function<void(const std::shared_ptr<Session>&)>& fn);
@@ -340,50 +332,16 @@ void Server::Impl::Accept() {
       });
 }
 
-Result<std::vector<TickOutcome>> Server::Impl::Evaluate(const std::vector<std::string>& services) {
-  const auto t0 = std::chrono::steady_clock::now();
-  auto outcomes = svc.Tick(*controller, services);
-  metrics.ObserveTick(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  if (!outcomes.ok()) return outcomes;
-  bool committed = false;
-  for (const TickOutcome& t : *outcomes) {
-    if (!t.receipt) continue;
-    committed = true;
-    metrics.CountAppends(1);
-    if (t.decision.kind == Decision::Kind::kRollback) metrics.CountRollback(true);
-    std::string what = DecisionKindName(t.decision.kind);
-    if (t.decision.kind == Decision::Kind::kStep)
-      what += " to " + std::to_string(t.decision.to_pct) + " %";
-    Log("controller: " + t.service + " " + t.bundle + ": " + what + " (" + t.decision.reason +
-        ") at seq " + std::to_string(t.receipt->seq));
-  }
-  if (committed) Advanced();
-  return outcomes;
-}
-
 void Server::Impl::ScheduleTick() {
   tick_timer.expires_after(std::chrono::milliseconds(o.tick_ms));
   tick_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || self->stopping) return;
-    auto r = self->Evaluate({});
-    if (!r.ok()) self->Log("controller: " + r.status().ToString());
-    self->OfferRoutes();  // warm windows end by the clock, not by entries
+    self->control->OnTimer();
     self->ScheduleTick();
   });
 }
 
-void Server::Impl::OfferRoutes() {
-  if (!routers) return;
-  auto table = svc.Routes(WallMs());
-  if (!table.ok()) {
-    Log("routes: " + table.status().ToString());
-    return;
-  }
-  routers->Offer(*table);
-}
-
-void Server::Impl::Advanced() {
-  OfferRoutes();
+void Server::Impl::WakeStreams() {
   ForEachSession([](const std::shared_ptr<Session>& s) { s->Notify(); });
 }
 
@@ -408,7 +366,7 @@ void Server::Impl::WatchLedger() {
     }
     if (*grown > known) {
       known = *grown;
-      Advanced();
+      control->OnLedgerGrew();
     }
   }
 }
@@ -425,7 +383,7 @@ void Server::Impl::BeginStop() {
 
 Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretKey* controller,
                                               const ServeOptions& options) {
-  auto impl = std::make_shared<Impl>(svc, controller, options);
+  auto impl = std::make_shared<Impl>(svc, options);
   beast::error_code ec;
   std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
   auto addr = net::ip::make_address(host, ec);
@@ -464,49 +422,18 @@ Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretK
   }
 
   Impl* raw = impl.get();
+  impl->control = std::make_unique<Controller>(
+      svc, controller, &impl->metrics, std::move(routers),
+      [raw](const std::string& l) { raw->Log(l); }, [raw] { raw->WakeStreams(); });
   HttpApi::Hooks hooks;
-  hooks.committed = [raw](std::vector<Receipt>& receipts) {
-    raw->Advanced();
-    if (raw->controller == nullptr) return;
-    // An observation counts at once: evaluate its service now, not at the next tick.
-    std::vector<std::string> services;
-    auto state = raw->svc.Current();
-    if (!state.ok()) return;
-    for (const Receipt& r : receipts) {
-      if (r.kind != "observe") continue;
-      const Bundle* b = (*state)->FindBundle(r.bundle);
-      const Service* s = b ? (*state)->FindService(b->service) : nullptr;
-      if (s != nullptr && s->canary && s->canary->bundle == b->id) services.push_back(s->name);
-    }
-    if (services.empty()) return;
-    auto out = raw->Evaluate(services);
-    if (!out.ok()) {
-      raw->Log("controller: " + out.status().ToString());
-      return;
-    }
-    // Each observation's receipt says what it led to.
-    for (Receipt& r : receipts) {
-      if (r.kind != "observe") continue;
-      for (const TickOutcome& t : *out) {
-        if (t.bundle != r.bundle) continue;
-        r.decision = DecisionKindName(t.decision.kind);
-        r.decision_reason = t.decision.reason;
-        r.decision_to_pct = t.decision.to_pct;
-        r.decision_seq = t.receipt ? t.receipt->seq : 0;
-      }
-    }
-  };
+  hooks.committed = [raw](std::vector<Receipt>& receipts) { raw->control->OnCommitted(receipts); };
   if (controller != nullptr) {
     hooks.tick = [raw](const std::vector<std::string>& services) {
-      return raw->Evaluate(services);
+      return raw->control->Evaluate(services);
     };
   }
   impl->api = std::make_unique<HttpApi>(svc, impl->metrics, std::move(hooks));
-  if (!routers.empty()) {
-    impl->routers = std::make_unique<RouterSet>(std::move(routers), &impl->metrics,
-                                                [raw](const std::string& l) { raw->Log(l); });
-    impl->OfferRoutes();  // level-triggered: whatever the routers held, they get the table now
-  }
+  impl->control->OfferRoutes();  // level-triggered: whatever the routers held, they get the table now
   std::unique_ptr<Server> server(new Server());
   server->impl_ = std::move(impl);
   return server;
@@ -516,7 +443,7 @@ Server::~Server() {
   if (impl_ == nullptr) return;
   impl_->stopping = true;
   if (impl_->watcher.joinable()) impl_->watcher.join();
-  if (impl_->routers) impl_->routers->Stop();
+  impl_->control.reset();
 }
 
 uint16_t Server::port() const {
@@ -540,7 +467,7 @@ void Server::Run(bool handle_signals) {
     });
   }
   m.Accept();
-  if (m.controller != nullptr) m.ScheduleTick();
+  m.ScheduleTick();
   m.watcher = std::thread([&m] { m.WatchLedger(); });
   std::vector<std::thread> threads;
   for (int i = 1; i < m.o.threads; ++i) threads.emplace_back([&m] { m.io.run(); });
@@ -561,10 +488,7 @@ void Server::Run(bool handle_signals) {
   for (auto& t : threads) t.join();
   m.stopping = true;
   if (m.watcher.joinable()) m.watcher.join();
-  if (m.routers) {
-    m.routers->WaitInStep(2000);  // let a decision just committed reach the routers
-    m.routers->Stop();
-  }
+  m.control->Stop(2000);  // let a decision just committed reach the routers
 }
 
 }  // namespace dvs

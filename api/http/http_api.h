@@ -15,8 +15,8 @@
 // line prints. Errors are JSON {"error": "...", "reason": "..."}: 400 malformed request, 401
 // missing or bad signature or unknown key, 403 a key without the role or revoked, 404 no such
 // thing, 405 wrong method, 409 refused by a release rule, 503 no controller key.
-#ifndef DVS_API_HTTP_API_H_
-#define DVS_API_HTTP_API_H_
+#ifndef DVS_API_HTTP_HTTP_API_H_
+#define DVS_API_HTTP_HTTP_API_H_
 
 #include <functional>
 #include <map>
@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "api/server_metrics.h"
+#include "api/http/server_metrics.h"
 #include "dvs/release_service.h"
 
 namespace dvs {
@@ -97,4 +97,4 @@ inline bool IsEventsPath(const std::string& path) { return path == "/v1/events";
 
 }  // namespace dvs
 
-#endif  // DVS_API_HTTP_API_H_
+#endif  // DVS_API_HTTP_HTTP_API_H_

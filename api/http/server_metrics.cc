@@ -1,4 +1,4 @@
-#include "api/server_metrics.h"
+#include "api/http/server_metrics.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -3,7 +3,7 @@
 #include <cstdarg>
 #include <cstdio>
 
-#include "api/text_table.h"
+#include "api/render/text_table.h"
 #include "dvs/events.h"
 #include "dvs/json.h"
 #include "statemachine/roles.h"

@@ -1,6 +1,6 @@
 // ReleaseService's reads for people: status, routes, log, history.
-#include "api/audit_index.h"
-#include "api/rows.h"
+#include "api/service/audit_index.h"
+#include "api/service/rows.h"
 #include "dvs/release_service.h"
 #include "ledger/lmdb_util.h"
 #include "statemachine/apply.h"

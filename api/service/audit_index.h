@@ -5,13 +5,13 @@
 //   audit   seq (8-byte BE) -> AuditRecord
 //   index   'b' bundle 0 seq | 's' service 0 seq | 'S' service 0 type 0 seq | 'a' key id 0 seq |
 //           't' type 0 seq | 'T' time seq        (seq and time 8-byte BE; values empty)
-#ifndef DVS_API_AUDIT_INDEX_H_
-#define DVS_API_AUDIT_INDEX_H_
+#ifndef DVS_API_SERVICE_AUDIT_INDEX_H_
+#define DVS_API_SERVICE_AUDIT_INDEX_H_
 
 #include <string>
 #include <vector>
 
-#include "api/audit.pb.h"
+#include "api/service/audit.pb.h"
 #include "ledger/log.h"
 #include "statemachine/apply.h"
 #include "statemachine/state.h"
@@ -47,4 +47,4 @@ std::string PrefixEnd(std::string prefix);
 
 }  // namespace dvs::audit
 
-#endif  // DVS_API_AUDIT_INDEX_H_
+#endif  // DVS_API_SERVICE_AUDIT_INDEX_H_

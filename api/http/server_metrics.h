@@ -1,7 +1,7 @@
 // The counters of `dvs serve`, rendered in the Prometheus text format (version 0.0.4) at /metrics.
 // Thread safety: every method may be called from any thread.
-#ifndef DVS_API_SERVER_METRICS_H_
-#define DVS_API_SERVER_METRICS_H_
+#ifndef DVS_API_HTTP_SERVER_METRICS_H_
+#define DVS_API_HTTP_SERVER_METRICS_H_
 
 #include <cstdint>
 #include <map>
@@ -40,4 +40,4 @@ class ServerMetrics {
 
 }  // namespace dvs
 
-#endif  // DVS_API_SERVER_METRICS_H_
+#endif  // DVS_API_HTTP_SERVER_METRICS_H_

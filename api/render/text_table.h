@@ -1,8 +1,8 @@
 // The human tables of the CLI (status, routes, log, history, audit, key list, state): a header
 // row, columns as wide as their widest cell, and a last column of free text that wraps to the
 // terminal's width. Cells must already be terminal-safe (TerminalSafe).
-#ifndef DVS_API_TEXT_TABLE_H_
-#define DVS_API_TEXT_TABLE_H_
+#ifndef DVS_API_RENDER_TEXT_TABLE_H_
+#define DVS_API_RENDER_TEXT_TABLE_H_
 
 #include <string>
 #include <vector>
@@ -35,4 +35,4 @@ class TextTable {
 
 }  // namespace dvs
 
-#endif  // DVS_API_TEXT_TABLE_H_
+#endif  // DVS_API_RENDER_TEXT_TABLE_H_

@@ -10,8 +10,8 @@
 // retries a failed apply with exponential backoff until it succeeds or a newer table replaces it.
 // Every failure is logged and counted. Warm bundles stay in the table until their window ends
 // (nginx gets them as comments: weight 0 is not an nginx weight).
-#ifndef DVS_API_ROUTERS_H_
-#define DVS_API_ROUTERS_H_
+#ifndef DVS_API_CONTROLLER_ROUTERS_H_
+#define DVS_API_CONTROLLER_ROUTERS_H_
 
 #include <condition_variable>
 #include <functional>
@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/server_metrics.h"
+#include "api/http/server_metrics.h"
 #include "ledger/status.h"
 #include "statemachine/state.h"
 
@@ -84,4 +84,4 @@ class RouterSet {
 
 }  // namespace dvs
 
-#endif  // DVS_API_ROUTERS_H_
+#endif  // DVS_API_CONTROLLER_ROUTERS_H_

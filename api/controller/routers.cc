@@ -1,4 +1,4 @@
-#include "api/routers.h"
+#include "api/controller/routers.h"
 
 #include <fcntl.h>
 #include <poll.h>

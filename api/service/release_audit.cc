@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "api/audit_index.h"
-#include "api/rows.h"
+#include "api/service/audit_index.h"
+#include "api/service/rows.h"
 #include "api/service/state_loader.h"
 #include "dvs/json.h"
 #include "dvs/release_service.h"

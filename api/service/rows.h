@@ -1,6 +1,6 @@
 // Internal: decoding one entry into the row people read (log, history, audit, events).
-#ifndef DVS_API_ROWS_H_
-#define DVS_API_ROWS_H_
+#ifndef DVS_API_SERVICE_ROWS_H_
+#define DVS_API_SERVICE_ROWS_H_
 
 #include "dvs/release_service.h"
 
@@ -13,4 +13,4 @@ Result<LogRow> RowOf(const class Log& log, const State& s, uint64_t seq, const E
 
 }  // namespace dvs
 
-#endif  // DVS_API_ROWS_H_
+#endif  // DVS_API_SERVICE_ROWS_H_

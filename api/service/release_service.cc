@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "api/audit_index.h"
+#include "api/service/audit_index.h"
 #include "api/service/state_loader.h"
 #include "ledger/assert.h"
 #include "ledger/lmdb_util.h"
@@ -179,6 +179,7 @@ Status ReleaseService::AppendOne(WriteTxn& w, TrustedTip& tip, const VerifiedBod
       r.weight_before = applied.weight_before;
       r.weight_after = applied.weight_after;
     }
+    r.observation = applied.kind == sm::Transition::kObserve;
     out->push_back(std::move(r));
   }
   return Status::OK();

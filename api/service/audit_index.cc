@@ -1,4 +1,4 @@
-#include "api/audit_index.h"
+#include "api/service/audit_index.h"
 
 #include "ledger/lmdb_util.h"
 #include "statemachine/apply.h"

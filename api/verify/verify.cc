@@ -4,7 +4,7 @@
 #include <chrono>
 #include <set>
 
-#include "api/audit_index.h"
+#include "api/service/audit_index.h"
 #include "api/service/state_loader.h"
 #include "ledger/checkpoint.h"
 #include "ledger/lmdb_util.h"

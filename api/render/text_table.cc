@@ -1,4 +1,4 @@
-#include "api/text_table.h"
+#include "api/render/text_table.h"
 
 #include <algorithm>
 

@@ -1,0 +1,116 @@
+#include "api/controller/controller.h"
+
+#include <chrono>
+
+#include "api/http/server_metrics.h"
+
+namespace dvs {
+
+namespace {
+
+int64_t WallMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Controller::Controller(ReleaseService& svc, const SecretKey* key, ServerMetrics* metrics,
+                       std::vector<std::unique_ptr<Router>> routers, Logger log,
+                       std::function<void()> woken)
+    : svc_(svc), key_(key), metrics_(metrics), log_(std::move(log)), woken_(std::move(woken)) {
+  if (!routers.empty()) routers_ = std::make_unique<RouterSet>(std::move(routers), metrics_, log_);
+}
+
+Controller::~Controller() {
+  if (routers_) routers_->Stop();
+}
+
+Result<std::vector<TickOutcome>> Controller::Evaluate(const std::vector<std::string>& services) {
+  if (key_ == nullptr) {
+    return Status::Refused("this server runs no controller (no controller key)");
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto outcomes = svc_.Tick(*key_, services);
+  metrics_->ObserveTick(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (!outcomes.ok()) return outcomes;
+  bool committed = false;
+  for (const TickOutcome& t : *outcomes) {
+    if (!t.receipt) continue;
+    committed = true;
+    metrics_->CountAppends(1);
+    if (t.decision.kind == Decision::Kind::kRollback) metrics_->CountRollback(true);
+    std::string what = DecisionKindName(t.decision.kind);
+    if (t.decision.kind == Decision::Kind::kStep)
+      what += " to " + std::to_string(t.decision.to_pct) + " %";
+    log_("controller: " + t.service + " " + t.bundle + ": " + what + " (" + t.decision.reason +
+         ") at seq " + std::to_string(t.receipt->seq));
+  }
+  if (committed) Advanced();
+  return outcomes;
+}
+
+void Controller::OnTimer() {
+  if (key_ != nullptr) {
+    auto r = Evaluate({});
+    if (!r.ok()) log_("controller: " + r.status().ToString());
+  }
+  OfferRoutes();
+}
+
+void Controller::OnCommitted(std::vector<Receipt>& receipts) {
+  Advanced();
+  if (key_ == nullptr) return;
+  // An observation counts at once: evaluate its service now, not at the next tick.
+  std::vector<std::string> services;
+  auto state = svc_.Current();
+  if (!state.ok()) return;
+  for (const Receipt& r : receipts) {
+    if (!r.observation) continue;
+    const Bundle* b = (*state)->FindBundle(r.bundle);
+    const Service* s = b ? (*state)->FindService(b->service) : nullptr;
+    if (s != nullptr && s->canary && s->canary->bundle == b->id) services.push_back(s->name);
+  }
+  if (services.empty()) return;
+  auto out = Evaluate(services);
+  if (!out.ok()) {
+    log_("controller: " + out.status().ToString());
+    return;
+  }
+  for (Receipt& r : receipts) {
+    if (!r.observation) continue;
+    for (const TickOutcome& t : *out) {
+      if (t.bundle != r.bundle) continue;
+      r.decision = DecisionKindName(t.decision.kind);
+      r.decision_reason = t.decision.reason;
+      r.decision_to_pct = t.decision.to_pct;
+      r.decision_seq = t.receipt ? t.receipt->seq : 0;
+    }
+  }
+}
+
+void Controller::OnLedgerGrew() { Advanced(); }
+
+void Controller::OfferRoutes() {
+  if (!routers_) return;
+  auto table = svc_.Routes(WallMs());
+  if (!table.ok()) {
+    log_("routes: " + table.status().ToString());
+    return;
+  }
+  routers_->Offer(*table);
+}
+
+void Controller::Stop(int wait_ms) {
+  if (!routers_) return;
+  routers_->WaitInStep(wait_ms);
+  routers_->Stop();
+}
+
+void Controller::Advanced() {
+  OfferRoutes();
+  if (woken_) woken_();
+}
+
+}  // namespace dvs

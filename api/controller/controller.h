@@ -1,0 +1,62 @@
+// The release controller: what `dvs serve` decides and does by itself, without sockets.
+//   - Evaluate: Decide on the active rollouts of some services (all when none are named) and
+//     append every decision other than hold, signed by the controller's key, in one transaction;
+//   - OnTimer: an evaluation of every service, then the routing table again (warm windows end by
+//     the clock, not by entries);
+//   - OnCommitted: after entries committed through this process, the routers get the new table,
+//     event streams are woken, and each observation's service is evaluated at once; each
+//     observation's receipt then says what it led to;
+//   - OnLedgerGrew: another process appended: routers and streams catch up.
+// Observations are recognised by the transition's type (Receipt::observation).
+//
+// Thread safety: every method may be called from any thread (ReleaseService serialises writers;
+// RouterSet has its own lock). The controller key and the service must outlive the controller.
+#ifndef DVS_API_CONTROLLER_CONTROLLER_H_
+#define DVS_API_CONTROLLER_CONTROLLER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/controller/routers.h"
+#include "dvs/release_service.h"
+
+namespace dvs {
+
+class ServerMetrics;
+
+class Controller {
+ public:
+  using Logger = std::function<void(const std::string&)>;
+  // `key` may be null: then nothing is decided (Evaluate answers FailedPrecondition) but routers
+  // and streams still follow the ledger. `woken` is called after every commit (event streams).
+  Controller(ReleaseService& svc, const SecretKey* key, ServerMetrics* metrics,
+             std::vector<std::unique_ptr<Router>> routers, Logger log, std::function<void()> woken);
+  ~Controller();
+
+  bool decides() const { return key_ != nullptr; }
+
+  Result<std::vector<TickOutcome>> Evaluate(const std::vector<std::string>& services);
+  void OnTimer();
+  void OnCommitted(std::vector<Receipt>& receipts);
+  void OnLedgerGrew();
+  // Offers the current routing table to the routers (level-triggered; cheap when unchanged).
+  void OfferRoutes();
+  // Lets a decision just committed reach the routers (up to wait_ms), then stops them.
+  void Stop(int wait_ms);
+
+ private:
+  void Advanced();
+
+  ReleaseService& svc_;
+  const SecretKey* key_;
+  ServerMetrics* metrics_;
+  std::unique_ptr<RouterSet> routers_;
+  Logger log_;
+  std::function<void()> woken_;
+};
+
+}  // namespace dvs
+
+#endif  // DVS_API_CONTROLLER_CONTROLLER_H_
