@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "ledger/limits.h"
+
 namespace dvs {
 
 namespace {

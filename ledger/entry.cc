@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "ledger/entry.pb.h"
+#include "ledger/limits.h"
 
 namespace dvs {
 

@@ -1,4 +1,5 @@
-// Ed25519 keys, key files, and domain-separated signatures.
+// Ed25519 keys and domain-separated signatures. Pure: no file or terminal I/O (key files are
+// ledger/key_files.h).
 //
 // Every signature dvs makes or checks covers `context || message`, where the context is a fixed
 // string naming what is signed (kEntryBodyContext for transition bodies). A signature made for one
@@ -19,7 +20,6 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 
@@ -76,28 +76,6 @@ class SecretKey {
   unsigned char* secret_ = nullptr;  // 64 bytes, libsodium layout: seed || public key
   PublicKey public_;
 };
-
-// Writes `path` (the secret key, created with mode 0600) and `path + ".pub"`. With a passphrase
-// the secret key file is encrypted with it. Refuses to overwrite an existing file. Returns IOError
-// naming the file on failure.
-Status WriteKeyFiles(const SecretKey& key, const std::string& path,
-                     const std::string* passphrase = nullptr);
-
-// Asked for the passphrase of an encrypted key file, only when one is loaded.
-using PassphraseFn = std::function<Result<std::string>(const std::string& path)>;
-// DVS_PASSPHRASE from the environment, else a prompt without echo on the terminal; an error
-// naming both ways when there is neither.
-Result<std::string> PassphraseFromEnvironmentOrTerminal(const std::string& path);
-
-// Loads a secret key file. Errors name the file and the problem: missing, readable by group or
-// others (PermissionDenied, as ssh does), not a dvs key file, a public key file, truncated or
-// malformed base64, wrong length.
-// An encrypted file asks `passphrase` (PassphraseFromEnvironmentOrTerminal when empty); a wrong
-// passphrase is PermissionDenied naming the file.
-Result<SecretKey> LoadSecretKey(const std::string& path, const PassphraseFn& passphrase = {});
-
-// Loads a public key file; errors as for LoadSecretKey. A secret key file is refused.
-Result<PublicKey> LoadPublicKey(const std::string& path);
 
 }  // namespace dvs
 

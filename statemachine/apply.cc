@@ -3,6 +3,7 @@
 #include <google/protobuf/arena.h>
 
 #include "statemachine/apply_internal.h"
+#include "statemachine/limits.h"
 #include "statemachine/manifest_rules.h"
 
 namespace dvs {

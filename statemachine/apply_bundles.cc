@@ -1,5 +1,6 @@
 // A bundle's life before and after traffic: package, approve, reject, retire.
 #include "statemachine/apply_internal.h"
+#include "statemachine/limits.h"
 #include "statemachine/manifest_rules.h"
 
 namespace dvs::apply {

@@ -8,6 +8,7 @@
 
 #include "statemachine/apply_internal.h"
 #include "statemachine/decide.h"
+#include "statemachine/limits.h"
 #include "statemachine/manifest_rules.h"
 #include "statemachine/version.h"
 

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "statemachine/limits.h"
+
 namespace dvs {
 
 namespace {

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "ledger/limits.h"
 #include "ledger/status.h"
+#include "statemachine/limits.h"
 
 namespace dvs {
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "statemachine/condition.h"
+#include "statemachine/limits.h"
 #include "statemachine/version.h"
 
 namespace dvs {

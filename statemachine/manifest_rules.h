@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "ledger/hash.h"
-#include "ledger/limits.h"
 #include "ledger/status.h"
+#include "statemachine/limits.h"
 #include "statemachine/transition.pb.h"
 
 namespace dvs {

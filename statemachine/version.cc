@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "statemachine/limits.h"
+
 namespace dvs {
 
 namespace {

@@ -12,7 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/limits.h"
 #include "ledger/status.h"
 
 namespace dvs {

@@ -12,6 +12,7 @@
 
 #include "dvs/release_service.h"
 #include "tools/bench_manifest.h"
+#include "ledger/key_files.h"
 
 namespace dvs::bench {
 

@@ -37,6 +37,7 @@
 #include "statemachine/apply.h"
 #include "tools/bench_manifest.h"
 #include "tools/bench_util.h"
+#include "ledger/key_files.h"
 
 extern char** environ;
 

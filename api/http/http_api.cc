@@ -3,10 +3,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "api/http/http_limits.h"
 #include "dvs/events.h"
 #include "dvs/json.h"
 #include "dvs/render.h"
-#include "ledger/limits.h"
 #include "statemachine/apply.h"
 
 namespace dvs {

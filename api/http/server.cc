@@ -16,11 +16,11 @@
 #include <optional>
 #include <thread>
 
-#include "api/http/http_api.h"
 #include "api/controller/controller.h"
+#include "api/http/http_api.h"
+#include "api/http/http_limits.h"
 #include "api/http/server_metrics.h"
 #include "dvs/events.h"
-#include "ledger/limits.h"
 
 namespace dvs {
 

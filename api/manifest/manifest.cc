@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "statemachine/limits.h"
 #include "statemachine/manifest_rules.h"
 
 namespace dvs {

@@ -15,6 +15,7 @@
 #include "tests/e2e/dvs_runner.h"
 #include "tests/ledger/raw_ledger.h"
 #include "tests/ledger/rfc6962_vector.pb.h"
+#include "ledger/key_files.h"
 
 namespace dvs {
 namespace {

@@ -13,8 +13,9 @@
 
 #include "dvs/manifest.h"
 #include "ledger/entry.pb.h"
+#include "ledger/key_files.h"
 #include "ledger/keys.h"
-#include "ledger/limits.h"
+#include "statemachine/limits.h"
 #include "statemachine/manifest_rules.h"
 #include "statemachine/transition.pb.h"
 #include "tests/e2e/dvs_runner.h"

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "ledger/entry.pb.h"
+#include "ledger/key_files.h"
 #include "ledger/keys.h"
 #include "statemachine/transition.pb.h"
 #include "tests/e2e/dvs_runner.h"

@@ -10,6 +10,7 @@
 #include "tests/e2e/dvs_runner.h"
 #include "tests/ledger/raw_ledger.h"
 #include "tests/statemachine/harness.h"
+#include "ledger/key_files.h"
 
 namespace dvs {
 namespace {

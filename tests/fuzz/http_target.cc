@@ -8,8 +8,8 @@
 #include <filesystem>
 
 #include "api/http/http_api.h"
+#include "api/http/http_limits.h"
 #include "dvs/transitions.h"
-#include "ledger/limits.h"
 #include "tests/fuzz/targets.h"
 #include "tests/statemachine/harness.h"
 

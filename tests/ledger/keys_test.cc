@@ -1,3 +1,4 @@
+#include "ledger/key_files.h"
 #include "ledger/keys.h"
 
 #include <gtest/gtest.h>

@@ -5,6 +5,7 @@
 #include "dvs/transitions.h"
 #include "ledger/hash.h"
 #include "tests/serve/serve_fixture.h"
+#include "ledger/key_files.h"
 
 namespace dvs {
 namespace {

@@ -11,6 +11,7 @@
 #include "dvs/transitions.h"
 #include "tests/serve/serve_fixture.h"
 #include "tests/serve/sse_client.h"
+#include "ledger/key_files.h"
 
 namespace dvs {
 namespace {

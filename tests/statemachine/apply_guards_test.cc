@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "statemachine/invariants.h"
+#include "statemachine/limits.h"
 #include "statemachine/replay.h"
 #include "tests/statemachine/expect_refused.h"
 #include "tests/statemachine/harness.h"

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "statemachine/limits.h"
+
 namespace dvs {
 namespace {
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include "statemachine/limits.h"
+
 namespace dvs {
 namespace {
 

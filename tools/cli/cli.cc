@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "statemachine/manifest_rules.h"
+#include "ledger/key_files.h"
 
 namespace dvs::cli {
 

@@ -8,6 +8,7 @@
 #include "dvs/transitions.h"
 #include "statemachine/roles.h"
 #include "tools/cli/cli.h"
+#include "ledger/key_files.h"
 
 namespace dvs::cli {
 

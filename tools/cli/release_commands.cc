@@ -9,6 +9,7 @@
 #include "dvs/transitions.h"
 #include "ledger/entry.pb.h"
 #include "ledger/files.h"
+#include "ledger/limits.h"
 #include "statemachine/condition.h"
 #include "statemachine/manifest_rules.h"
 #include "tools/cli/cli.h"

@@ -6,6 +6,7 @@
 #include "statemachine/roles.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/serve_config.h"
+#include "ledger/key_files.h"
 
 namespace dvs::cli {
 

@@ -16,6 +16,7 @@
 #include "dvs/json.h"
 #include "dvs/verify.h"
 #include "tools/verify/progress_bar.h"
+#include "ledger/key_files.h"
 
 namespace {
 

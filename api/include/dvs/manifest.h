@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "ledger/status.h"
+#include "statemachine/limits.h"
 #include "statemachine/transition.pb.h"
 
 namespace dvs {

@@ -1,0 +1,22 @@
+// What `dvs serve` accepts on the wire: a bigger request meets a clear HTTP error, never unbounded
+// memory. Tested in tests/limits_test.cc and by the HTTP fuzzer.
+#ifndef DVS_API_HTTP_HTTP_LIMITS_H_
+#define DVS_API_HTTP_HTTP_LIMITS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dvs {
+
+// Entries in one batch submitted over HTTP (all applied in one transaction, or none).
+inline constexpr size_t kMaxBatchEntries = 1000;
+
+// A request body `dvs serve` accepts (a batch of base64 entries); larger: 413.
+inline constexpr size_t kMaxHttpBody = 8u << 20;
+
+// Request line plus headers `dvs serve` accepts; larger: 431.
+inline constexpr size_t kMaxHttpHeader = 16u << 10;
+
+}  // namespace dvs
+
+#endif  // DVS_API_HTTP_HTTP_LIMITS_H_
