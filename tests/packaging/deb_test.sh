@@ -18,6 +18,10 @@ version=$("$root/usr/bin/dvs" --version)
 echo "$version"
 case "$version" in "dvs "*" (commit "*) ;; *) echo "unexpected: $version"; exit 1 ;; esac
 "$root/usr/bin/dvs-verify" --help >/dev/null
+# The programs only: the library, its headers and CMake package are for `cmake --install`.
+if dpkg -c "$deb" | grep -E '/include/|[.]a$|/cmake/|/pkgconfig/'; then
+  echo "the package carries the library"; exit 1
+fi
 for f in lib/systemd/system/dvs-serve.service usr/lib/sysusers.d/dvs.conf etc/dvs/serve.yaml \
   usr/share/man/man1/dvs.1 usr/share/man/man1/dvs-status.1 usr/share/man/man1/dvs-key-grant.1 \
   usr/share/man/man1/dvs-serve.1 usr/share/man/man1/dvs-verify.1 \
