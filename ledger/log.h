@@ -18,8 +18,6 @@
 #ifndef DVS_LEDGER_LOG_H_
 #define DVS_LEDGER_LOG_H_
 
-#include <lmdb.h>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +29,14 @@
 #include "ledger/entry.h"
 #include "ledger/hash.h"
 #include "ledger/status.h"
+
+// LMDB's handles, declared as <lmdb.h> declares them, so that this header (and the library's
+// public headers above it) does not need <lmdb.h>.
+extern "C" {
+typedef struct MDB_env MDB_env;
+typedef struct MDB_txn MDB_txn;
+typedef unsigned int MDB_dbi;
+}
 
 namespace dvs {
 

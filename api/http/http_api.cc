@@ -167,14 +167,14 @@ ApiResponse HttpApi::Get(const Target& t) {
   const Format f = *format;
 
   if (p == "/healthz") {
-    auto head = svc_.log().GetHead();
+    auto head = svc_.LedgerHead();
     if (!head.ok()) return Error(503, "unhealthy", head.status().ToString());
     Json j;
     j.BeginObject().Key("status").String("ok").Key("entries").Uint(head->size).EndObject();
     return Ok(j.str() + "\n", Format::kJson);
   }
   if (p == "/metrics") {
-    auto head = svc_.log().GetHead();
+    auto head = svc_.LedgerHead();
     return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                        metrics_.Prometheus(head.ok() ? head->size : 0)};
   }

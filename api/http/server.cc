@@ -234,7 +234,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Pump() {
     if (srv_->stopping) return Close();
-    auto head = srv_->svc.log().GetHead();
+    auto head = srv_->svc.LedgerHead();
     if (!head.ok()) return Close();
     if (next_ < head->size) {
       const uint64_t to = std::min(head->size, next_ + kEventsPerWrite);
@@ -352,7 +352,7 @@ void Server::Impl::WatchLedger() {
     return;
   }
   auto size = [&]() -> Result<uint64_t> {
-    DVS_ASSIGN_OR_RETURN(Head h, svc.log().GetHead());
+    DVS_ASSIGN_OR_RETURN(Head h, svc.LedgerHead());
     return h.size;
   };
   uint64_t known = 0;

@@ -188,4 +188,8 @@ Result<std::vector<LogRow>> ReleaseService::History(const std::string& service) 
   return Audit(q);
 }
 
+Result<Head> ReleaseService::LedgerHead() const { return log_->GetHead(); }
+
+Result<Hash> ReleaseService::DerivedRoot(uint64_t size) const { return log_->Root(size); }
+
 }  // namespace dvs

@@ -107,7 +107,7 @@ int Events(const Globals& g, const LedgerArgs& a) {
     auto grown = watcher->WaitBeyond(
         next,
         [&]() -> Result<uint64_t> {
-          DVS_ASSIGN_OR_RETURN(Head h, (*svc)->log().GetHead());
+          DVS_ASSIGN_OR_RETURN(Head h, (*svc)->LedgerHead());
           return h.size;
         },
         60'000);
@@ -138,7 +138,7 @@ int CheckpointCmd(const Globals& g, const LedgerArgs& a) {
   auto root = (*svc)->TrustedRoot(cp.size);
   if (!root.ok()) return Fail("checkpoint", root.status());
   // The derived nodes must agree before anything is signed over them: proofs come from them.
-  auto derived = (*svc)->log().Root(cp.size);
+  auto derived = (*svc)->DerivedRoot(cp.size);
   if (!derived.ok() || *derived != *root) {
     return Fail("checkpoint",
                 Status::Corruption("the derived Merkle nodes disagree with the entries (root of " +
@@ -168,7 +168,7 @@ int ProofInclusion(const Globals& g, const LedgerArgs& a) {
   if (int e = LocalOnly(g, "proof")) return e;
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("proof inclusion", svc.status());
-  auto head = (*svc)->log().GetHead();
+  auto head = (*svc)->LedgerHead();
   if (!head.ok()) return Fail("proof inclusion", head.status());
   uint64_t size = head->size;
   if (a.size != 0) {
@@ -238,7 +238,7 @@ int Reindex(const Globals& g) {
   Status s = (*svc)->Reindex();
   if (!s.ok()) return Fail("reindex", s);
   std::printf("audit records and indexes rebuilt from %llu entries\n",
-              static_cast<unsigned long long>((*svc)->log().GetHead()->size));
+              static_cast<unsigned long long>((*svc)->LedgerHead()->size));
   return kExitOk;
 }
 

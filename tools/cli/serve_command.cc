@@ -76,7 +76,7 @@ int Serve(const Globals& g, const ServeArgs& a) {
     return server.status().IsInvalidArgument() ? Usage("serve: " + server.status().message())
                                                : Fail("serve", server.status());
   }
-  auto head = (*svc)->log().GetHead();
+  auto head = (*svc)->LedgerHead();
   const std::string shown = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   std::printf("dvs serve: listening on http://%s:%u (ledger %s, %llu entries, controller %s)\n",
               shown.c_str(), (*server)->port(), g.ledger.c_str(),

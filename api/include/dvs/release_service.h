@@ -218,6 +218,15 @@ class ReleaseService {
   // Rebuilds the audit records and indexes from the entries alone, in one transaction.
   Status Reindex();
 
+  // The log's head as committed (size and last hash), read now: other processes may have
+  // appended since this process last wrote.
+  Result<Head> LedgerHead() const;
+  // The root over the first `size` entries as the derived Merkle nodes give it (what proofs are
+  // built from); TrustedRoot is the same root re-derived from the entries.
+  Result<Hash> DerivedRoot(uint64_t size) const;
+
+  // For the benchmarks only: the raw log, around every rule of this class. Programs use the
+  // calls above.
   const class Log& log() const { return *log_; }
   const std::string& dir() const { return log_->dir(); }
 
