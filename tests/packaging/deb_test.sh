@@ -18,6 +18,18 @@ version=$("$root/usr/bin/dvs" --version)
 echo "$version"
 case "$version" in "dvs "*" (commit "*) ;; *) echo "unexpected: $version"; exit 1 ;; esac
 "$root/usr/bin/dvs-verify" --help >/dev/null
+# Every shared library the programs load comes from a package the .deb depends on.
+depends=$(dpkg-deb --field "$deb" Depends)
+for prog in dvs dvs-verify; do
+  for lib in $(ldd "$root/usr/bin/$prog" | awk '/=> \// {print $3}'); do
+    pkg=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null ||
+          dpkg -S "${lib#/usr}" 2>/dev/null || true)
+    pkg=$(echo "$pkg" | head -n 1 | cut -d: -f1)
+    [ -n "$pkg" ] || { echo "$prog loads $lib, which no package owns"; exit 1; }
+    case ", $depends," in *", $pkg,"*|*", $pkg "*) ;;
+      *) echo "$prog loads $lib from $pkg, missing from Depends: $depends"; exit 1 ;; esac
+  done
+done
 # The programs only: the library, its headers and CMake package are for `cmake --install`.
 if dpkg -c "$deb" | grep -E '/include/|[.]a$|/cmake/|/pkgconfig/'; then
   echo "the package carries the library"; exit 1
