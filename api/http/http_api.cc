@@ -6,6 +6,7 @@
 #include "api/http/http_limits.h"
 #include "dvs/events.h"
 #include "dvs/json.h"
+#include "dvs/queries.h"
 #include "dvs/render.h"
 #include "statemachine/apply.h"
 
@@ -158,6 +159,56 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
   return Error(404, "not_found", "no such endpoint: " + req.method + " " + p);
 }
 
+namespace {
+
+// The typed query a GET target asks (dvs/queries.h), or none when the path is not a query.
+Result<std::optional<Query>> QueryOf(const Target& t) {
+  const std::string& p = t.path;
+  if (p == "/v1/routes") return std::optional<Query>(Query::Routes());
+  if (p == "/v1/keys") return std::optional<Query>(Query::Keys());
+  if (p.rfind("/v1/status/", 0) == 0)
+    return std::optional<Query>(Query::Status(p.substr(std::string("/v1/status/").size())));
+  if (p.rfind("/v1/history/", 0) == 0)
+    return std::optional<Query>(Query::History(p.substr(std::string("/v1/history/").size())));
+  if (p == "/v1/state") {
+    DVS_ASSIGN_OR_RETURN(auto at, t.One("at"));
+    if (!at) return Status::InvalidArgument("?at=SEQ or ?at=TIME is required");
+    return std::optional<Query>(Query::StateAt(*at));
+  }
+  if (p == "/v1/log") {
+    uint64_t from = 0, to = UINT64_MAX;
+    for (auto [name, dst] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+      DVS_ASSIGN_OR_RETURN(auto v, t.One(name));
+      if (!v) continue;
+      DVS_ASSIGN_OR_RETURN(*dst, ParseSeq(std::string("?") + name, *v));
+    }
+    if (from > to) {
+      return Status::InvalidArgument("?from " + std::to_string(from) + " is after ?to " +
+                                     std::to_string(to));
+    }
+    return std::optional<Query>(Query::Log(from, to));
+  }
+  if (p == "/v1/audit") {
+    AuditQuery q;
+    for (auto [name, dst] : {std::pair{"service", &q.service}, std::pair{"bundle", &q.bundle},
+                             std::pair{"actor", &q.actor}, std::pair{"type", &q.type}}) {
+      DVS_ASSIGN_OR_RETURN(auto v, t.One(name));
+      if (v) *dst = *v;
+    }
+    for (auto [name, dst] : {std::pair{"since", &q.since_ms}, std::pair{"until", &q.until_ms}}) {
+      DVS_ASSIGN_OR_RETURN(auto v, t.One(name));
+      if (!v) continue;
+      auto ms = ParseTime(*v);
+      if (!ms.ok()) return ms.status().Prefixed(std::string("?") + name);
+      *dst = *ms;
+    }
+    return std::optional<Query>(Query::Audit(std::move(q)));
+  }
+  return std::optional<Query>();
+}
+
+}  // namespace
+
 ApiResponse HttpApi::Get(const Target& t) {
   const std::string& p = t.path;
   auto format_name = t.One("format");
@@ -178,74 +229,12 @@ ApiResponse HttpApi::Get(const Target& t) {
     return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                        metrics_.Prometheus(head.ok() ? head->size : 0)};
   }
-  if (p == "/v1/routes") {
-    auto routes = svc_.Routes();
-    if (!routes.ok()) return Failed(routes.status());
-    return Ok(RenderRoutes(*routes, f), f);
-  }
-  if (p.rfind("/v1/status/", 0) == 0) {
-    const std::string target = p.substr(std::string("/v1/status/").size());
-    auto b = svc_.StatusOf(target);
-    if (b.ok()) return Ok(RenderBundleStatus(*b, f), f);
-    auto list = svc_.StatusOfService(target);
-    if (!list.ok())
-      return Error(404, "not_found", "'" + target + "' is neither a bundle nor a service");
-    return Ok(RenderServiceStatus(target, *list, f), f);
-  }
-  if (p == "/v1/keys") {
-    auto state = svc_.Current();
-    if (!state.ok()) return Failed(state.status());
-    return Ok(RenderKeys(**state, f), f);
-  }
-  if (p == "/v1/state") {
-    auto at = t.One("at");
-    if (!at.ok()) return Failed(at.status());
-    if (!*at) return Error(400, "bad_request", "?at=SEQ or ?at=TIME is required");
-    auto state = svc_.StateAsOf(**at);
-    if (!state.ok()) return Failed(state.status());
-    return Ok(RenderStateAt(*state, f), f);
-  }
-  if (p.rfind("/v1/history/", 0) == 0) {
-    auto rows = svc_.History(p.substr(std::string("/v1/history/").size()));
-    if (!rows.ok()) return Failed(rows.status());
-    return Ok(RenderRows(*rows, f), f);
-  }
-  if (p == "/v1/log") {
-    uint64_t from = 0, to = UINT64_MAX;
-    for (auto [name, dst] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
-      auto v = t.One(name);
-      if (!v.ok()) return Failed(v.status());
-      if (!*v) continue;
-      auto n = ParseSeq(std::string("?") + name, **v);
-      if (!n.ok()) return Failed(n.status());
-      *dst = *n;
-    }
-    if (from > to)
-      return Error(400, "bad_request",
-                   "?from " + std::to_string(from) + " is after ?to " + std::to_string(to));
-    auto rows = svc_.Log(from, to == UINT64_MAX ? to : to + 1);
-    if (!rows.ok()) return Failed(rows.status());
-    return Ok(RenderRows(*rows, f), f);
-  }
-  if (p == "/v1/audit") {
-    AuditQuery q;
-    for (auto [name, dst] : {std::pair{"service", &q.service}, std::pair{"bundle", &q.bundle},
-                             std::pair{"actor", &q.actor}, std::pair{"type", &q.type}}) {
-      auto v = t.One(name);
-      if (!v.ok()) return Failed(v.status());
-      if (*v) *dst = **v;
-    }
-    for (auto [name, dst] : {std::pair{"since", &q.since_ms}, std::pair{"until", &q.until_ms}}) {
-      auto v = t.One(name);
-      if (!v.ok()) return Failed(v.status());
-      if (!*v) continue;
-      auto ms = ParseTime(**v);
-      if (!ms.ok()) return Failed(ms.status().Prefixed(std::string("?") + name));
-      *dst = *ms;
-    }
-    auto rows = svc_.Audit(q);
-    if (!rows.ok()) return Failed(rows.status());
-    return Ok(RenderRows(*rows, f), f);
+  auto query = QueryOf(t);
+  if (!query.ok()) return Failed(query.status());
+  if (*query) {
+    auto answer = Answer(svc_, **query, f);
+    if (!answer.ok()) return Failed(answer.status());
+    return Ok(*answer, f);
   }
   return Error(404, "not_found", "no such endpoint: GET " + p);
 }

@@ -99,6 +99,31 @@ TEST_F(ServeScenario, SeedScenarioOverHttpRampsAndRollsBackWithNoTickCalled) {
   EXPECT_NE(stopped.out.find("stopped"), std::string::npos);
 }
 
+// Every read is written once against dvs/client.h: a refusal is the same refusal, with the same
+// exit code and the same reason, whether the ledger is opened here or reached through a server.
+TEST_F(ServeScenario, AReadRefusedLocallyIsRefusedTheSameWayThroughTheServer) {
+  StartServer();
+  Release("8.7");
+  struct Case {
+    std::vector<std::string> cmd;
+    int code;
+    std::string reason;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"status", "no_such"}, 1, "'no_such' is neither a bundle nor a service"},
+           {{"state", "--at", "yesterday"}, 2, "yesterday"},
+           {{"state", "--at", "999999"}, 1, "seq 999999 is beyond the ledger"},
+           {{"log", "--from", "9", "--to", "3"}, 2, "--from 9 is after --to 3"}}) {
+    Outcome local = Local(c.cmd);
+    Outcome remote = Dvs(c.cmd);
+    EXPECT_EQ(local.code, c.code) << c.cmd[0] << ": " << local.err;
+    EXPECT_EQ(remote.code, c.code) << c.cmd[0] << " --server: " << remote.err;
+    EXPECT_NE(local.err.find(c.reason), std::string::npos) << local.err;
+    EXPECT_NE(remote.err.find(c.reason), std::string::npos) << remote.err;
+    EXPECT_EQ(remote.out, "");
+  }
+}
+
 TEST_F(ServeScenario, AReconnectWithLastEventIdMissesNothingAndRepeatsNothing) {
   StartServer();
   std::string v87 = Release("8.7");

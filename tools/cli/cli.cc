@@ -142,24 +142,11 @@ int Signed(const Globals& g, const std::string& what, const std::string& key_fla
            const sm::Transition& t) {
   auto key = LoadSigningKey(key_flag);
   if (!key.ok()) return KeyFail(what, key.status());
-  if (!g.server.empty()) return SubmitRemote(g, what, SignTransition(*key, t));
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail(what, svc.status());
-  auto r = (*svc)->Submit(*key, t);
-  if (!r.ok()) return Fail(what, r.status());
-  PrintReceipt(g, *r);
-  return kExitOk;
+  return SubmitBody(g, what, SignTransition(*key, t));
 }
 
 void PrintReceipt(const Globals& g, const Receipt& r) {
   std::fputs(RenderReceipt(r, OutputFormat(g)).c_str(), stdout);
-}
-
-int PrintRows(const Globals& g, const std::vector<LogRow>& rows, bool csv) {
-  std::fputs(
-      RenderRows(rows, csv && !g.json ? Format::kCsv : OutputFormat(g), TerminalWidth()).c_str(),
-      stdout);
-  return kExitOk;
 }
 
 // ---- --server mode ----
@@ -174,41 +161,33 @@ Result<HttpReply> Call(const Globals& g, const std::string& method, const std::s
   DVS_ASSIGN_OR_RETURN(HttpUrl url, HttpUrl::Parse(g.server));
   DVS_ASSIGN_OR_RETURN(HttpReply reply, HttpCall(url, method, target, body));
   if (reply.status < 400) return reply;
-  // The server's JSON error: {"error": "...", "reason": "..."}; quoted as is when not.
-  std::string message = reply.body;
-  auto doc = nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_object() && doc.contains("error") && doc["error"].is_string())
-    message = doc["error"].get<std::string>();
-  while (!message.empty() && message.back() == '\n') message.pop_back();
-  message = "server answered " + std::to_string(reply.status) + ": " + message;
-  switch (reply.status) {
-    case 400:
-      return Status::InvalidArgument(message);
-    case 404:
-      return Status::NotFound(message);
-    case 401:
-    case 403:
-      return Status::Forbidden(message);
-    default:
-      return Status::Refused(message);
-  }
+  return RefusalOf(reply);
 }
 
-int PrintRemote(const Globals& g, const std::string& what, std::string target, Format f) {
-  const char* names[] = {"text", "json", "csv"};
-  target += (target.find('?') == std::string::npos ? "?" : "&") + std::string("format=") +
-            names[static_cast<int>(f)];
-  auto reply = Call(g, "GET", target);
-  if (!reply.ok()) return Fail(what, reply.status());
-  std::fputs(reply->body.c_str(), stdout);
+Result<std::unique_ptr<Client>> OpenClient(const Globals& g) {
+  if (!g.server.empty()) return RemoteClient(g.server);
+  DVS_ASSIGN_OR_RETURN(auto svc, OpenLedger(g));
+  return LocalClient(std::move(svc));
+}
+
+int PrintQuery(const Globals& g, const std::string& what, const Query& q, Format f) {
+  auto client = OpenClient(g);
+  if (!client.ok()) return Fail(what, client.status());
+  auto out = (*client)->Read(q, f, TerminalWidth());
+  if (!out.ok()) {
+    if (out.status().IsInvalidArgument()) return Usage(what + ": " + out.status().message());
+    return Fail(what, out.status());
+  }
+  std::fputs(out->c_str(), stdout);
   return kExitOk;
 }
 
-int SubmitRemote(const Globals& g, const std::string& what, const SignedBody& body) {
-  auto reply = Call(g, "POST", std::string("/v1/entries?format=") + (g.json ? "json" : "text"),
-                    SignedBodyJson(body));
-  if (!reply.ok()) return Fail(what, reply.status());
-  std::fputs(reply->body.c_str(), stdout);
+int SubmitBody(const Globals& g, const std::string& what, const SignedBody& body) {
+  auto client = OpenClient(g);
+  if (!client.ok()) return Fail(what, client.status());
+  auto out = (*client)->Submit(body, OutputFormat(g));
+  if (!out.ok()) return Fail(what, out.status());
+  std::fputs(out->c_str(), stdout);
   return kExitOk;
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "dvs/client.h"
 #include "dvs/http_client.h"
 #include "dvs/json.h"
 #include "dvs/release_service.h"
@@ -78,19 +79,19 @@ size_t TerminalWidth();
 // errors.
 int Signed(const Globals& g, const std::string& what, const std::string& key_flag,
            const sm::Transition& t);
-// Entry rows as a table, JSON ({"entries": [...]}) or CSV.
-int PrintRows(const Globals& g, const std::vector<LogRow>& rows, bool csv);
 
-// ---- --server mode ----
+// ---- --server mode: the commands not yet written once against Client ----
 // A usage error for commands that work on a local ledger only.
 int LocalOnly(const Globals& g, const std::string& what);
 // Sends a request to the server; an HTTP error becomes a Status carrying the server's message.
 Result<HttpReply> Call(const Globals& g, const std::string& method, const std::string& target,
                        const std::string& body = "");
-// GETs `target` (format appended) and prints the answer as it came: what the local command prints.
-int PrintRemote(const Globals& g, const std::string& what, std::string target, Format f);
-// Signs `t` and POSTs it to /v1/entries; prints the receipt.
-int SubmitRemote(const Globals& g, const std::string& what, const SignedBody& body);
+// The ledger (--ledger) or the server (--server) as one client (dvs/client.h).
+Result<std::unique_ptr<Client>> OpenClient(const Globals& g);
+// Answers `q` through OpenClient and prints it; an InvalidArgument is a usage error (exit 2).
+int PrintQuery(const Globals& g, const std::string& what, const Query& q, Format f);
+// Commits a signed body through OpenClient and prints its receipt.
+int SubmitBody(const Globals& g, const std::string& what, const SignedBody& body);
 
 // Registration of each group of subcommands.
 void AddKeyCommands(CLI::App& app, Globals& g);

@@ -62,13 +62,7 @@ int Revoke(const Globals& g, const KeyArgs& a) {
 }
 
 int List(const Globals& g) {
-  if (!g.server.empty()) return PrintRemote(g, "key list", "/v1/keys", OutputFormat(g));
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("key list", svc.status());
-  auto s = (*svc)->Current();
-  if (!s.ok()) return Fail("key list", s.status());
-  std::fputs(RenderKeys(**s, OutputFormat(g), TerminalWidth()).c_str(), stdout);
-  return kExitOk;
+  return PrintQuery(g, "key list", Query::Keys(), OutputFormat(g));
 }
 
 int PolicySet(const Globals& g, const KeyArgs& a) {

@@ -27,17 +27,7 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 int StateAt(const Globals& g, const LedgerArgs& a) {
-  if (!g.server.empty())
-    return PrintRemote(g, "state", "/v1/state?at=" + UrlEncode(a.at), OutputFormat(g));
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("state", svc.status());
-  auto state = (*svc)->StateAsOf(a.at);
-  if (!state.ok()) {
-    if (state.status().IsInvalidArgument()) return Usage("state: " + state.status().message());
-    return Fail("state", state.status());
-  }
-  std::fputs(RenderStateAt(*state, OutputFormat(g), TerminalWidth()).c_str(), stdout);
-  return kExitOk;
+  return PrintQuery(g, "state", Query::StateAt(a.at), OutputFormat(g));
 }
 
 // Against a server: its Server-Sent Events stream, printed as the local command prints it; a

@@ -1,5 +1,6 @@
 // status, routes, history, log, audit.
 #include <cstdio>
+#include <tuple>
 
 #include "dvs/events.h"
 #include "tools/cli/cli.h"
@@ -15,95 +16,37 @@ struct ReadArgs {
 };
 
 int StatusCmd(const Globals& g, const ReadArgs& a) {
-  if (!g.server.empty())
-    return PrintRemote(g, "status", "/v1/status/" + UrlEncode(a.target), OutputFormat(g));
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("status", svc.status());
-  auto b = (*svc)->StatusOf(a.target);
-  if (b.ok()) {
-    std::fputs(RenderBundleStatus(*b, OutputFormat(g)).c_str(), stdout);
-    return kExitOk;
-  }
-  auto list = (*svc)->StatusOfService(a.target);
-  if (!list.ok()) {
-    return Fail("status", Status::NotFound("'" + a.target + "' is neither a bundle nor a service"));
-  }
-  std::fputs(RenderServiceStatus(a.target, *list, OutputFormat(g), TerminalWidth()).c_str(),
-             stdout);
-  return kExitOk;
+  return PrintQuery(g, "status", Query::Status(a.target), OutputFormat(g));
 }
 
-int RoutesCmd(const Globals& g) {
-  if (!g.server.empty()) return PrintRemote(g, "routes", "/v1/routes", OutputFormat(g));
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("routes", svc.status());
-  auto routes = (*svc)->Routes();
-  if (!routes.ok()) return Fail("routes", routes.status());
-  std::fputs(RenderRoutes(*routes, OutputFormat(g), TerminalWidth()).c_str(), stdout);
-  return kExitOk;
-}
+int RoutesCmd(const Globals& g) { return PrintQuery(g, "routes", Query::Routes(), OutputFormat(g)); }
 
 int HistoryCmd(const Globals& g, const ReadArgs& a) {
-  if (!g.server.empty())
-    return PrintRemote(g, "history", "/v1/history/" + UrlEncode(a.target), OutputFormat(g));
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("history", svc.status());
-  auto rows = (*svc)->History(a.target);
-  if (!rows.ok()) return Fail("history", rows.status());
-  return PrintRows(g, *rows, false);
+  return PrintQuery(g, "history", Query::History(a.target), OutputFormat(g));
 }
 
 int LogCmd(const Globals& g, const ReadArgs& a) {
   if (a.from > a.to)
     return Usage("log: --from " + std::to_string(a.from) + " is after --to " +
                  std::to_string(a.to));
-  if (!g.server.empty()) {
-    std::string target = "/v1/log?from=" + std::to_string(a.from);
-    if (a.to != UINT64_MAX) target += "&to=" + std::to_string(a.to);
-    return PrintRemote(g, "log", target, OutputFormat(g));
-  }
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("log", svc.status());
-  auto rows = (*svc)->Log(a.from, a.to == UINT64_MAX ? a.to : a.to + 1);
-  if (!rows.ok()) return Fail("log", rows.status());
-  return PrintRows(g, *rows, false);
+  return PrintQuery(g, "log", Query::Log(a.from, a.to), OutputFormat(g));
 }
 
 int AuditCmd(const Globals& g, const ReadArgs& a) {
-  int64_t since = INT64_MIN, until = INT64_MAX;
-  if (!a.since.empty()) {
-    auto t = ParseTime(a.since);
-    if (!t.ok()) return Usage("audit: --since " + t.status().message());
-    since = *t;
-  }
-  if (!a.until.empty()) {
-    auto t = ParseTime(a.until);
-    if (!t.ok()) return Usage("audit: --until " + t.status().message());
-    until = *t;
-  }
-  if (!g.server.empty()) {
-    std::string target = "/v1/audit?";
-    for (auto [name, v] : {std::pair{"service", &a.service}, std::pair{"bundle", &a.bundle},
-                           std::pair{"actor", &a.actor}, std::pair{"type", &a.type}}) {
-      if (!v->empty()) target += std::string(name) + "=" + UrlEncode(*v) + "&";
-    }
-    if (!a.since.empty()) target += "since=" + std::to_string(since) + "&";
-    if (!a.until.empty()) target += "until=" + std::to_string(until) + "&";
-    target.pop_back();
-    return PrintRemote(g, "audit", target, a.csv && !g.json ? Format::kCsv : OutputFormat(g));
-  }
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("audit", svc.status());
   AuditQuery q;
   q.service = a.service;
   q.bundle = a.bundle;
   q.actor = a.actor;
   q.type = a.type;
-  if (!a.since.empty()) q.since_ms = since;
-  if (!a.until.empty()) q.until_ms = until;
-  auto rows = (*svc)->Audit(q);
-  if (!rows.ok()) return Fail("audit", rows.status());
-  return PrintRows(g, *rows, a.csv);
+  for (auto [flag, text, dst] : {std::tuple{"--since", &a.since, &q.since_ms},
+                                 std::tuple{"--until", &a.until, &q.until_ms}}) {
+    if (text->empty()) continue;
+    auto t = ParseTime(*text);
+    if (!t.ok()) return Usage(std::string("audit: ") + flag + " " + t.status().message());
+    *dst = *t;
+  }
+  return PrintQuery(g, "audit", Query::Audit(std::move(q)),
+                    a.csv && !g.json ? Format::kCsv : OutputFormat(g));
 }
 
 }  // namespace

@@ -128,7 +128,7 @@ int Promote(const Globals& g, const ReleaseArgs& a) {
   if (!doc.is_object())
     return Fail("promote", Status::Corruption("the server's status is not JSON"));
   const bool canary = doc.value("role", "") == "canary";
-  return SubmitRemote(
+  return SubmitBody(
       g, "promote",
       SignTransition(*key, make::Promote(a.bundle, a.full, canary, doc.value("weight", 0u),
                                          doc.value("step_pct", 0u))));
@@ -145,14 +145,7 @@ int Submit(const Globals& g, const ReleaseArgs& a) {
   }
   auto signer = PublicKey::FromBytes(pb.signer_key());
   if (!signer.ok()) return Fail("submit", signer.status().Prefixed(a.file));
-  if (!g.server.empty())
-    return SubmitRemote(g, "submit", SignedBody{pb.body(), *signer, pb.signature()});
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("submit", svc.status());
-  auto r = (*svc)->SubmitSigned(SignedBody{pb.body(), *signer, pb.signature()});
-  if (!r.ok()) return Fail("submit", r.status());
-  PrintReceipt(g, *r);
-  return kExitOk;
+  return SubmitBody(g, "submit", SignedBody{pb.body(), *signer, pb.signature()});
 }
 
 int VerifyArtifact(const Globals& g, const ReleaseArgs& a) {

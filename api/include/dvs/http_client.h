@@ -59,9 +59,6 @@ Result<HttpReply> HttpCall(const HttpUrl& url, const std::string& method, const 
 // A signed request as POST /v1/entries takes it: {"body","signer_key","signature"}, base64.
 std::string SignedBodyJson(const SignedBody& b);
 
-// Percent-encodes everything but unreserved characters (RFC 3986), for paths and queries.
-std::string UrlEncode(std::string_view s);
-
 }  // namespace dvs
 
 #endif  // DVS_API_HTTP_CLIENT_H_

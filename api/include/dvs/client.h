@@ -1,0 +1,44 @@
+// One client, two transports: what the command line does to a ledger, written once. A local
+// client opens the ledger in this process (ReleaseService); a remote one talks to `dvs serve`
+// over HTTP. Both answer a read (dvs/queries.h) and a signed transition with the same bytes, so
+// `--server URL` is a choice of implementation, not a fork in every command.
+//
+// Errors: a remote server's refusal keeps its HTTP meaning (400 InvalidArgument, 404 NotFound,
+// 401/403 Forbidden, any other Refused), with a message that starts "server answered CODE: " and
+// quotes the server's own message.
+#ifndef DVS_API_CLIENT_H_
+#define DVS_API_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "dvs/queries.h"
+#include "dvs/release_service.h"
+#include "dvs/render.h"
+
+namespace dvs {
+
+class Client {
+ public:
+  virtual ~Client() = default;
+  // A read, rendered in `f`; text tables wrap to `width` (0: no wrapping; a server ignores it).
+  virtual Result<std::string> Read(const Query& q, Format f, size_t width) = 0;
+  // Commits one signed transition and answers its receipt, rendered in `f`.
+  virtual Result<std::string> Submit(const SignedBody& body, Format f) = 0;
+  // The local ledger, or null for a remote client (for commands that exist only locally).
+  virtual ReleaseService* local() { return nullptr; }
+};
+
+// A client over a ledger this process opened; it owns `svc`.
+std::unique_ptr<Client> LocalClient(std::unique_ptr<ReleaseService> svc);
+// A client of the `dvs serve` at `url` ("http://127.0.0.1:8080"); InvalidArgument naming a
+// malformed URL. Nothing is sent until the first call.
+Result<std::unique_ptr<Client>> RemoteClient(const std::string& url);
+
+struct HttpReply;
+// A server's error reply (status >= 400) as the Status described above.
+Status RefusalOf(const HttpReply& reply);
+
+}  // namespace dvs
+
+#endif  // DVS_API_CLIENT_H_
