@@ -37,7 +37,7 @@ fi
 for f in lib/systemd/system/dvs-serve.service usr/lib/sysusers.d/dvs.conf etc/dvs/serve.yaml \
   usr/share/man/man1/dvs.1 usr/share/man/man1/dvs-status.1 usr/share/man/man1/dvs-key-grant.1 \
   usr/share/man/man1/dvs-serve.1 usr/share/man/man1/dvs-verify.1 \
-  usr/share/bash-completion/completions/dvs; do
+  usr/share/bash-completion/completions/dvs usr/share/zsh/vendor-completions/_dvs; do
   [ -f "$root/$f" ] || { echo "missing from the package: /$f"; exit 1; }
 done
 # A man page per command, each saying what that command's --help says.
@@ -55,6 +55,19 @@ completes() {
 [ "$(completes dvs stat)" = "state status" ] || { echo "dvs stat<TAB>: $(completes dvs stat)"; exit 1; }
 [ "$(completes dvs key gr)" = "grant" ] || { echo "dvs key gr<TAB>: $(completes dvs key gr)"; exit 1; }
 [ "$(completes dvs status --js)" = "--json" ] || { echo "--js<TAB>: $(completes dvs status --js)"; exit 1; }
+# The zsh completion, the same way: compadd stands in for zsh's, filtering by the current word.
+zcompletes() {
+  zsh -fc 'compadd() { local c; for c in "$@"; do [[ $c != -- && $c == ${words[CURRENT]}* ]] && print -r -- $c; done; return 0 }
+    file=$1; shift; words=("$@"); CURRENT=$#; source $file' _ "$root/usr/share/zsh/vendor-completions/_dvs" "$@" |
+    sort | paste -sd" "
+}
+if command -v zsh >/dev/null 2>&1; then
+  [ "$(zcompletes dvs stat)" = "state status" ] || { echo "zsh: dvs stat<TAB>: $(zcompletes dvs stat)"; exit 1; }
+  [ "$(zcompletes dvs key gr)" = "grant" ] || { echo "zsh: dvs key gr<TAB>: $(zcompletes dvs key gr)"; exit 1; }
+  [ "$(zcompletes dvs status --js)" = "--json" ] || { echo "zsh: --js<TAB>: $(zcompletes dvs status --js)"; exit 1; }
+else
+  echo "zsh not installed: its completion not exercised"
+fi
 # The example config must be one `dvs serve --config` accepts: start it on a scratch ledger.
 "$root/usr/bin/dvs" keygen --out "$scratch/root.key" >/dev/null
 "$root/usr/bin/dvs" init --root-key "$scratch/root.key" --ledger "$scratch/ledger" >/dev/null

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Generates, from the help text of the built dvs, one man page per command (OUT/man/dvs-*.1)
-# and the bash completion (OUT/dvs.bash-completion). Run by the build (tools/packaging/
+# and the bash and zsh completions (OUT/dvs.bash-completion, OUT/_dvs). Run by the build (tools/packaging/
 # CMakeLists.txt); a command added to dvs gets its page and its completion with no edit here.
 # Usage: gen-docs.sh DVS_BINARY OUT_DIR [DVS_VERIFY_BINARY]
 set -eu
@@ -31,7 +31,7 @@ walk() {  # walk "sub words..."
   } >"$out/man/$page.1"
   subs=$(printf '%s\n' "$help" | subcommands)
   words=$(printf '%s %s' "$subs" "$(printf '%s\n' "$help" | options)" | tr '\n' ' ')
-  cases="$cases    \"$*\") words=\"$words\" ;;
+  cases="$cases    \"$*\") list=\"$words\" ;;
 "
   for s in $subs; do walk "$@" "$s"; done
 }
@@ -62,10 +62,34 @@ _dvs() {
   return 0
 }
 _dvs_words() {
-  local words=""
+  local list=""
   case "\$1" in
 $cases  esac
-  printf '%s' "\$words"
+  printf '%s' "\$list"
 }
 complete -F _dvs dvs
+COMPLETION
+
+cat >"$out/_dvs" <<COMPLETION
+#compdef dvs
+# zsh completion for dvs (generated from its --help by tools/packaging/gen-docs.sh)
+_dvs_words() {
+  local list=""
+  case "\$1" in
+$cases  esac
+  print -r -- "\$list"
+}
+_dvs() {
+  local cmdpath="" w i
+  # The command path typed so far: the words that are commands, not options or values.
+  for ((i = 2; i < CURRENT; i++)); do
+    w=\${words[i]}
+    [[ \$w == -* ]] && continue
+    [[ " \$(_dvs_words "\$cmdpath") " == *" \$w "* ]] && cmdpath="\${cmdpath:+\$cmdpath }\$w"
+  done
+  local -a cands
+  cands=(\${=\$(_dvs_words "\$cmdpath")})
+  compadd -- \$cands || _files
+}
+_dvs "\$@"
 COMPLETION
