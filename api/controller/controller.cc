@@ -60,7 +60,12 @@ void Controller::OnTimer() {
 }
 
 void Controller::OnCommitted(std::vector<Receipt>& receipts) {
-  Advanced();
+  // An observation never moves traffic by itself (the decision it leads to is committed, and
+  // offered, by Evaluate below): the routing table is rebuilt only after other entries.
+  bool may_route = false;
+  for (const Receipt& r : receipts) may_route = may_route || !r.observation;
+  if (may_route) OfferRoutes();
+  if (woken_) woken_();
   if (key_ == nullptr) return;
   // An observation counts at once: evaluate its service now, not at the next tick.
   std::vector<std::string> services;

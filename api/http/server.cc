@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -33,6 +34,8 @@ namespace {
 
 constexpr auto kKeepaliveEvery = std::chrono::seconds(15);
 constexpr uint64_t kEventsPerWrite = 500;
+// Writes in flight at once: each holds a thread only while its group commits.
+constexpr int kWriterThreads = 64;
 
 class Session;
 
@@ -45,6 +48,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::unique_ptr<HttpApi> api;
   std::unique_ptr<Controller> control;
   net::io_context io;
+  // Writes (POST) block in ReleaseService::Commit until their group is synced; they run here so
+  // that the I/O threads keep reading other clients' requests, which then join the same group
+  // (one fsync for many writers) instead of waiting behind it.
+  net::thread_pool writers{kWriterThreads};
   tcp::acceptor acceptor{io};
   net::steady_timer tick_timer{io};
   std::atomic<bool> stopping{false};
@@ -181,8 +188,18 @@ class Session : public std::enable_shared_from_this<Session> {
     r.last_event_id = std::string(req["Last-Event-ID"]);
     const std::string path = r.target.substr(0, r.target.find('?'));
     if (IsEventsPath(path) && r.method == "GET") return StartEvents(r);
-    ApiResponse res = srv_->api->Handle(r);
-    Answer(std::move(res), req.keep_alive());
+    const bool keep_alive = req.keep_alive();
+    if (r.method != "POST") return Answer(srv_->api->Handle(r), keep_alive);
+    // The answer comes back to this session's strand; the work guard keeps Run from returning
+    // while a write is still committing.
+    net::post(srv_->writers, [self = shared_from_this(), r = std::move(r), keep_alive,
+                              work = net::make_work_guard(srv_->io)]() mutable {
+      ApiResponse res = self->srv_->api->Handle(r);
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res), keep_alive]() mutable {
+                  self->Answer(std::move(res), keep_alive);
+                });
+    });
   }
 
   void Answer(ApiResponse a, bool keep_alive) {
@@ -486,6 +503,7 @@ void Server::Run(bool handle_signals) {
   reap();
   m.io.run();
   for (auto& t : threads) t.join();
+  m.writers.join();
   m.stopping = true;
   if (m.watcher.joinable()) m.watcher.join();
   m.control->Stop(2000);  // let a decision just committed reach the routers
