@@ -1,7 +1,10 @@
 #include "dvs/client.h"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "dvs/events.h"
 #include "dvs/http_client.h"
 
 namespace dvs {
@@ -21,10 +24,24 @@ class Local final : public Client {
     return RenderReceipt(r, f);
   }
 
+  Result<uint64_t> WaitBeyond(uint64_t known, int timeout_ms) override {
+    if (watcher_ == nullptr) {
+      DVS_ASSIGN_OR_RETURN(watcher_, LedgerWatcher::Watch(svc_->dir()));
+    }
+    return watcher_->WaitBeyond(
+        known,
+        [&]() -> Result<uint64_t> {
+          DVS_ASSIGN_OR_RETURN(Head h, svc_->LedgerHead());
+          return h.size;
+        },
+        timeout_ms);
+  }
+
   ReleaseService* local() override { return svc_.get(); }
 
  private:
   std::unique_ptr<ReleaseService> svc_;
+  std::unique_ptr<LedgerWatcher> watcher_;
 };
 
 class Remote final : public Client {
@@ -43,6 +60,19 @@ class Remote final : public Client {
                                   (f == Format::kJson ? "json" : "text"),
                               SignedBodyJson(body)));
     return reply.body;
+  }
+
+  Result<uint64_t> WaitBeyond(uint64_t known, int timeout_ms) override {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      DVS_ASSIGN_OR_RETURN(HttpReply reply, Call("GET", "/healthz", ""));
+      auto doc = nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+      if (!doc.is_object() || !doc.contains("entries") || !doc["entries"].is_number_unsigned())
+        return Status::Corruption("the server's /healthz does not say how many entries it has");
+      const uint64_t size = doc["entries"].get<uint64_t>();
+      if (size > known || std::chrono::steady_clock::now() >= until) return size;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
   }
 
  private:

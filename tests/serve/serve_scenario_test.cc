@@ -124,6 +124,27 @@ TEST_F(ServeScenario, AReadRefusedLocallyIsRefusedTheSameWayThroughTheServer) {
   }
 }
 
+// `dvs status --watch` through a server: a frame per change (blank-line separated off a terminal),
+// each with the latest decision; SIGINT ends it with exit 0.
+TEST_F(ServeScenario, StatusWatchThroughTheServerRedrawsOnEachCommit) {
+  StartServer();
+  const std::string v1 = Release("1.0");
+  pid_t watch = test::StartDvs({"--server", server_, "status", "tax_calc", "--watch"}, Ledger(),
+                               dir_.path(), "watch");
+  auto seen = [&](const std::string& what) {
+    return Eventually([&] {
+      return test::Slurp(dir_.Sub("watch.out")).find(what) != std::string::npos;
+    });
+  };
+  ASSERT_TRUE(seen("last decision: seq")) << test::Slurp(dir_.Sub("watch.err"));
+  const std::string v2 = Release("2.0");
+  EXPECT_TRUE(seen("deploy of " + v2)) << test::Slurp(dir_.Sub("watch.out"));
+  kill(watch, SIGINT);
+  Outcome done = test::WaitDvs(watch, dir_.path(), "watch");
+  EXPECT_EQ(done.code, 0) << done.err;
+  EXPECT_EQ(done.out.find("\x1b["), std::string::npos) << "no terminal codes into a file";
+}
+
 TEST_F(ServeScenario, AReconnectWithLastEventIdMissesNothingAndRepeatsNothing) {
   StartServer();
   std::string v87 = Release("8.7");

@@ -4,6 +4,7 @@
 
 #include "dvs/events.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/watch.h"
 
 namespace dvs::cli {
 
@@ -12,10 +13,14 @@ namespace {
 struct ReadArgs {
   std::string target, service, bundle, actor, type, since, until;
   uint64_t from = 0, to = UINT64_MAX;
-  bool csv = false;
+  bool csv = false, watch = false;
 };
 
 int StatusCmd(const Globals& g, const ReadArgs& a) {
+  if (a.watch) {
+    if (g.json) return Usage("status: --watch redraws a table; it does not combine with --json");
+    return StatusWatch(g, a.target);
+  }
   return PrintQuery(g, "status", Query::Status(a.target), OutputFormat(g));
 }
 
@@ -58,7 +63,9 @@ void AddReadCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("status", "A bundle's or a service's state, weight and latest metrics");
   status->add_option("target", a.target, "bundle id or service name")->required();
   AddJsonOption(status, &g);
-  status->footer("Example:\n  dvs status tax_calc --json");
+  status->add_flag("--watch", a.watch,
+                   "redraw whenever the ledger grows, with the latest decision, until Ctrl-C");
+  status->footer("Examples:\n  dvs status tax_calc --json\n  dvs status tax_calc --watch");
   status->callback([&] { g.exit_code = StatusCmd(g, a); });
 
   auto* routes =

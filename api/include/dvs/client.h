@@ -25,6 +25,10 @@ class Client {
   virtual Result<std::string> Read(const Query& q, Format f, size_t width) = 0;
   // Commits one signed transition and answers its receipt, rendered in `f`.
   virtual Result<std::string> Submit(const SignedBody& body, Format f) = 0;
+  // Returns the ledger's size once it exceeds `known`, or after about `timeout_ms` with the size
+  // last seen. Local: woken by the ledger file's writes (any process); remote: the server's
+  // /healthz, read every 200 ms.
+  virtual Result<uint64_t> WaitBeyond(uint64_t known, int timeout_ms) = 0;
   // The local ledger, or null for a remote client (for commands that exist only locally).
   virtual ReleaseService* local() { return nullptr; }
 };
