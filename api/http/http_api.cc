@@ -227,7 +227,7 @@ ApiResponse HttpApi::Get(const Target& t) {
   if (p == "/metrics") {
     auto head = svc_.LedgerHead();
     return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                       metrics_.Prometheus(head.ok() ? head->size : 0)};
+                       metrics_.Prometheus(head.ok() ? head->size : 0, svc_.commit_stats())};
   }
   auto query = QueryOf(t);
   if (!query.ok()) return Failed(query.status());

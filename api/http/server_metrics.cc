@@ -77,11 +77,17 @@ std::string N(double v) {
 
 }  // namespace
 
-std::string ServerMetrics::Prometheus(uint64_t ledger_size) const {
+std::string ServerMetrics::Prometheus(uint64_t ledger_size, CommitStats commits) const {
   std::lock_guard<std::mutex> l(mu_);
   std::string o;
   Family(&o, "dvs_ledger_entries", "gauge", "Entries in the ledger (its size).");
   o += "dvs_ledger_entries " + std::to_string(ledger_size) + "\n";
+  Family(&o, "dvs_commit_groups_total", "counter",
+         "Synced write transactions (each commits a group of concurrent writers).");
+  o += "dvs_commit_groups_total " + std::to_string(commits.groups) + "\n";
+  Family(&o, "dvs_commit_writers_total", "counter",
+         "Writers those transactions answered; writers per group = this / groups.");
+  o += "dvs_commit_writers_total " + std::to_string(commits.writers) + "\n";
   Family(&o, "dvs_appends_total", "counter", "Entries this server appended.");
   o += "dvs_appends_total " + std::to_string(appends_) + "\n";
   Family(&o, "dvs_refusals_total", "counter", "Refused requests, by reason.");

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <string>
 
+#include "dvs/release_service.h"
+
 namespace dvs {
 
 class ServerMetrics {
@@ -22,7 +24,7 @@ class ServerMetrics {
   void SetSubscribers(int64_t delta);
 
   // The whole exposition; `ledger_size` is the head's entry count.
-  std::string Prometheus(uint64_t ledger_size) const;
+  std::string Prometheus(uint64_t ledger_size, CommitStats commits) const;
 
   uint64_t router_failures(const std::string& router) const;
 

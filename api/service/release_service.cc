@@ -215,6 +215,8 @@ Result<std::vector<Receipt>> ReleaseService::Commit(const Source& make) {
   }
   queue.unlock();
   CommitGroup(group);
+  groups_committed_.fetch_add(1, std::memory_order_relaxed);
+  writers_committed_.fetch_add(group.size(), std::memory_order_relaxed);
   queue.lock();
   for (Writer* w : group) {
     DVS_ASSERT(writers_.front() == w);

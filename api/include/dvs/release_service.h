@@ -19,6 +19,7 @@
 #ifndef DVS_API_RELEASE_SERVICE_H_
 #define DVS_API_RELEASE_SERVICE_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -70,6 +71,12 @@ struct Receipt {
   uint32_t decision_to_pct = 0;
   uint64_t decision_seq = 0;
   bool observation = false;  // the entry is an observation (what the controller reacts to)
+};
+
+// Group commit at work: synced transactions committed, and the callers they answered (writers
+// per group = writers / groups).
+struct CommitStats {
+  uint64_t groups = 0, writers = 0;
 };
 
 // One controller evaluation of one service.
@@ -221,6 +228,8 @@ class ReleaseService {
   // The log's head as committed (size and last hash), read now: other processes may have
   // appended since this process last wrote.
   Result<Head> LedgerHead() const;
+  // Since this ReleaseService opened.
+  CommitStats commit_stats() const { return {groups_committed_.load(), writers_committed_.load()}; }
   // The root over the first `size` entries as the derived Merkle nodes give it (what proofs are
   // built from); TrustedRoot is the same root re-derived from the entries.
   Result<Hash> DerivedRoot(uint64_t size) const;
@@ -266,6 +275,7 @@ class ReleaseService {
 
   std::mutex queue_mu_;
   std::deque<Writer*> writers_;  // GUARDED_BY(queue_mu_); the front one leads
+  std::atomic<uint64_t> groups_committed_{0}, writers_committed_{0};
   std::mutex mu_;
   std::unique_ptr<class Log> log_;
   ServiceOptions options_;
