@@ -26,6 +26,17 @@ const char* KindOf(mode_t m) {
 }  // namespace
 
 Status CheckReplaceable(const std::string& path) {
+  // The file is written beside itself and renamed over: its folder must exist and take writes.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat ds;
+  if (::stat(dir.c_str(), &ds) != 0 || !S_ISDIR(ds.st_mode)) {
+    return Status::IOError(path + ": its folder " + dir + " does not exist");
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return Status::PermissionDenied(path + ": cannot write into " + dir + ": " +
+                                    std::strerror(errno));
+  }
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return Status::OK();

@@ -15,7 +15,8 @@
 
 namespace dvs {
 
-// OK when `path` does not exist or is a regular file (lstat: a link is not followed); else the
+// OK when `path` does not exist or is a regular file (lstat: a link is not followed), in a folder
+// that exists and takes writes (IOError / PermissionDenied naming it otherwise); else the
 // InvalidArgument ReplaceRegularFile would return. For callers that must refuse before doing
 // anything else (dvs checkpoint appends to the log before it writes --out).
 Status CheckReplaceable(const std::string& path);

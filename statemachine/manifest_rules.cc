@@ -117,6 +117,12 @@ Status CheckName(std::string_view what, std::string_view name) {
   return CheckNameChars(what, name, /*allow_dot=*/true);
 }
 
+bool IsInvisibleOrBidi(uint32_t cp) {
+  return cp == 0x061C || cp == 0x200B || cp == 0x200E || cp == 0x200F || cp == 0x2028 ||
+         cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) || cp == 0x2060 ||
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
 Status CheckPrintable(const std::string& field, std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     uint32_t cp = 0;
@@ -127,6 +133,13 @@ Status CheckPrintable(const std::string& field, std::string_view text) {
       std::snprintf(hex, sizeof(hex), "U+%04X", static_cast<unsigned>(cp));
       return Field(field, std::string("has the control character ") + hex + " at byte " +
                               std::to_string(i) + " (control and escape characters are refused)");
+    }
+    if (IsInvisibleOrBidi(cp)) {
+      char hex[16];
+      std::snprintf(hex, sizeof(hex), "U+%04X", static_cast<unsigned>(cp));
+      return Field(field, std::string("has the invisible or direction-changing character ") + hex +
+                              " at byte " + std::to_string(i) +
+                              " (it would hide or reorder text on a reader's screen)");
     }
     i += n;
   }

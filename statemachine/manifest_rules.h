@@ -4,6 +4,7 @@
 #ifndef DVS_STATEMACHINE_MANIFEST_RULES_H_
 #define DVS_STATEMACHINE_MANIFEST_RULES_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,10 @@ Status CheckName(std::string_view what, std::string_view name);
 // without control characters (C0 incl. NUL, tab and newline; DEL; C1 incl. the 8-bit CSI), so
 // that nothing signed can drive a terminal. InvalidArgument naming the field and the character.
 Status CheckPrintable(const std::string& field, std::string_view text);
+// Code points that are invisible or change the direction of the text around them (bidi
+// overrides and isolates, zero-width spaces, line separators, the BOM): on a terminal they reorder
+// or hide what an auditor reads, so CheckPrintable refuses them and renderings escape them.
+bool IsInvisibleOrBidi(uint32_t cp);
 // InvalidArgument naming the first field unknown to this format in `m` or in any message nested
 // in it ("unknown field 99 in transition.reject"; `where` names `m`): what is signed must carry
 // nothing that Apply and replay would silently ignore.

@@ -46,7 +46,7 @@ class Local final : public Client {
 
 class Remote final : public Client {
  public:
-  explicit Remote(HttpUrl url) : url_(std::move(url)) {}
+  Remote(HttpUrl url, int timeout_ms) : url_(std::move(url)), timeout_ms_(timeout_ms) {}
 
   Result<std::string> Read(const Query& q, Format f, size_t) override {
     DVS_ASSIGN_OR_RETURN(HttpReply reply, Call("GET", q.HttpTarget(f), ""));
@@ -78,12 +78,13 @@ class Remote final : public Client {
  private:
   Result<HttpReply> Call(const std::string& method, const std::string& target,
                          const std::string& body) {
-    DVS_ASSIGN_OR_RETURN(HttpReply reply, HttpCall(url_, method, target, body));
+    DVS_ASSIGN_OR_RETURN(HttpReply reply, HttpCall(url_, method, target, body, {}, timeout_ms_));
     if (reply.status < 400) return reply;
     return RefusalOf(reply);
   }
 
   HttpUrl url_;
+  int timeout_ms_;
 };
 
 }  // namespace
@@ -113,9 +114,9 @@ std::unique_ptr<Client> LocalClient(std::unique_ptr<ReleaseService> svc) {
   return std::make_unique<Local>(std::move(svc));
 }
 
-Result<std::unique_ptr<Client>> RemoteClient(const std::string& url) {
+Result<std::unique_ptr<Client>> RemoteClient(const std::string& url, int timeout_ms) {
   DVS_ASSIGN_OR_RETURN(HttpUrl u, HttpUrl::Parse(url));
-  return std::unique_ptr<Client>(std::make_unique<Remote>(std::move(u)));
+  return std::unique_ptr<Client>(std::make_unique<Remote>(std::move(u), timeout_ms));
 }
 
 }  // namespace dvs

@@ -1,6 +1,7 @@
 #include "api/http/http_api.h"
 
 #include <nlohmann/json.hpp>
+#include <initializer_list>
 #include <thread>
 
 #include "api/http/http_limits.h"
@@ -161,9 +162,35 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
 
 namespace {
 
+// InvalidArgument naming a query parameter the endpoint does not take: a mistyped filter must
+// not silently widen an audit.
+Status OnlyParams(const Target& t, std::initializer_list<const char*> allowed) {
+  for (const auto& [name, value] : t.query) {
+    bool known = name == "format";
+    for (const char* a : allowed) known = known || name == a;
+    if (known) continue;
+    std::string takes = "?format";
+    for (const char* a : allowed) takes += std::string(", ?") + a;
+    return Status::InvalidArgument("unknown query parameter ?" + name + " (" + t.path +
+                                   " takes " + takes + ")");
+  }
+  return Status::OK();
+}
+
 // The typed query a GET target asks (dvs/queries.h), or none when the path is not a query.
 Result<std::optional<Query>> QueryOf(const Target& t) {
   const std::string& p = t.path;
+  if (p == "/v1/state") {
+    DVS_RETURN_IF_ERROR(OnlyParams(t, {"at"}));
+  } else if (p == "/v1/log") {
+    DVS_RETURN_IF_ERROR(OnlyParams(t, {"from", "to"}));
+  } else if (p == "/v1/audit") {
+    DVS_RETURN_IF_ERROR(
+        OnlyParams(t, {"service", "bundle", "actor", "type", "since", "until"}));
+  } else if (p == "/v1/routes" || p == "/v1/keys" || p.rfind("/v1/status/", 0) == 0 ||
+             p.rfind("/v1/history/", 0) == 0) {
+    DVS_RETURN_IF_ERROR(OnlyParams(t, {}));
+  }
   if (p == "/v1/routes") return std::optional<Query>(Query::Routes());
   if (p == "/v1/keys") return std::optional<Query>(Query::Keys());
   if (p.rfind("/v1/status/", 0) == 0)

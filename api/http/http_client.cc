@@ -58,9 +58,28 @@ struct HttpConnection::Impl {
     auto endpoints = resolver.resolve(url.host, url.port, ec);
     if (ec) return Status::IOError(url.ToString() + ": cannot resolve: " + ec.message());
     stream->expires_after(timeout);
-    stream->connect(endpoints, ec);
-    if (ec) return Status::IOError(url.ToString() + ": cannot connect: " + ec.message());
+    ec = Await([&](auto handler) { stream->async_connect(endpoints, handler); });
+    if (ec) return Status::IOError(url.ToString() + ": cannot connect: " + Describe(ec));
     return Status::OK();
+  }
+
+  // Runs one asynchronous operation on the stream to completion, on this thread. Synchronous
+  // calls on a beast::tcp_stream ignore its expiry; asynchronous ones end with a timeout error.
+  template <class Start>
+  beast::error_code Await(Start&& start) {
+    beast::error_code out = net::error::would_block;
+    start([&out](beast::error_code ec, auto&&...) { out = ec; });
+    io.restart();
+    io.run();
+    return out;
+  }
+
+  std::string Describe(const beast::error_code& ec) const {
+    if (ec == beast::error::timeout) {
+      return "no answer within " + std::to_string(timeout.count() / 1000.0).substr(0, 4) +
+             " s (is it a dvs server?)";
+    }
+    return ec.message();
   }
 
   http::request<http::string_body> Request(const std::string& method, const std::string& target,
@@ -97,10 +116,14 @@ Result<HttpReply> HttpConnection::Call(const std::string& method, const std::str
     if (fresh) DVS_RETURN_IF_ERROR(m.Connect());
     beast::error_code ec;
     m.stream->expires_after(m.timeout);
-    http::write(*m.stream, req, ec);
+    ec = m.Await([&](auto handler) { http::async_write(*m.stream, req, handler); });
     http::response_parser<http::string_body> parser;
     parser.body_limit(256u << 20);
-    if (!ec) http::read(*m.stream, m.buffer, parser, ec);
+    if (!ec) {
+      m.stream->expires_after(m.timeout);
+      ec = m.Await(
+          [&](auto handler) { http::async_read(*m.stream, m.buffer, parser, handler); });
+    }
     if (ec) {
       m.stream.reset();
       // A kept-alive connection the server closed in the meantime: try once on a new one.
@@ -109,7 +132,8 @@ Result<HttpReply> HttpConnection::Call(const std::string& method, const std::str
            ec == net::error::broken_pipe || ec == net::error::eof)) {
         continue;
       }
-      return Status::IOError(m.url.ToString() + ": " + method + " " + target + ": " + ec.message());
+      return Status::IOError(m.url.ToString() + ": " + method + " " + target + ": " +
+                             m.Describe(ec));
     }
     auto res = parser.release();
     HttpReply reply;

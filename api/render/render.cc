@@ -6,6 +6,7 @@
 #include "api/render/text_table.h"
 #include "dvs/events.h"
 #include "dvs/json.h"
+#include "statemachine/manifest_rules.h"
 #include "statemachine/roles.h"
 
 namespace dvs {
@@ -111,6 +112,17 @@ std::string TerminalSafe(std::string_view text) {
     // C0 and DEL; C1 is U+0080..U+009F, in UTF-8 0xC2 0x80..0x9F.
     if (ok && n == 1 && (c < 0x20 || c == 0x7F)) ok = false;
     if (ok && n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) ok = false;
+    if (ok && n >= 2) {
+      uint32_t cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+      for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+      if (IsInvisibleOrBidi(cp)) {
+        char buf[16];
+        std::snprintf(buf, sizeof(buf), "\\u%04X", static_cast<unsigned>(cp));
+        out += buf;
+        i += n;
+        continue;
+      }
+    }
     if (ok) {
       out.append(text.substr(i, n));
       i += n;

@@ -117,6 +117,12 @@ std::string Query::HttpTarget(Format f) const {
 }
 
 Result<std::string> Answer(ReleaseService& svc, const Query& q, Format f, size_t width) {
+  const bool rows = q.kind == Query::Kind::kHistory || q.kind == Query::Kind::kLog ||
+                    q.kind == Query::Kind::kAudit;
+  if (f == Format::kCsv && !rows) {
+    return Status::InvalidArgument("format csv is for entry rows (log, history, audit); this "
+                                   "answers text or json");
+  }
   switch (q.kind) {
     case Query::Kind::kStatus: {
       auto b = svc.StatusOf(q.target);

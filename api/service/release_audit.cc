@@ -35,9 +35,29 @@ bool Matches(const AuditQuery& q, const std::string& actor_key, const api::Audit
          (!q.since_ms || r.time_ms() >= *q.since_ms) && (!q.until_ms || r.time_ms() <= *q.until_ms);
 }
 
+// InvalidArgument listing the known types when `type` names none: a typo must not read as
+// "no such entries" to an auditor.
+Status CheckEntryType(const std::string& type) {
+  if (type.empty()) return Status::OK();
+  std::string known;
+  const auto* kind = sm::Transition::descriptor()->FindOneofByName("kind");
+  for (int i = 0; i < kind->field_count(); ++i) {
+    const char* name =
+        TransitionKindName(static_cast<sm::Transition::KindCase>(kind->field(i)->number()));
+    if (type == name) return Status::OK();
+    known += (known.empty() ? "" : ", ") + std::string(name);
+  }
+  return Status::InvalidArgument("no entry type '" + type + "' (types: " + known + ")");
+}
+
 }  // namespace
 
 Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
+  DVS_RETURN_IF_ERROR(CheckEntryType(q.type));
+  if (q.since_ms && q.until_ms && *q.since_ms > *q.until_ms) {
+    return Status::InvalidArgument("since " + Rfc3339Time(*q.since_ms) + " is after until " +
+                                   Rfc3339Time(*q.until_ms));
+  }
   DVS_ASSIGN_OR_RETURN(auto s, Current());
   std::string actor_key;
   if (!q.actor.empty()) {

@@ -114,6 +114,11 @@ RC_GTEST_PROP(AuditProperties, IndexedQueriesEqualABruteForceScan, ()) {
       }
     }
     auto rows = svc->Audit(q);
+    if (q.since_ms && q.until_ms && *q.since_ms > *q.until_ms) {
+      // An empty window is a mistake, named, not an empty answer.
+      RC_ASSERT(!rows.ok() && rows.status().IsInvalidArgument());
+      continue;
+    }
     RC_ASSERT(rows.ok());
     std::vector<uint64_t> got;
     for (const LogRow& r : *rows) got.push_back(r.seq);

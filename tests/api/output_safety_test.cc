@@ -25,6 +25,15 @@ TEST(TerminalSafe, EscapesControlCharactersAndKeepsPrintableUtf8) {
   EXPECT_EQ(TerminalSafe("nbsp \xc2\xa0"), "nbsp \xc2\xa0");
 }
 
+TEST(TerminalSafe, EscapesInvisibleAndDirectionChangingCharacters) {
+  // U+202E RIGHT-TO-LEFT OVERRIDE would show "evil" reversed and reorder the rest of the line.
+  EXPECT_EQ(TerminalSafe("x\xe2\x80\xae" "evil"), "x\\u202Eevil");
+  EXPECT_EQ(TerminalSafe("zero\xe2\x80\x8bwidth"), "zero\\u200Bwidth");      // U+200B
+  EXPECT_EQ(TerminalSafe("iso\xe2\x81\xa6late"), "iso\\u2066late");          // U+2066
+  EXPECT_EQ(TerminalSafe("\xef\xbb\xbf" "bom"), "\\uFEFFbom");               // U+FEFF
+  EXPECT_EQ(TerminalSafe("dash \xe2\x80\x94 ok"), "dash \xe2\x80\x94 ok");  // U+2014 kept
+}
+
 TEST(TerminalSafe, LogAndCsvRowsCarryNoRawEscapes) {
   LogRow r;
   r.seq = 7;

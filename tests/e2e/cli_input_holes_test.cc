@@ -140,6 +140,10 @@ TEST_F(CliInputHoles, CheckpointOutRefusesSymlinksAndNonRegularFiles) {
   ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
   ExpectRefused({"checkpoint", "--out", dir_.path(), "--key", Key("log")}, "is a directory");
+  // A folder that is not there: refused before the checkpoint entry is appended (ExpectRefused
+  // checks the ledger's bytes).
+  ExpectRefused({"checkpoint", "--out", dir_.Sub("nowhere/q.checkpoint"), "--key", Key("log")},
+                "its folder " + dir_.Sub("nowhere") + " does not exist");
 
   // A regular file is replaced whole; nothing is left beside it.
   Write("q3.checkpoint", "old");
@@ -182,6 +186,23 @@ TEST_F(CliInputHoles, ControlCharactersInReasonsAreRefusedNamingTheOption) {
                 "--reason: has the control character U+001B", 2);
   Outcome ok = Dvs({"reject", id, "--reason", "mod\xc3\xa8le incompatible", "--key", gov});
   EXPECT_EQ(ok.code, 0) << ok.err;  // printable UTF-8 is fine
+}
+
+// A right-to-left override or a zero-width space signed into a reason would reorder or hide what
+// an auditor reads in `dvs log`; refused like control characters, in reasons and manifests.
+TEST_F(CliInputHoles, InvisibleAndDirectionChangingCharactersAreRefused) {
+  std::string id = Package("1.0");
+  const std::string gov = Key("governance");
+  const std::string before = Fingerprint();
+  ExpectRefused({"reject", id, "--reason", "x\xe2\x80\xae" "evil", "--key", gov},
+                "--reason: has the invisible or direction-changing character U+202E", 2);
+  ExpectRefused({"reject", id, "--reason", "a\xe2\x80\x8b" "b", "--key", gov}, "U+200B", 2);
+  Write("bidi.yaml",
+        "name: tax_calc\nversion: \"1.1\"\ncode: \"reg/\u2067x\"\n"
+        "governance: {license: MIT, ethics_review: passed, fedramp: high}\n");
+  ExpectRefused({"package", dir_.Sub("bidi.yaml"), "--key", Key("publisher")},
+                "code: has the invisible or direction-changing character U+2067");
+  EXPECT_EQ(Fingerprint(), before);
 }
 
 TEST_F(CliInputHoles, ControlCharactersInManifestFieldsAreRefusedNamingTheField) {

@@ -1,7 +1,14 @@
 // The seed's scenario driven over HTTP against the real `dvs serve`: clients sign locally and
 // talk to the server through `dvs --server`; the server's controller ramps and rolls back on its
 // own; event subscribers see everything in order, and a reconnect misses nothing.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 
 #include "tests/serve/serve_fixture.h"
 #include "tests/serve/sse_client.h"
@@ -113,7 +120,11 @@ TEST_F(ServeScenario, AReadRefusedLocallyIsRefusedTheSameWayThroughTheServer) {
            {{"status", "no_such"}, 1, "'no_such' is neither a bundle nor a service"},
            {{"state", "--at", "yesterday"}, 2, "yesterday"},
            {{"state", "--at", "999999"}, 1, "seq 999999 is beyond the ledger"},
-           {{"log", "--from", "9", "--to", "3"}, 2, "--from 9 is after --to 3"}}) {
+           {{"log", "--from", "9", "--to", "3"}, 2, "--from 9 is after --to 3"},
+           {{"audit", "--type", "rollbak"}, 2, "no entry type 'rollbak' (types: genesis,"},
+           {{"audit", "--since", "2026-12-01T00:00:00Z", "--until", "2026-01-01T00:00:00Z"},
+            2,
+            "is after until"}}) {
     Outcome local = Local(c.cmd);
     Outcome remote = Dvs(c.cmd);
     EXPECT_EQ(local.code, c.code) << c.cmd[0] << ": " << local.err;
@@ -122,6 +133,42 @@ TEST_F(ServeScenario, AReadRefusedLocallyIsRefusedTheSameWayThroughTheServer) {
     EXPECT_NE(remote.err.find(c.reason), std::string::npos) << remote.err;
     EXPECT_EQ(remote.out, "");
   }
+  // --ledger and --server at once name two ledgers: refused, not silently resolved.
+  Outcome both = Dvs({"--ledger", Ledger(), "routes"});
+  EXPECT_EQ(both.code, 2);
+  EXPECT_NE(both.err.find("--ledger and --server name two different ledgers"), std::string::npos)
+      << both.err;
+}
+
+// A server that accepts a connection and never answers: the client gives up after $DVS_TIMEOUT
+// seconds, naming the problem, instead of hanging a pipeline.
+TEST_F(ServeScenario, AServerThatNeverAnswersTimesOutWithANamedError) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);  // the kernel accepts; nobody ever reads or answers
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string silent = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  ::setenv("DVS_TIMEOUT", "1", 1);
+  const auto t0 = std::chrono::steady_clock::now();
+  Outcome read = Local({"--server", silent, "status", "tax_calc"});
+  Outcome write = Local({"--server", silent, "observe", "x_1_abcdef", "--metric", "e=1", "--key",
+                         Key("observer")});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ::setenv("DVS_TIMEOUT", "soon", 1);
+  Outcome bad = Local({"--server", silent, "status", "tax_calc"});
+  ::unsetenv("DVS_TIMEOUT");
+  ::close(fd);
+  EXPECT_EQ(read.code, 1);
+  EXPECT_NE(read.err.find("no answer within"), std::string::npos) << read.err;
+  EXPECT_EQ(write.code, 1);
+  EXPECT_NE(write.err.find("no answer within"), std::string::npos) << write.err;
+  EXPECT_LT(seconds, 20) << "two requests with a 1 s timeout";
+  EXPECT_NE(bad.err.find("DVS_TIMEOUT='soon'"), std::string::npos) << bad.err;
 }
 
 // `dvs status --watch` through a server: a frame per change (blank-line separated off a terminal),

@@ -159,13 +159,29 @@ int LocalOnly(const Globals& g, const std::string& what) {
 Result<HttpReply> Call(const Globals& g, const std::string& method, const std::string& target,
                        const std::string& body) {
   DVS_ASSIGN_OR_RETURN(HttpUrl url, HttpUrl::Parse(g.server));
-  DVS_ASSIGN_OR_RETURN(HttpReply reply, HttpCall(url, method, target, body));
+  DVS_ASSIGN_OR_RETURN(int timeout_ms, ServerTimeoutMs());
+  DVS_ASSIGN_OR_RETURN(HttpReply reply, HttpCall(url, method, target, body, {}, timeout_ms));
   if (reply.status < 400) return reply;
   return RefusalOf(reply);
 }
 
+Result<int> ServerTimeoutMs() {
+  const char* env = std::getenv("DVS_TIMEOUT");
+  if (env == nullptr || *env == '\0') return 30'000;
+  char* end = nullptr;
+  const double s = std::strtod(env, &end);
+  if (*end != '\0' || !(s > 0) || s > 3600) {
+    return Status::InvalidArgument("DVS_TIMEOUT='" + std::string(env) +
+                                   "' is not a number of seconds in (0, 3600]");
+  }
+  return static_cast<int>(s * 1000);
+}
+
 Result<std::unique_ptr<Client>> OpenClient(const Globals& g) {
-  if (!g.server.empty()) return RemoteClient(g.server);
+  if (!g.server.empty()) {
+    DVS_ASSIGN_OR_RETURN(int timeout_ms, ServerTimeoutMs());
+    return RemoteClient(g.server, timeout_ms);
+  }
   DVS_ASSIGN_OR_RETURN(auto svc, OpenLedger(g));
   return LocalClient(std::move(svc));
 }

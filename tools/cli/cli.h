@@ -86,6 +86,9 @@ int LocalOnly(const Globals& g, const std::string& what);
 // Sends a request to the server; an HTTP error becomes a Status carrying the server's message.
 Result<HttpReply> Call(const Globals& g, const std::string& method, const std::string& target,
                        const std::string& body = "");
+// How long a server may take to answer: $DVS_TIMEOUT seconds, else 30 s; InvalidArgument naming
+// a value that is not a number of seconds in (0, 3600].
+Result<int> ServerTimeoutMs();
 // The ledger (--ledger) or the server (--server) as one client (dvs/client.h).
 Result<std::unique_ptr<Client>> OpenClient(const Globals& g);
 // Answers `q` through OpenClient and prints it; an InvalidArgument is a usage error (exit 2).

@@ -3,6 +3,7 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include <cstdlib>
+#include <string_view>
 
 #include "tools/cli/cli.h"
 #include "tools/cli/suggest.h"
@@ -25,11 +26,24 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.add_option("--ledger", g.ledger,
                  "ledger directory (default: $DVS_LEDGER, else ./dvs-ledger)");
+  // An explicit --ledger beats $DVS_SERVER (and $DVS_LEDGER); with an explicit --server it is a
+  // contradiction, refused rather than silently resolved one way.
+  bool ledger_flag = false, server_flag = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--") break;
+    ledger_flag = ledger_flag || a == "--ledger" || a.rfind("--ledger=", 0) == 0;
+    server_flag = server_flag || a == "--server" || a.rfind("--server=", 0) == 0;
+  }
+  if (ledger_flag && server_flag) {
+    return Usage("--ledger and --server name two different ledgers: give one of them");
+  }
   const char* env_server = std::getenv("DVS_SERVER");
-  if (env_server != nullptr) g.server = env_server;
+  if (env_server != nullptr && !ledger_flag) g.server = env_server;
   app.add_option("--server", g.server,
                  "talk to `dvs serve` at this URL (http://HOST:PORT) instead of a local ledger; "
-                 "default $DVS_SERVER. Same commands, same output; requests are signed here");
+                 "default $DVS_SERVER (an explicit --ledger overrides it). Same commands, same "
+                 "output; requests are signed here");
   AddKeyCommands(app, g);
   AddReleaseCommands(app, g);
   AddReadCommands(app, g);

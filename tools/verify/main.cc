@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
   const bool tty = isatty(STDERR_FILENO) && !json;
   if (tty) opt.progress = [&](const char* p, uint64_t d, uint64_t t) { bar.Update(p, d, t); };
 
+  if (!opt.root_pub) {
+    std::fprintf(stderr,
+                 "dvs-verify: WARNING: genesis not pinned: without --root-pub this proves the ledger "
+                 "is consistent with whatever root key its genesis names, not that it is yours\n");
+  }
   auto report = dvs::VerifyLedger(dir, opt);
   if (tty) bar.Finish();
   if (!report.ok()) {
@@ -88,7 +93,9 @@ int main(int argc, char** argv) {
         .Key("valid")
         .Bool(report->valid)
         .Key("entries")
-        .Uint(report->entries);
+        .Uint(report->entries)
+        .Key("root_pinned")
+        .Bool(opt.root_pub.has_value());
     if (report->first_bad_seq)
       j.Key("first_bad_seq").Uint(*report->first_bad_seq).Key("reason").String(report->reason);
     j.Key("notes").BeginArray();

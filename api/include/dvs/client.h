@@ -36,8 +36,9 @@ class Client {
 // A client over a ledger this process opened; it owns `svc`.
 std::unique_ptr<Client> LocalClient(std::unique_ptr<ReleaseService> svc);
 // A client of the `dvs serve` at `url` ("http://127.0.0.1:8080"); InvalidArgument naming a
-// malformed URL. Nothing is sent until the first call.
-Result<std::unique_ptr<Client>> RemoteClient(const std::string& url);
+// malformed URL. Nothing is sent until the first call. A server that does not answer within
+// `timeout_ms` (connect, send, or the whole answer) is an IOError saying so.
+Result<std::unique_ptr<Client>> RemoteClient(const std::string& url, int timeout_ms = 30'000);
 
 struct HttpReply;
 // A server's error reply (status >= 400) as the Status described above.

@@ -36,7 +36,8 @@ struct Query {
 
 // Answers `q` from the ledger, rendered in `f`; text tables wrap to `width` (0: no wrapping).
 // Errors: NotFound naming what is neither a bundle nor a service; InvalidArgument for a
-// malformed --at or a log range whose start is after its end.
+// malformed --at, a log range whose start is after its end, an unknown audit type, or csv asked of
+// anything but entry rows.
 Result<std::string> Answer(ReleaseService& svc, const Query& q, Format f, size_t width = 0);
 
 // Percent-encodes everything but unreserved characters (RFC 3986), for paths and queries.
