@@ -1,6 +1,5 @@
 #include "dvs/verify.h"
 
-#include <bit>
 #include <chrono>
 #include <set>
 
@@ -9,6 +8,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/lmdb_util.h"
 #include "ledger/log.h"
+#include "ledger/postings.h"
 #include "ledger/verify_chain.h"
 #include "statemachine/apply.h"
 #include "statemachine/invariants.h"
@@ -156,7 +156,7 @@ class Verifier {
       }
       auto stored = log_.GetDerived(audit::kAuditDb, lmdb::BigEndian64(seq));
       if (!stored.ok()) return stored.status();
-      if (!*stored || **stored != rec->SerializeAsString()) {
+      if (!*stored || **stored != audit::StoredPart(*rec).SerializeAsString()) {
         ok = Bad(seq, std::string("derived audit record ") +
                           (*stored ? "disagrees with" : "is missing for") + " the entry");
         return Status::Refused("stop");
@@ -184,10 +184,10 @@ class Verifier {
     auto found = log_.MerkleNodeCount();
     if (!found.ok()) return Fatal(found.status());
     const uint64_t n = report_.entries;
-    const uint64_t expected = 2 * n - static_cast<uint64_t>(std::popcount(n));
+    const uint64_t expected = MerkleRecords(n);
     if (*found != expected) {
       return Bad(n - 1, "derived Merkle database holds " + std::to_string(*found) +
-                            " nodes, the entries imply " + std::to_string(expected) +
+                            " records, the entries imply " + std::to_string(expected) +
                             " (run dvs reindex on a writable copy)");
     }
     return true;
@@ -211,38 +211,53 @@ class Verifier {
                                    });
     if (!ok) return false;
     if (!tail.ok()) return Fatal(tail);
+    // Every posting must be one its entry implies, each term's chunks in the canonical layout
+    // (ledger/postings.h); then equal counts mean equal sets, since seqs ascend within a term.
     uint64_t expected = 0;
-    for (uint64_t seq = 0; seq < records_.size(); ++seq)
-      expected += audit::IndexKeys(seq, records_[seq]).size();
+    for (const api::AuditRecord& r : records_) expected += audit::IndexTerms(r).size();
     uint64_t found = 0;
+    std::string term;      // of the chunk before
+    uint64_t last = 0;     // its last seq
+    size_t last_size = 0;  // and how many it held
     Status s = log_.ScanDerived(
-        audit::kIndexDb, "", "", [&](std::string_view key, std::string_view) -> Status {
-          ++found;
-          const uint64_t seq = key.size() >= 9 ? audit::SeqOfKey(key) : UINT64_MAX;
-          if (seq != UINT64_MAX && seq >= records_.size()) {
-            ok = BeyondTheEnd(seq);
+        audit::kIndexDb, "", "", [&](std::string_view key, std::string_view value) -> Status {
+          auto c = postings::DecodeChunk(key, value);
+          if (!c.ok()) {
+            ok = Bad(report_.entries - 1, "derived index: " + c.status().message());
             return Status::Refused("stop");
           }
-          bool known = false;
-          if (seq < records_.size()) {
-            for (const std::string& k : audit::IndexKeys(seq, records_[seq])) known |= k == key;
-          }
-          if (!known) {
-            ok = Bad(std::min<uint64_t>(seq, report_.entries - 1),
-                     "derived index holds a key no entry implies");
+          if (c->term == term && (last_size != postings::kPostingsPerChunk || c->seqs[0] <= last)) {
+            ok = Bad(std::min(c->seqs[0], report_.entries - 1),
+                     "derived index holds postings out of their canonical chunks");
             return Status::Refused("stop");
           }
+          for (uint64_t seq : c->seqs) {
+            if (seq >= records_.size()) {
+              ok = BeyondTheEnd(seq);
+              return Status::Refused("stop");
+            }
+            bool known = false;
+            for (const std::string& t : audit::IndexTerms(records_[seq])) known |= t == c->term;
+            if (!known) {
+              ok = Bad(seq, "derived index lists the entry under a term it does not carry");
+              return Status::Refused("stop");
+            }
+          }
+          found += c->seqs.size();
+          term = c->term;
+          last = c->seqs.back();
+          last_size = c->seqs.size();
           return Status::OK();
         });
     if (!ok) return false;
     if (!s.ok()) return Fatal(s);
     if (found != expected) {
-      return Bad(report_.entries - 1, "derived index holds " + std::to_string(found) +
-                                          " keys, the entries imply " + std::to_string(expected) +
-                                          " (run dvs reindex on a writable copy)");
+      return Bad(report_.entries - 1,
+                 "derived index holds " + std::to_string(found) + " postings, the entries imply " +
+                     std::to_string(expected) + " (run dvs reindex on a writable copy)");
     }
     report_.notes.push_back("audit records and " + std::to_string(found) +
-                            " index keys agree with the entries");
+                            " index postings agree with the entries");
     return true;
   }
 
