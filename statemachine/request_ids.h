@@ -60,7 +60,8 @@ class RequestIdSet {
   std::vector<Digest> table_;  // all-zero: empty slot (a real digest of zero is treated as present)
   size_t size_ = 0;
   bool has_zero_ = false;
-  mutable std::atomic<std::shared_ptr<const Encoded>> encoded_;  // null until asked; reset by inserts
+  // EncodedOnce()'s result: null until asked, reset by every insert.
+  mutable std::atomic<std::shared_ptr<const Encoded>> encoded_;
 };
 
 // RequestIdWindow: the request ids that can still be replayed, so that what the state holds grows
