@@ -35,17 +35,67 @@ Result<Hash> ReadNode(MDB_txn* txn, MDB_dbi dbi, int level, uint64_t index) {
   return *h;
 }
 
+// The root of the perfect subtree (level, index), hashed from the entries themselves: how nodes
+// below kLowestStoredMerkleLevel are had. Corruption when an entry it covers is missing.
+Result<Hash> SubtreeFromEntries(MDB_txn* txn, MDB_dbi entries, int level, uint64_t index) {
+  const uint64_t n = uint64_t{1} << level, first = index << level;
+  std::vector<Hash> hs;
+  hs.reserve(n);
+  for (uint64_t seq = first; seq < first + n; ++seq) {
+    std::string key = lmdb::BigEndian64(seq);
+    MDB_val k = lmdb::Val(key), v;
+    int rc = mdb_get(txn, entries, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+      return Status::Corruption("entry " + std::to_string(seq) + " under Merkle node (level " +
+                                std::to_string(level) + ", index " + std::to_string(index) +
+                                ") is missing");
+    }
+    DVS_RETURN_IF_ERROR(lmdb::Check(rc, "read entry"));
+    hs.push_back(LeafHash(lmdb::View(v)));
+  }
+  for (size_t width = hs.size(); width > 1; width /= 2) {
+    for (size_t j = 0; j < width / 2; ++j) hs[j] = NodeHash(hs[2 * j], hs[2 * j + 1]);
+  }
+  return hs[0];
+}
+
+// Stored nodes from the Merkle database; the levels below it from the entries.
 class TxnNodeSource : public NodeSource {
  public:
-  TxnNodeSource(MDB_txn* txn, MDB_dbi dbi) : txn_(txn), dbi_(dbi) {}
+  TxnNodeSource(MDB_txn* txn, MDB_dbi merkle, MDB_dbi entries)
+      : txn_(txn), merkle_(merkle), entries_(entries) {}
   Result<Hash> Node(int level, uint64_t index) const override {
-    return ReadNode(txn_, dbi_, level, index);
+    if (level < kLowestStoredMerkleLevel) return SubtreeFromEntries(txn_, entries_, level, index);
+    return ReadNode(txn_, merkle_, level, index);
   }
 
  private:
   MDB_txn* txn_;
-  MDB_dbi dbi_;
+  MDB_dbi merkle_, entries_;
 };
+
+Result<std::optional<std::pair<std::string, std::string>>> FloorIn(MDB_txn* txn, MDB_dbi dbi,
+                                                                   std::string_view at) {
+  using Out = std::optional<std::pair<std::string, std::string>>;
+  MDB_cursor* cur = nullptr;
+  DVS_RETURN_IF_ERROR(lmdb::Check(mdb_cursor_open(txn, dbi, &cur), "open cursor"));
+  MDB_val k = lmdb::Val(at), v;
+  int rc;
+  if (at.empty()) {
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+  } else {
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS && lmdb::View(k) != at) rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    if (rc == MDB_NOTFOUND) rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);  // every key is below `at`
+  }
+  Out out;
+  if (rc == MDB_SUCCESS && (at.empty() || lmdb::View(k) <= at)) {
+    out.emplace(std::string(lmdb::View(k)), std::string(lmdb::View(v)));
+  }
+  mdb_cursor_close(cur);
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::Check(rc, "read derived record");
+  return out;
+}
 
 Result<std::string> GetRawIn(MDB_txn* txn, MDB_dbi dbi, uint64_t seq) {
   std::string key = lmdb::BigEndian64(seq);
@@ -65,6 +115,14 @@ Result<std::optional<std::string>> GetIn(MDB_txn* txn, MDB_dbi dbi, std::string_
 }
 
 }  // namespace
+
+uint64_t MerkleRecords(uint64_t size) {
+  uint64_t n = (size + kLeafChecksPerRecord - 1) / kLeafChecksPerRecord;
+  for (int level = kLowestStoredMerkleLevel; level < 64 && (size >> level) != 0; ++level) {
+    n += size >> level;
+  }
+  return n;
+}
 
 // ---- VerifiedBody ----
 
@@ -121,13 +179,31 @@ Result<Entry> WriteTxn::Add(const VerifiedBody& verified) {
   return e;
 }
 
-// Records leaf `seq`, then every perfect subtree it completes. Derived data: the left siblings
-// are read back from the Merkle database, so damage there spreads to the nodes built on it until
-// RebuildMerkle; nothing trusted is computed from these nodes (see Log::Root).
+// Records leaf `seq`'s check, then every stored perfect subtree it completes: none unless it
+// completes one of level kLowestStoredMerkleLevel, which is hashed from the entries. Derived data:
+// the left siblings above are read back from the Merkle database, so damage there spreads to the
+// nodes built on it until RebuildMerkle; nothing trusted is computed from these nodes (see
+// Log::Root).
 Status WriteTxn::PutNodes(uint64_t seq, const Hash& leaf) {
-  Hash node = leaf;
-  uint64_t index = seq;
-  int level = 0;
+  std::string checks;
+  if (seq % kLeafChecksPerRecord != 0) {
+    DVS_ASSIGN_OR_RETURN(auto have,
+                         GetIn(txn_, log_->merkle_, NodeKey(0, seq / kLeafChecksPerRecord)));
+    if (have) checks = std::move(*have);
+  }
+  // Each check at its own offset, even over a record someone shortened or lengthened.
+  checks.resize((seq % kLeafChecksPerRecord) * kLeafCheckBytes);
+  checks.append(AsBytes(leaf).substr(0, kLeafCheckBytes));
+  {
+    std::string ck = NodeKey(0, seq / kLeafChecksPerRecord);
+    MDB_val k = lmdb::Val(ck), v = lmdb::Val(checks);
+    DVS_RETURN_IF_ERROR(lmdb::Check(mdb_put(txn_, log_->merkle_, &k, &v, 0), "write leaf checks"));
+  }
+  constexpr uint64_t kSpan = uint64_t{1} << kLowestStoredMerkleLevel;
+  if ((seq + 1) % kSpan != 0) return Status::OK();
+  int level = kLowestStoredMerkleLevel;
+  uint64_t index = seq >> level;
+  DVS_ASSIGN_OR_RETURN(Hash node, SubtreeFromEntries(txn_, log_->entries_, level, index));
   for (;;) {
     std::string nk = NodeKey(level, index);
     MDB_val mk = lmdb::Val(nk), mv = lmdb::Val(AsBytes(node));
@@ -161,10 +237,33 @@ Status WriteTxn::PutDerived(const std::string& db, std::string_view key, std::st
   return lmdb::Check(mdb_put(txn_, dbi, &k, &v, 0), "write derived record");
 }
 
+Status WriteTxn::AppendDerived(const std::string& db, std::string_view key,
+                               std::string_view value) {
+  DVS_ASSIGN_OR_RETURN(MDB_dbi dbi, log_->Derived(db));
+  MDB_val k = lmdb::Val(key), v = lmdb::Val(value);
+  int rc = mdb_put(txn_, dbi, &k, &v, MDB_APPEND);
+  if (rc == MDB_KEYEXIST) rc = mdb_put(txn_, dbi, &k, &v, 0);
+  return lmdb::Check(rc, "write derived record");
+}
+
 Result<std::optional<std::string>> WriteTxn::GetDerived(const std::string& db,
                                                         std::string_view key) const {
   DVS_ASSIGN_OR_RETURN(MDB_dbi dbi, log_->Derived(db));
   return GetIn(txn_, dbi, key);
+}
+
+Result<std::optional<std::pair<std::string, std::string>>> WriteTxn::FloorDerived(
+    const std::string& db, std::string_view at) const {
+  DVS_ASSIGN_OR_RETURN(MDB_dbi dbi, log_->Derived(db));
+  return FloorIn(txn_, dbi, at);
+}
+
+Status WriteTxn::DeleteDerived(const std::string& db, std::string_view key) {
+  DVS_ASSIGN_OR_RETURN(MDB_dbi dbi, log_->Derived(db));
+  MDB_val k = lmdb::Val(key);
+  int rc = mdb_del(txn_, dbi, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return Status::OK();
+  return lmdb::Check(rc, "delete derived record");
 }
 
 Status WriteTxn::ClearDerived(const std::string& db) {
@@ -396,7 +495,7 @@ Result<Hash> Log::Root(uint64_t size) const {
   DVS_RETURN_IF_ERROR(txn.Begin(env_, true));
   DVS_ASSIGN_OR_RETURN(Head head, ReadHead(txn.get()));
   DVS_RETURN_IF_ERROR(CheckSize(size, head));
-  return RootAt(TxnNodeSource(txn.get(), merkle_), size);
+  return RootAt(TxnNodeSource(txn.get(), merkle_, entries_), size);
 }
 
 Result<std::vector<Hash>> Log::InclusionProof(uint64_t seq, uint64_t size) const {
@@ -404,7 +503,7 @@ Result<std::vector<Hash>> Log::InclusionProof(uint64_t seq, uint64_t size) const
   DVS_RETURN_IF_ERROR(txn.Begin(env_, true));
   DVS_ASSIGN_OR_RETURN(Head head, ReadHead(txn.get()));
   DVS_RETURN_IF_ERROR(CheckSize(size, head));
-  return dvs::InclusionProof(TxnNodeSource(txn.get(), merkle_), seq, size);
+  return dvs::InclusionProof(TxnNodeSource(txn.get(), merkle_, entries_), seq, size);
 }
 
 Result<std::vector<Hash>> Log::ConsistencyProof(uint64_t old_size, uint64_t new_size) const {
@@ -412,7 +511,18 @@ Result<std::vector<Hash>> Log::ConsistencyProof(uint64_t old_size, uint64_t new_
   DVS_RETURN_IF_ERROR(txn.Begin(env_, true));
   DVS_ASSIGN_OR_RETURN(Head head, ReadHead(txn.get()));
   DVS_RETURN_IF_ERROR(CheckSize(new_size, head));
-  return dvs::ConsistencyProof(TxnNodeSource(txn.get(), merkle_), old_size, new_size);
+  return dvs::ConsistencyProof(TxnNodeSource(txn.get(), merkle_, entries_), old_size, new_size);
+}
+
+Status Log::ReadLeafChecks(uint64_t first, uint64_t end, std::vector<std::string>* out) const {
+  lmdb::Txn txn;
+  DVS_RETURN_IF_ERROR(txn.Begin(env_, true));
+  out->clear();
+  for (uint64_t g = first; g < end; ++g) {
+    DVS_ASSIGN_OR_RETURN(auto rec, GetIn(txn.get(), merkle_, NodeKey(0, g)));
+    out->push_back(rec ? std::move(*rec) : std::string());
+  }
+  return Status::OK();
 }
 
 Result<uint64_t> Log::MerkleNodeCount() const {
@@ -481,24 +591,7 @@ Result<std::optional<std::pair<std::string, std::string>>> Log::FloorDerived(
   if (!dbi.ok()) return Out();
   lmdb::Txn txn;
   DVS_RETURN_IF_ERROR(txn.Begin(env_, true));
-  MDB_cursor* cur = nullptr;
-  DVS_RETURN_IF_ERROR(lmdb::Check(mdb_cursor_open(txn.get(), *dbi, &cur), "open cursor"));
-  MDB_val k = lmdb::Val(at), v;
-  int rc;
-  if (at.empty()) {
-    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-  } else {
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (rc == MDB_SUCCESS && lmdb::View(k) != at) rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-    if (rc == MDB_NOTFOUND) rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);  // every key is below `at`
-  }
-  Out out;
-  if (rc == MDB_SUCCESS && (at.empty() || lmdb::View(k) <= at)) {
-    out.emplace(std::string(lmdb::View(k)), std::string(lmdb::View(v)));
-  }
-  mdb_cursor_close(cur);
-  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb::Check(rc, "read derived record");
-  return out;
+  return FloorIn(txn.get(), *dbi, at);
 }
 
 }  // namespace dvs

@@ -2,8 +2,14 @@
 //
 // A ledger directory holds one LMDB environment with named databases:
 //   entries  key: seq (8-byte big-endian)  value: the encoded Entry, exactly the bytes hashed
-//   merkle   key: level (1 byte) || index (8-byte big-endian)  value: 32-byte node hash;
-//            level 0 holds every entry's hash, higher levels every complete perfect subtree
+//   merkle   key: level (1 byte) || index (8-byte big-endian)  value: 32-byte node hash of every
+//            complete perfect subtree of level >= kLowestStoredMerkleLevel (16 leaves and up);
+//            nodes below are computed from the entries when a root or proof needs them (at most
+//            15 entry reads), so the database holds about n/8 nodes for n entries. Level 0,
+//            index g holds leaf checks instead: the first kLeafCheckBytes of the hash of each
+//            entry 16g..16g+15 so far, concatenated. They locate a damaged entry (the chain alone
+//            says only that the next entry's link disagrees, and nothing else covers the last
+//            entry's append time) and prove nothing: no root or proof is built from them.
 //   meta     format marker
 //   ...      derived databases named in LogOptions::derived, for the layers above
 // Everything except `entries` and `meta` is derived and written in the same write transaction as
@@ -39,6 +45,17 @@ typedef unsigned int MDB_dbi;
 }
 
 namespace dvs {
+
+// The lowest level of the Merkle tree kept in the `merkle` database. Part of the persistent format.
+inline constexpr int kLowestStoredMerkleLevel = 4;
+
+// Leaf checks (see above). Part of the persistent format.
+inline constexpr size_t kLeafCheckBytes = 8;
+inline constexpr uint64_t kLeafChecksPerRecord = 16;
+
+// How many records the `merkle` database holds for `size` entries when intact: the stored nodes
+// and the leaf-check records.
+uint64_t MerkleRecords(uint64_t size);
 
 struct LogOptions {
   // Upper bound of the LMDB map: address space, not disk; the file grows as entries arrive.
@@ -88,7 +105,16 @@ class WriteTxn {
   Result<Entry> Add(const VerifiedBody& body);
   // Derived databases (LogOptions::derived). Get returns nullopt for a missing key.
   Status PutDerived(const std::string& db, std::string_view key, std::string_view value);
+  // The same for a key expected above every key in `db` (records keyed by seq, written in order):
+  // LMDB then fills its pages instead of splitting them in half. Falls back to PutDerived when a
+  // larger key is already there (derived data someone wrote out of order).
+  Status AppendDerived(const std::string& db, std::string_view key, std::string_view value);
   Result<std::optional<std::string>> GetDerived(const std::string& db, std::string_view key) const;
+  // The record with the largest key <= `at`; nullopt when there is none.
+  Result<std::optional<std::pair<std::string, std::string>>> FloorDerived(
+      const std::string& db, std::string_view at) const;
+  // Removes one record; OK when it was absent.
+  Status DeleteDerived(const std::string& db, std::string_view key);
   // Empties a derived database (to rebuild it).
   Status ClearDerived(const std::string& db);
   // Rebuilds every Merkle node from the entries' own hashes.
@@ -142,7 +168,10 @@ class Log {
   // malformed node. For verifiers that recompute the tree.
   Status ReadNodes(const std::vector<std::pair<int, uint64_t>>& keys,
                    std::vector<std::optional<Hash>>* out) const;
-  // How many records the Merkle database holds (2n - popcount(n) for n entries when intact).
+  // The leaf-check records of groups [first, end) in one read transaction: one string per
+  // group, empty when the record is missing.
+  Status ReadLeafChecks(uint64_t first, uint64_t end, std::vector<std::string>* out) const;
+  // How many records the Merkle database holds (MerkleRecords(n) for n entries when intact).
   Result<uint64_t> MerkleNodeCount() const;
   // RFC 6962 root of the first `size` entries, from the DERIVED Merkle nodes: an attacker who can
   // write the file can change it. Check it against a trusted root (a MerkleFrontier) before

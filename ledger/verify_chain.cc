@@ -19,12 +19,12 @@ struct Checked {
   bool signature_ok = false;
 };
 
-// The nodes a leaf at `seq` records: the leaf itself, then each perfect subtree it completes.
+// The stored nodes a leaf at `seq` completes: each perfect subtree of level >=
+// kLowestStoredMerkleLevel that ends with it, lowest first.
 void NodesCompletedBy(uint64_t seq, std::vector<std::pair<int, uint64_t>>* out) {
-  out->emplace_back(0, seq);
   for (int level = 1; seq & 1; ++level) {
     seq >>= 1;
-    out->emplace_back(level, seq);
+    if (level >= kLowestStoredMerkleLevel) out->emplace_back(level, seq);
   }
 }
 
@@ -53,10 +53,15 @@ class Verifier {
     first_key[chunk.size()] = keys.size();
     std::vector<std::optional<Hash>> stored;
     DVS_RETURN_IF_ERROR(log_.ReadNodes(keys, &stored));
+    first_group_ = report_.entries / kLeafChecksPerRecord;
+    DVS_RETURN_IF_ERROR(log_.ReadLeafChecks(
+        first_group_,
+        (report_.entries + chunk.size() + kLeafChecksPerRecord - 1) / kLeafChecksPerRecord,
+        &leaf_checks_));
 
     for (size_t i = 0; i < chunk.size(); ++i) {
-      std::string why =
-          CheckOne(chunk[i], checked[i], &stored[first_key[i]], first_key[i + 1] - first_key[i]);
+      std::string why = CheckOne(chunk[i], checked[i], stored.data() + first_key[i],
+                                 first_key[i + 1] - first_key[i]);
       if (!why.empty()) {
         report_.problem = ChainProblem{report_.entries, why};
         return false;
@@ -93,17 +98,25 @@ class Verifier {
       return "append time " + std::to_string(e.append_time_ms) +
              " is earlier than the previous entry's " + std::to_string(prev_time_);
     }
-    if (!nodes[0]) return "Merkle leaf is missing";
-    if (*nodes[0] != c.hash) return "entry bytes do not match the recorded Merkle leaf hash";
+    const std::string& checks = leaf_checks_[want / kLeafChecksPerRecord - first_group_];
+    const size_t at = (want % kLeafChecksPerRecord) * kLeafCheckBytes;
+    if (checks.size() < at + kLeafCheckBytes) return "Merkle leaf check is missing";
+    if (checks.compare(at, kLeafCheckBytes, AsBytes(c.hash).substr(0, kLeafCheckBytes)) != 0) {
+      return "entry bytes do not match the recorded Merkle leaf check";
+    }
     if (!c.signature_ok) return "signature by key " + e.signer.Id() + " does not verify";
     // Recompute the perfect subtrees this leaf completes and compare with the stored nodes.
     Hash node = c.hash;
-    for (size_t k = 1; k < node_count; ++k) {
+    size_t k = 0;  // the next stored node to compare
+    int level = 0;
+    for (uint64_t i = want; i & 1; i >>= 1) {
       node = NodeHash(frontier_.back(), node);
       frontier_.pop_back();
-      if (!nodes[k] || *nodes[k] != node) {
-        return "Merkle node at level " + std::to_string(k) + " completed by this entry is " +
-               (nodes[k] ? "wrong" : "missing");
+      if (++level < kLowestStoredMerkleLevel) continue;
+      const std::optional<Hash>* stored = k < node_count ? &nodes[k++] : nullptr;
+      if (stored == nullptr || !*stored || **stored != node) {
+        return "Merkle node at level " + std::to_string(level) + " completed by this entry is " +
+               (stored != nullptr && *stored ? "wrong" : "missing");
       }
     }
     frontier_.push_back(node);
@@ -116,6 +129,8 @@ class Verifier {
   ChainReport report_;
   int64_t prev_time_ = 0;
   std::vector<Hash> frontier_;  // roots of the perfect subtrees covering the checked prefix
+  uint64_t first_group_ = 0;    // the leaf-check record of the chunk's first entry
+  std::vector<std::string> leaf_checks_;  // the chunk's leaf-check records, from first_group_
 };
 
 }  // namespace

@@ -2,9 +2,11 @@
 //
 // For every stored entry, in order: the seq is the next one (no gap, no duplicate), the encoding is
 // well formed, the entry's own seq matches its key, prev_hash is the hash of the entry before, the
-// append time does not decrease, the recorded Merkle leaf equals the recomputed hash, and the
-// signature verifies. Every Merkle node above the leaves is recomputed and compared too, so a
-// proof served later cannot rest on a tampered node. Signatures are checked in parallel.
+// append time does not decrease, the recorded leaf check equals the recomputed hash's first
+// bytes, and the signature verifies. Every stored Merkle node is
+// recomputed from the entries' hashes and compared too, so a proof served later cannot rest on a
+// tampered node (nodes below the stored levels are never stored: proofs hash them from the
+// entries). Signatures are checked in parallel.
 //
 // It checks the log only: whether each signer was allowed to act is the state machine's question
 // (see statemachine/ and dvs-verify).

@@ -113,6 +113,13 @@ const char* TransitionKindName(sm::Transition::KindCase kind) {
   return "";
 }
 
+std::string BundleConcerned(const sm::Transition& t) {
+  if (!t.has_package()) return BundleOfTransition(t);
+  sm::Manifest m;
+  if (!m.ParseFromString(t.package().manifest())) return "";
+  return BundleId(m, Sha256(t.package().manifest()));
+}
+
 const char* TransitionName(const sm::Transition& t) { return TransitionKindName(t.kind_case()); }
 
 namespace {
@@ -160,7 +167,6 @@ Status Dispatch(State& s, const apply::Ctx& c, const sm::Transition& t) {
 
 // The bundle a transition concerns, and its service, as of state `s`.
 void BundleAndService(const State& s, const sm::Transition& t, Applied* out) {
-  out->bundle = BundleOfTransition(t);
   if (t.has_package()) {
     sm::Manifest m;
     if (m.ParseFromString(t.package().manifest())) {
@@ -169,6 +175,7 @@ void BundleAndService(const State& s, const sm::Transition& t, Applied* out) {
     }
     return;
   }
+  out->bundle = BundleOfTransition(t);
   if (const Bundle* b = s.FindBundle(out->bundle)) out->service = b->service;
 }
 

@@ -44,6 +44,9 @@ Result<sm::Transition> ParseTransition(std::string_view body);
 
 // The bundle id a transition names, or "" (genesis, keys, policy, package: see the manifest).
 std::string BundleOfTransition(const sm::Transition& t);
+// The bundle a transition concerns: the one it names, or for a package the id of the bundle it
+// creates (from the manifest's bytes), or "" (and for a package whose manifest does not parse).
+std::string BundleConcerned(const sm::Transition& t);
 
 // The name of a transition kind as users see it ("package", "rollback"); "" for none.
 const char* TransitionName(const sm::Transition& t);

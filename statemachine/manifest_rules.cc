@@ -163,6 +163,13 @@ Status RefuseUnknownFields(const google::protobuf::Message& m, const std::string
         DVS_RETURN_IF_ERROR(RefuseUnknownFields(r->GetMessage(m, f), where + "." + f->name()));
       continue;
     }
+    // A map of scalars (an observation's metrics) is skipped: reflection would first rebuild it
+    // as a repeated field of entries, an allocation per entry on the replay path, and finds
+    // nothing there, since parsing keeps only each entry's key and value.
+    if (f->is_map() && f->message_type()->map_value()->cpp_type() !=
+                           google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      continue;
+    }
     for (int k = 0; k < r->FieldSize(m, f); ++k) {
       DVS_RETURN_IF_ERROR(
           RefuseUnknownFields(r->GetRepeatedMessage(m, f, k), where + "." + f->name()));

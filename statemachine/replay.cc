@@ -103,7 +103,11 @@ Status Replay(State* state, const std::vector<Entry>& entries) {
   return Status::OK();
 }
 
-std::string EncodeSnapshot(const State& s, const Hash& head_hash, const MerkleFrontier* frontier) {
+namespace {
+
+// The snapshot message of `s`; request-id buckets by their digests' SHA-256 when `for_digest`.
+sm::Snapshot ToSnapshot(const State& s, const Hash& head_hash, const MerkleFrontier* frontier,
+                        bool for_digest) {
   sm::Snapshot snap;
   snap.set_size(s.size);
   snap.set_head_hash(std::string(AsBytes(head_hash)));
@@ -122,14 +126,24 @@ std::string EncodeSnapshot(const State& s, const Hash& head_hash, const MerkleFr
   *snap.mutable_policy() = s.policy;
   for (const auto& [id, b] : s.bundles) PutBundle(b, snap.add_bundles());
   for (const auto& [name, svc] : s.services) PutService(svc, snap.add_services());
-  for (auto& [bucket, digests] : s.request_ids.Encode()) {
+  for (const auto& [bucket, encoded] : s.request_ids.EncodedBuckets()) {
     sm::RequestIdBucket* b = snap.add_request_ids();
     b->set_bucket(bucket);
-    b->set_digests(std::move(digests));
+    if (for_digest) {
+      b->set_digests_sha256(std::string(AsBytes(encoded->sha256)));
+    } else {
+      b->set_digests(encoded->bytes);
+    }
   }
   snap.set_last_checkpoint_size(s.last_checkpoint_size);
   if (frontier != nullptr) snap.set_merkle_frontier(frontier->Encode());
-  return SerializeDeterministic(snap);
+  return snap;
+}
+
+}  // namespace
+
+std::string EncodeSnapshot(const State& s, const Hash& head_hash, const MerkleFrontier* frontier) {
+  return SerializeDeterministic(ToSnapshot(s, head_hash, frontier, /*for_digest=*/false));
 }
 
 Result<Snapshot> DecodeSnapshot(std::string_view bytes) {
@@ -171,6 +185,8 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes) {
   return out;
 }
 
-Hash StateDigest(const State& state) { return Sha256(EncodeSnapshot(state, Hash{})); }
+Hash StateDigest(const State& state) {
+  return Sha256(SerializeDeterministic(ToSnapshot(state, Hash{}, nullptr, /*for_digest=*/true)));
+}
 
 }  // namespace dvs

@@ -23,8 +23,9 @@ Status Replay(State* state, const std::vector<Entry>& entries);
 std::string EncodeSnapshot(const State& state, const Hash& head_hash,
                            const MerkleFrontier* frontier = nullptr);
 
-// SHA-256 of the state's deterministic encoding (without head hash or frontier): what a
-// Checkpoint entry commits to, and what makes a snapshot of that state trustworthy.
+// SHA-256 of the state's deterministic encoding (without head hash or frontier, and with each
+// request-id bucket as the SHA-256 of its sorted digests): what a Checkpoint entry commits to,
+// and what makes a snapshot of that state trustworthy.
 Hash StateDigest(const State& state);
 
 struct Snapshot {

@@ -16,6 +16,41 @@ bool IsZero(const RequestIdSet::Digest& d) {
 }
 }  // namespace
 
+RequestIdSet::RequestIdSet(const RequestIdSet& o)
+    : table_(o.table_), size_(o.size_), has_zero_(o.has_zero_), encoded_(o.encoded_.load()) {}
+
+RequestIdSet& RequestIdSet::operator=(const RequestIdSet& o) {
+  table_ = o.table_;
+  size_ = o.size_;
+  has_zero_ = o.has_zero_;
+  encoded_.store(o.encoded_.load());
+  return *this;
+}
+
+RequestIdSet::RequestIdSet(RequestIdSet&& o) noexcept
+    : table_(std::move(o.table_)),
+      size_(o.size_),
+      has_zero_(o.has_zero_),
+      encoded_(o.encoded_.load()) {}
+
+RequestIdSet& RequestIdSet::operator=(RequestIdSet&& o) noexcept {
+  table_ = std::move(o.table_);
+  size_ = o.size_;
+  has_zero_ = o.has_zero_;
+  encoded_.store(o.encoded_.load());
+  return *this;
+}
+
+std::shared_ptr<const RequestIdSet::Encoded> RequestIdSet::EncodedOnce() const {
+  std::shared_ptr<const Encoded> e = encoded_.load();
+  if (e) return e;
+  auto fresh = std::make_shared<Encoded>();
+  fresh->bytes = Encode();
+  fresh->sha256 = Sha256(fresh->bytes);
+  encoded_.store(fresh);  // two threads may both compute it: the same value either way
+  return fresh;
+}
+
 RequestIdSet::Digest RequestIdSet::DigestOf(std::string_view request_id) {
   return Digest128(request_id);
 }
@@ -36,6 +71,7 @@ bool RequestIdSet::ContainsDigest(const Digest& d) const {
 }
 
 void RequestIdSet::InsertDigest(const Digest& d) {
+  if (encoded_.load()) encoded_.store(nullptr);
   if (IsZero(d)) {
     size_ += !has_zero_;
     has_zero_ = true;
@@ -143,6 +179,14 @@ std::vector<std::pair<int64_t, std::string>> RequestIdWindow::Encode() const {
   std::vector<std::pair<int64_t, std::string>> out;
   out.reserve(buckets_.size());
   for (const auto& [k, b] : buckets_) out.emplace_back(k, b->Encode());
+  return out;
+}
+
+std::vector<std::pair<int64_t, std::shared_ptr<const RequestIdSet::Encoded>>>
+RequestIdWindow::EncodedBuckets() const {
+  std::vector<std::pair<int64_t, std::shared_ptr<const RequestIdSet::Encoded>>> out;
+  out.reserve(buckets_.size());
+  for (const auto& [k, b] : buckets_) out.emplace_back(k, b->EncodedOnce());
   return out;
 }
 

@@ -8,6 +8,7 @@
 #define DVS_STATEMACHINE_REQUEST_IDS_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/hash.h"
 #include "ledger/status.h"
 
 namespace dvs {
@@ -22,6 +24,17 @@ namespace dvs {
 class RequestIdSet {
  public:
   using Digest = std::array<uint8_t, 16>;
+  // Encode() and the SHA-256 of those bytes.
+  struct Encoded {
+    std::string bytes;
+    Hash sha256{};
+  };
+
+  RequestIdSet() = default;
+  RequestIdSet(const RequestIdSet& o);
+  RequestIdSet& operator=(const RequestIdSet& o);
+  RequestIdSet(RequestIdSet&& o) noexcept;
+  RequestIdSet& operator=(RequestIdSet&& o) noexcept;
 
   static Digest DigestOf(std::string_view request_id);
   bool Contains(std::string_view request_id) const { return ContainsDigest(DigestOf(request_id)); }
@@ -33,6 +46,10 @@ class RequestIdSet {
 
   // The digests in ascending order, 16 bytes each: deterministic whatever the insertion order.
   std::string Encode() const;
+  // The same with its SHA-256, computed once per content and kept until the next insert: a
+  // bucket the log has moved past is sorted and hashed once, not at every checkpoint. Safe to
+  // call from threads that share the set (States share buckets).
+  std::shared_ptr<const Encoded> EncodedOnce() const;
   // Corruption unless the blob is a whole number of distinct 16-byte digests.
   static Result<RequestIdSet> Decode(std::string_view blob);
 
@@ -43,6 +60,8 @@ class RequestIdSet {
   std::vector<Digest> table_;  // all-zero: empty slot (a real digest of zero is treated as present)
   size_t size_ = 0;
   bool has_zero_ = false;
+  // EncodedOnce()'s result: null until asked, reset by every insert.
+  mutable std::atomic<std::shared_ptr<const Encoded>> encoded_;
 };
 
 // RequestIdWindow: the request ids that can still be replayed, so that what the state holds grows
@@ -71,6 +90,9 @@ class RequestIdWindow {
 
   // (bucket index, the bucket's RequestIdSet::Encode()) in ascending bucket order.
   std::vector<std::pair<int64_t, std::string>> Encode() const;
+  // The same as each bucket's EncodedOnce(), without copying the bytes.
+  std::vector<std::pair<int64_t, std::shared_ptr<const RequestIdSet::Encoded>>> EncodedBuckets()
+      const;
   // Corruption when a bucket repeats or its blob is malformed.
   static Result<RequestIdWindow> Decode(const std::vector<std::pair<int64_t, std::string>>& in);
 

@@ -1,6 +1,7 @@
 #include "api/service/audit_index.h"
 
 #include "ledger/lmdb_util.h"
+#include "ledger/postings.h"
 #include "statemachine/apply.h"
 #include "statemachine/manifest_rules.h"
 
@@ -38,45 +39,37 @@ api::AuditRecord RecordOf(const Entry& e, const Applied& a) {
   return r;
 }
 
-std::string BundlePrefix(const std::string& bundle) { return Family('b', {bundle}); }
-std::string ServicePrefix(const std::string& service) { return Family('s', {service}); }
-std::string ServiceTypePrefix(const std::string& service, const std::string& type) {
+std::string BundleTerm(const std::string& bundle) { return Family('b', {bundle}); }
+std::string ServiceTerm(const std::string& service) { return Family('s', {service}); }
+std::string ServiceTypeTerm(const std::string& service, const std::string& type) {
   return Family('S', {service, type});
 }
-std::string ActorPrefix(const std::string& key_id) { return Family('a', {key_id}); }
-std::string TypePrefix(const std::string& type) { return Family('t', {type}); }
+std::string ActorTerm(const std::string& key_id) { return Family('a', {key_id}); }
+std::string TypeTerm(const std::string& type) { return Family('t', {type}); }
 
-std::string TimeKey(int64_t time_ms, uint64_t seq) {
-  // Flip the sign bit so that negative times sort first.
-  return "T" + lmdb::BigEndian64(static_cast<uint64_t>(time_ms) ^ (uint64_t{1} << 63)) +
-         lmdb::BigEndian64(seq);
+api::AuditRecord StoredPart(const api::AuditRecord& r) {
+  api::AuditRecord out;
+  out.set_weight_before(r.weight_before());
+  out.set_weight_after(r.weight_after());
+  return out;
 }
 
-uint64_t SeqOfKey(std::string_view key) {
-  return lmdb::ReadBigEndian64(key.substr(key.size() - 8));
-}
-
-std::string PrefixEnd(std::string prefix) {
-  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
-  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
-  return prefix;
-}
-
-std::vector<std::string> IndexKeys(uint64_t seq, const api::AuditRecord& r) {
-  const std::string s = lmdb::BigEndian64(seq);
-  std::vector<std::string> keys = {ActorPrefix(r.actor_key()) + s, TypePrefix(r.kind()) + s,
-                                   TimeKey(r.time_ms(), seq)};
-  if (!r.bundle().empty()) keys.push_back(BundlePrefix(r.bundle()) + s);
+std::vector<std::string> IndexTerms(const api::AuditRecord& r) {
+  std::vector<std::string> terms = {ActorTerm(r.actor_key()), TypeTerm(r.kind())};
+  if (!r.bundle().empty()) terms.push_back(BundleTerm(r.bundle()));
   if (!r.service().empty()) {
-    keys.push_back(ServicePrefix(r.service()) + s);
-    keys.push_back(ServiceTypePrefix(r.service(), r.kind()) + s);
+    terms.push_back(ServiceTerm(r.service()));
+    terms.push_back(ServiceTypeTerm(r.service(), r.kind()));
   }
-  return keys;
+  return terms;
 }
 
 Status Put(WriteTxn& w, uint64_t seq, const api::AuditRecord& r) {
-  DVS_RETURN_IF_ERROR(w.PutDerived(kAuditDb, lmdb::BigEndian64(seq), r.SerializeAsString()));
-  for (const std::string& k : IndexKeys(seq, r)) DVS_RETURN_IF_ERROR(w.PutDerived(kIndexDb, k, ""));
+  DVS_RETURN_IF_ERROR(
+      w.AppendDerived(kAuditDb, lmdb::BigEndian64(seq), StoredPart(r).SerializeAsString()));
+  for (const std::string& term : IndexTerms(r)) {
+    DVS_RETURN_IF_ERROR(postings::Add(w, kIndexDb, term, seq));
+  }
   return Status::OK();
 }
 

@@ -2,9 +2,12 @@
 // queries, reindexing and dvs-verify read.
 //
 // Derived databases (all rebuildable from the entries alone):
-//   audit   seq (8-byte BE) -> AuditRecord
-//   index   'b' bundle 0 seq | 's' service 0 seq | 'S' service 0 type 0 seq | 'a' key id 0 seq |
-//           't' type 0 seq | 'T' time seq        (seq and time 8-byte BE; values empty)
+//   audit   seq (8-byte BE) -> the AuditRecord fields the entry does not hold (StoredPart): the
+//           weights before and after; the rest (kind, actor, time, bundle, service) is read
+//           from the entry and the state when a row is made
+//   index   postings (ledger/postings.h) under the terms 'b' bundle 0 | 's' service 0 |
+//           'S' service 0 type 0 | 'a' key id 0 | 't' type 0. There is no time index: log time
+//           never decreases along the ledger, so a time is found by bisecting the entries.
 #ifndef DVS_API_SERVICE_AUDIT_INDEX_H_
 #define DVS_API_SERVICE_AUDIT_INDEX_H_
 
@@ -27,23 +30,21 @@ Result<api::AuditRecord> ApplyAndRecord(State* s, const Entry& e, Applied* appli
 // The audit record of an entry from what Apply reported of it.
 api::AuditRecord RecordOf(const Entry& e, const Applied& a);
 
-// The index keys of one entry.
-std::vector<std::string> IndexKeys(uint64_t seq, const api::AuditRecord& r);
-// Writes the record and its index keys in `w`.
+// What the audit database keeps of a full record: the weights. Everything else is recomputed
+// from the entry when read.
+api::AuditRecord StoredPart(const api::AuditRecord& r);
+// The index terms of one entry (prefix-free, as postings require).
+std::vector<std::string> IndexTerms(const api::AuditRecord& r);
+// Writes the record's stored part and the entry's postings in `w`. REQUIRES: seq is above every
+// seq already written (the write path and reindex append in order).
 Status Put(WriteTxn& w, uint64_t seq, const api::AuditRecord& r);
 
-// Key prefixes for lookups: every key of an index family starts with the prefix.
-std::string BundlePrefix(const std::string& bundle);
-std::string ServicePrefix(const std::string& service);
-std::string ServiceTypePrefix(const std::string& service, const std::string& type);
-std::string ActorPrefix(const std::string& key_id);
-std::string TypePrefix(const std::string& type);
-// 'T' keys for a time: all entries at time t sort between TimeKey(t, 0) and TimeKey(t, max).
-std::string TimeKey(int64_t time_ms, uint64_t seq);
-// The seq at the end of an index key.
-uint64_t SeqOfKey(std::string_view key);
-// The smallest string greater than every string with this prefix.
-std::string PrefixEnd(std::string prefix);
+// The terms, for lookups.
+std::string BundleTerm(const std::string& bundle);
+std::string ServiceTerm(const std::string& service);
+std::string ServiceTypeTerm(const std::string& service, const std::string& type);
+std::string ActorTerm(const std::string& key_id);
+std::string TypeTerm(const std::string& type);
 
 }  // namespace dvs::audit
 

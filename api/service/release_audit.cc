@@ -9,6 +9,7 @@
 #include "dvs/release_service.h"
 #include "ledger/lmdb_util.h"
 #include "ledger/merkle.h"
+#include "ledger/postings.h"
 #include "statemachine/apply.h"
 #include "statemachine/replay.h"
 
@@ -16,23 +17,23 @@ namespace dvs {
 
 namespace {
 
-// The index family that answers `q` with the fewest candidates we can tell without counting.
-// Empty when no filter narrows by index (a full scan).
-std::string CandidatePrefix(const AuditQuery& q, const std::string& actor_key) {
-  if (!q.bundle.empty()) return audit::BundlePrefix(q.bundle);
-  if (!q.service.empty() && !q.type.empty()) return audit::ServiceTypePrefix(q.service, q.type);
-  if (!q.service.empty()) return audit::ServicePrefix(q.service);
-  if (!actor_key.empty()) return audit::ActorPrefix(actor_key);
-  if (!q.type.empty()) return audit::TypePrefix(q.type);
+// The index term that answers `q` with the fewest candidates we can tell without counting.
+// Empty when no filter narrows by index.
+std::string CandidateTerm(const AuditQuery& q, const std::string& actor_key) {
+  if (!q.bundle.empty()) return audit::BundleTerm(q.bundle);
+  if (!q.service.empty() && !q.type.empty()) return audit::ServiceTypeTerm(q.service, q.type);
+  if (!q.service.empty()) return audit::ServiceTerm(q.service);
+  if (!actor_key.empty()) return audit::ActorTerm(actor_key);
+  if (!q.type.empty()) return audit::TypeTerm(q.type);
   return "";
 }
 
-bool Matches(const AuditQuery& q, const std::string& actor_key, const api::AuditRecord& r) {
-  return (q.bundle.empty() || r.bundle() == q.bundle) &&
-         (q.service.empty() || r.service() == q.service) &&
-         (q.type.empty() || r.kind() == q.type) &&
-         (actor_key.empty() || r.actor_key() == actor_key) &&
-         (!q.since_ms || r.time_ms() >= *q.since_ms) && (!q.until_ms || r.time_ms() <= *q.until_ms);
+// Judged on the row, which the entry and the state give: the index only proposes candidates.
+bool Matches(const AuditQuery& q, const std::string& actor_key, const LogRow& r) {
+  return (q.bundle.empty() || r.bundle == q.bundle) &&
+         (q.service.empty() || r.service == q.service) && (q.type.empty() || r.kind == q.type) &&
+         (actor_key.empty() || r.actor_key == actor_key) &&
+         (!q.since_ms || r.time_ms >= *q.since_ms) && (!q.until_ms || r.time_ms <= *q.until_ms);
 }
 
 // InvalidArgument listing the known types when `type` names none: a typo must not read as
@@ -64,37 +65,35 @@ Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
     auto it = s->keys.find(q.actor);
     actor_key = it != s->keys.end() ? it->second.key.Id() : q.actor;
   }
-  // Candidate seqs, ascending.
+  // Candidate seqs, ascending: from the index, else the entries within the time range.
   std::vector<uint64_t> candidates;
-  const std::string prefix = CandidatePrefix(q, actor_key);
-  auto collect = [&](std::string_view key, std::string_view) {
-    candidates.push_back(audit::SeqOfKey(key));
-    return Status::OK();
-  };
-  if (!prefix.empty()) {
-    DVS_RETURN_IF_ERROR(
-        log_->ScanDerived(audit::kIndexDb, prefix, audit::PrefixEnd(prefix), collect));
-  } else if (q.since_ms || q.until_ms) {
-    DVS_RETURN_IF_ERROR(log_->ScanDerived(
-        audit::kIndexDb, audit::TimeKey(q.since_ms.value_or(INT64_MIN), 0),
-        audit::PrefixEnd(audit::TimeKey(q.until_ms.value_or(INT64_MAX), UINT64_MAX)), collect));
-    std::sort(candidates.begin(), candidates.end());
+  uint64_t from = 0, to = s->size;
+  if (const std::string term = CandidateTerm(q, actor_key); !term.empty()) {
+    DVS_RETURN_IF_ERROR(postings::Scan(*log_, audit::kIndexDb, term, [&](uint64_t seq) {
+      candidates.push_back(seq);
+      return Status::OK();
+    }));
   } else {
-    for (uint64_t seq = 0; seq < s->size; ++seq) candidates.push_back(seq);
+    if (q.since_ms && *q.since_ms > INT64_MIN) {
+      DVS_ASSIGN_OR_RETURN(from, SizeAtTime(*q.since_ms - 1));
+    }
+    if (q.until_ms) {
+      DVS_ASSIGN_OR_RETURN(uint64_t until, SizeAtTime(*q.until_ms));
+      to = std::min(to, until);
+    }
+    for (uint64_t seq = from; seq < to; ++seq) candidates.push_back(seq);
   }
   std::vector<LogRow> rows;
   for (uint64_t seq : candidates) {
     if (seq >= s->size) break;  // appended after our state was read
     DVS_ASSIGN_OR_RETURN(auto raw, log_->GetDerived(audit::kAuditDb, lmdb::BigEndian64(seq)));
-    api::AuditRecord rec;
-    if (!raw || !rec.ParseFromString(*raw)) {
+    if (api::AuditRecord rec; !raw || !rec.ParseFromString(*raw)) {
       return Status::Corruption("audit record of seq " + std::to_string(seq) +
                                 " is missing or malformed; run dvs reindex");
     }
-    if (!Matches(q, actor_key, rec)) continue;
     DVS_ASSIGN_OR_RETURN(Entry e, log_->Get(seq));
     DVS_ASSIGN_OR_RETURN(LogRow row, RowOf(*log_, *s, seq, e));
-    rows.push_back(std::move(row));
+    if (Matches(q, actor_key, row)) rows.push_back(std::move(row));
   }
   return rows;
 }
@@ -179,11 +178,20 @@ Result<ConsistencyProofOf> ReleaseService::ProveConsistency(uint64_t old_size, u
   return p;
 }
 
+// Bisects the entries themselves (log time never decreases along the ledger): no index to trust.
 Result<uint64_t> ReleaseService::SizeAtTime(int64_t time_ms) {
-  DVS_ASSIGN_OR_RETURN(auto last,
-                       log_->FloorDerived(audit::kIndexDb, audit::TimeKey(time_ms, UINT64_MAX)));
-  if (!last || last->first.empty() || last->first[0] != 'T') return uint64_t{0};
-  return audit::SeqOfKey(last->first) + 1;
+  DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
+  uint64_t lo = 0, hi = head.size;  // entries below lo are at or before time_ms, from hi on after
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    DVS_ASSIGN_OR_RETURN(Entry e, log_->Get(mid));
+    if (e.append_time_ms <= time_ms) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 Status ReleaseService::Reindex() {
@@ -201,7 +209,7 @@ Status ReleaseService::Reindex() {
       DVS_ASSIGN_OR_RETURN(Entry e, Entry::Decode(raw));
       auto t = ParseTransition(e.body);
       if (t.ok() && t->has_checkpoint()) {
-        DVS_RETURN_IF_ERROR(w.PutDerived(kSnapshotsDb, lmdb::BigEndian64(seq), EncodeTip(tip)));
+        DVS_RETURN_IF_ERROR(PutSnapshot(w, seq, EncodeTip(tip)));
       }
       Status st = Advance(
           &tip, seq + 1, [&](uint64_t) -> Result<std::string> { return raw; },

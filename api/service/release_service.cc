@@ -169,7 +169,7 @@ Status ReleaseService::AppendOne(WriteTxn& w, TrustedTip& tip, const VerifiedBod
   tip.frontier.Append(tip.head_hash);
   DVS_RETURN_IF_ERROR(audit::Put(w, stored.seq, audit::RecordOf(stored, applied)));
   if (snapshot) {
-    DVS_RETURN_IF_ERROR(w.PutDerived(kSnapshotsDb, lmdb::BigEndian64(stored.seq), *snapshot));
+    DVS_RETURN_IF_ERROR(PutSnapshot(w, stored.seq, *snapshot));
   }
   if (out != nullptr) {
     Receipt r{stored.seq,     stored.append_time_ms, w.head().hash,

@@ -142,16 +142,15 @@ Result<LogRow> RowOf(const class Log& log, const State& s, uint64_t seq, const E
   row.actor = k ? k->name : e.signer.Id();
   row.actor_key = e.signer.Id();
   DVS_ASSIGN_OR_RETURN(auto raw, log.GetDerived(audit::kAuditDb, lmdb::BigEndian64(seq)));
+  // The audit record holds only what the entry does not (audit::StoredPart): the weights. Bundles
+  // are never forgotten, so today's state names every bundle's service.
   api::AuditRecord rec;
   if (raw && rec.ParseFromString(*raw)) {
-    row.bundle = rec.bundle();
-    row.service = rec.service();
     row.weight_before = rec.weight_before();
     row.weight_after = rec.weight_after();
-  } else {
-    row.bundle = BundleOfTransition(t);
-    if (const Bundle* b = s.FindBundle(row.bundle)) row.service = b->service;
   }
+  row.bundle = BundleConcerned(t);
+  if (const Bundle* b = s.FindBundle(row.bundle)) row.service = b->service;
   row.detail = Detail(s, t);
   if (const sm::Evidence* ev = EvidenceOf(t); ev && !ev->observation_seqs().empty()) {
     row.automatic = true;

@@ -85,6 +85,17 @@ Status Advance(TrustedTip* tip, uint64_t to, const RawReader& read,
   return Status::OK();
 }
 
+Status PutSnapshot(WriteTxn& w, uint64_t size, std::string_view record) {
+  if (size > 0) {
+    DVS_ASSIGN_OR_RETURN(auto before, w.FloorDerived(kSnapshotsDb, lmdb::BigEndian64(size - 1)));
+    if (before && before->first.size() == 8 &&
+        lmdb::ReadBigEndian64(before->first) / kSnapshotSpan == size / kSnapshotSpan) {
+      DVS_RETURN_IF_ERROR(w.DeleteDerived(kSnapshotsDb, before->first));
+    }
+  }
+  return w.PutDerived(kSnapshotsDb, lmdb::BigEndian64(size), record);
+}
+
 Result<TrustedTip> LoadTip(const Log& log, uint64_t size, LoadReport* report) {
   DVS_ASSIGN_OR_RETURN(Head head, log.GetHead());
   if (size > head.size) {

@@ -65,6 +65,14 @@ Status Advance(TrustedTip* tip, uint64_t to, const RawReader& read,
 // The snapshot record of a tip, as the write path stores it under key `tip.state.size`.
 std::string EncodeTip(const TrustedTip& tip);
 
+// Snapshots kept: the newest, and the newest of every earlier span of kSnapshotSpan entries, so
+// that they cost a few bytes per entry while time travel replays at most about one span.
+inline constexpr uint64_t kSnapshotSpan = 16384;
+// Stores `record` under `size` (the seq of the checkpoint entry that commits to it) and removes
+// the snapshot before it when that one is not the last of its span. The write path and reindex
+// both store through here, so both keep the same snapshots.
+Status PutSnapshot(WriteTxn& w, uint64_t size, std::string_view record);
+
 }  // namespace dvs
 
 #endif  // DVS_API_SERVICE_STATE_LOADER_H_

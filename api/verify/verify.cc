@@ -1,14 +1,15 @@
 #include "dvs/verify.h"
 
-#include <bit>
 #include <chrono>
 #include <set>
+#include <unordered_map>
 
 #include "api/service/audit_index.h"
 #include "api/service/state_loader.h"
 #include "ledger/checkpoint.h"
 #include "ledger/lmdb_util.h"
 #include "ledger/log.h"
+#include "ledger/postings.h"
 #include "ledger/verify_chain.h"
 #include "statemachine/apply.h"
 #include "statemachine/invariants.h"
@@ -22,6 +23,75 @@ double Now() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
+
+// What the index check needs of each entry: its actor, kind, bundle and service as ids of
+// interned strings (16 bytes an entry, where a record of four strings took hundreds), from which
+// its index terms (audit::IndexTerms) are told.
+class Postables {
+ public:
+  void Add(const api::AuditRecord& r) {
+    actor_.push_back(Id(r.actor_key()));
+    kind_.push_back(Id(r.kind()));
+    bundle_.push_back(Id(r.bundle()));
+    service_.push_back(Id(r.service()));
+    postings_ += audit::IndexTerms(r).size();
+  }
+  uint64_t size() const { return actor_.size(); }
+  // How many postings the entries imply.
+  uint64_t postings() const { return postings_; }
+
+  // A term (audit_index.h: tag, then parts each ended by a 0 byte) as the ids it names; nullopt
+  // when it is malformed or names what no entry has.
+  struct Want {
+    char tag = 0;
+    uint32_t first = 0, second = 0;
+  };
+  std::optional<Want> Parse(std::string_view term) const {
+    if (term.size() < 2 || term.back() != '\0') return std::nullopt;
+    Want w{term[0]};
+    std::string_view body = term.substr(1, term.size() - 2);
+    if (w.tag == 'S') {
+      const size_t z = body.find('\0');
+      if (z == std::string_view::npos) return std::nullopt;
+      w.second = Find(body.substr(z + 1));
+      body = body.substr(0, z);
+    }
+    w.first = Find(body);
+    if (w.first == 0 || (w.tag == 'S' && w.second == 0)) return std::nullopt;
+    return w;
+  }
+  // Whether entry `seq` carries the term. REQUIRES: seq < size().
+  bool Carries(uint64_t seq, const Want& w) const {
+    switch (w.tag) {
+      case 'a':
+        return actor_[seq] == w.first;
+      case 't':
+        return kind_[seq] == w.first;
+      case 'b':
+        return bundle_[seq] == w.first;
+      case 's':
+        return service_[seq] == w.first;
+      case 'S':
+        return service_[seq] == w.first && kind_[seq] == w.second;
+      default:
+        return false;
+    }
+  }
+
+ private:
+  uint32_t Id(const std::string& s) {  // 0 for ""
+    if (s.empty()) return 0;
+    return ids_.emplace(s, static_cast<uint32_t>(ids_.size() + 1)).first->second;
+  }
+  uint32_t Find(std::string_view s) const {
+    auto it = ids_.find(std::string(s));
+    return it == ids_.end() ? 0 : it->second;
+  }
+
+  std::unordered_map<std::string, uint32_t> ids_;
+  std::vector<uint32_t> actor_, kind_, bundle_, service_;
+  uint64_t postings_ = 0;
+};
 
 class Verifier {
  public:
@@ -107,7 +177,6 @@ class Verifier {
     });
     if (!ok) return false;
     if (!s.ok()) return Fatal(s);
-    records_.reserve(report_.entries);
     Hash head_hash{};
     s = log_.Scan(0, report_.entries, [&](uint64_t seq, std::string_view raw) -> Status {
       auto e = Entry::Decode(raw);  // checked by the chain pass
@@ -156,13 +225,13 @@ class Verifier {
       }
       auto stored = log_.GetDerived(audit::kAuditDb, lmdb::BigEndian64(seq));
       if (!stored.ok()) return stored.status();
-      if (!*stored || **stored != rec->SerializeAsString()) {
+      if (!*stored || **stored != audit::StoredPart(*rec).SerializeAsString()) {
         ok = Bad(seq, std::string("derived audit record ") +
                           (*stored ? "disagrees with" : "is missing for") + " the entry");
         return Status::Refused("stop");
       }
       if (applied.kind == sm::Transition::kCheckpoint) ++checkpoints_checked_;
-      records_.push_back(std::move(*rec));
+      postables_.Add(*rec);
       if ((seq + 1) % 4096 == 0) Progress("replay through Apply", seq + 1, report_.entries);
       return Status::OK();
     });
@@ -184,10 +253,10 @@ class Verifier {
     auto found = log_.MerkleNodeCount();
     if (!found.ok()) return Fatal(found.status());
     const uint64_t n = report_.entries;
-    const uint64_t expected = 2 * n - static_cast<uint64_t>(std::popcount(n));
+    const uint64_t expected = MerkleRecords(n);
     if (*found != expected) {
       return Bad(n - 1, "derived Merkle database holds " + std::to_string(*found) +
-                            " nodes, the entries imply " + std::to_string(expected) +
+                            " records, the entries imply " + std::to_string(expected) +
                             " (run dvs reindex on a writable copy)");
     }
     return true;
@@ -211,38 +280,51 @@ class Verifier {
                                    });
     if (!ok) return false;
     if (!tail.ok()) return Fatal(tail);
-    uint64_t expected = 0;
-    for (uint64_t seq = 0; seq < records_.size(); ++seq)
-      expected += audit::IndexKeys(seq, records_[seq]).size();
+    // Every posting must be one its entry implies, each term's chunks in the canonical layout
+    // (ledger/postings.h); then equal counts mean equal sets, since seqs ascend within a term.
+    const uint64_t expected = postables_.postings();
     uint64_t found = 0;
+    std::string term;      // of the chunk before
+    uint64_t last = 0;     // its last seq
+    size_t last_size = 0;  // and how many it held
     Status s = log_.ScanDerived(
-        audit::kIndexDb, "", "", [&](std::string_view key, std::string_view) -> Status {
-          ++found;
-          const uint64_t seq = key.size() >= 9 ? audit::SeqOfKey(key) : UINT64_MAX;
-          if (seq != UINT64_MAX && seq >= records_.size()) {
-            ok = BeyondTheEnd(seq);
+        audit::kIndexDb, "", "", [&](std::string_view key, std::string_view value) -> Status {
+          auto c = postings::DecodeChunk(key, value);
+          if (!c.ok()) {
+            ok = Bad(report_.entries - 1, "derived index: " + c.status().message());
             return Status::Refused("stop");
           }
-          bool known = false;
-          if (seq < records_.size()) {
-            for (const std::string& k : audit::IndexKeys(seq, records_[seq])) known |= k == key;
-          }
-          if (!known) {
-            ok = Bad(std::min<uint64_t>(seq, report_.entries - 1),
-                     "derived index holds a key no entry implies");
+          if (c->term == term && (last_size != postings::kPostingsPerChunk || c->seqs[0] <= last)) {
+            ok = Bad(std::min(c->seqs[0], report_.entries - 1),
+                     "derived index holds postings out of their canonical chunks");
             return Status::Refused("stop");
           }
+          const auto want = postables_.Parse(c->term);
+          for (uint64_t seq : c->seqs) {
+            if (seq >= postables_.size()) {
+              ok = BeyondTheEnd(seq);
+              return Status::Refused("stop");
+            }
+            if (!want || !postables_.Carries(seq, *want)) {
+              ok = Bad(seq, "derived index lists the entry under a term it does not carry");
+              return Status::Refused("stop");
+            }
+          }
+          found += c->seqs.size();
+          term = c->term;
+          last = c->seqs.back();
+          last_size = c->seqs.size();
           return Status::OK();
         });
     if (!ok) return false;
     if (!s.ok()) return Fatal(s);
     if (found != expected) {
-      return Bad(report_.entries - 1, "derived index holds " + std::to_string(found) +
-                                          " keys, the entries imply " + std::to_string(expected) +
-                                          " (run dvs reindex on a writable copy)");
+      return Bad(report_.entries - 1,
+                 "derived index holds " + std::to_string(found) + " postings, the entries imply " +
+                     std::to_string(expected) + " (run dvs reindex on a writable copy)");
     }
     report_.notes.push_back("audit records and " + std::to_string(found) +
-                            " index keys agree with the entries");
+                            " index postings agree with the entries");
     return true;
   }
 
@@ -301,7 +383,7 @@ class Verifier {
   VerifyReport report_;
   State state_;
   MerkleFrontier frontier_;
-  std::vector<api::AuditRecord> records_;
+  Postables postables_;
   uint64_t snapshots_checked_ = 0;
   uint64_t checkpoints_checked_ = 0;
 };

@@ -267,17 +267,19 @@ TEST(DerivedTamperTest, AnUnrolledBackBundleStaysRolledBack) {
   EXPECT_EQ((*(*svc)->StatusOf(t.v2_)).state, "rolled_back");
 }
 
-// A flipped Merkle leaf: appends still link to the entry's own hash, no proof or checkpoint is
-// made over the damaged nodes, and dvs-verify names the leaf.
-TEST(DerivedTamperTest, AFlippedMerkleLeafNeverReachesTheChainOrAProof) {
+// A flipped lowest stored node (leaves 0..15; the leaves themselves are not stored): appends
+// still link to the entry's own hash, no proof or checkpoint is made over the damaged nodes, and
+// dvs-verify names the leaf that completes the node.
+TEST(DerivedTamperTest, AFlippedLowestNodeNeverReachesTheChainOrAProof) {
   DerivedTamper t;
-  const uint64_t victim = 5;
+  const uint64_t victim = 15;
+  ASSERT_GE(t.HeadSize(), 17u);
   t.Close();
-  t.FlipNode(0, victim, 0, 1);
+  t.FlipNode(kLowestStoredMerkleLevel, 0, 0, 1);
   auto svc = t.Reopen();
   ASSERT_TRUE(svc.ok());
-  // Leaf 5 is the sibling on leaf 4's path.
-  auto p = (*svc)->ProveInclusion(victim - 1, (*svc)->log().GetHead()->size);
+  // The node of leaves 0..15 is the sibling on leaf 16's path.
+  auto p = (*svc)->ProveInclusion(victim + 1, (*svc)->log().GetHead()->size);
   ASSERT_FALSE(p.ok());
   EXPECT_TRUE(p.status().IsCorruption()) << p.status().ToString();
   EXPECT_NE(p.status().message().find("derived Merkle nodes"), std::string::npos);
@@ -291,15 +293,16 @@ TEST(DerivedTamperTest, AFlippedMerkleLeafNeverReachesTheChainOrAProof) {
   ASSERT_TRUE(report.ok());
   EXPECT_FALSE(report->valid);
   EXPECT_EQ(report->first_bad_seq, std::optional<uint64_t>(victim));
-  EXPECT_NE(report->reason.find("Merkle leaf"), std::string::npos) << report->reason;
+  EXPECT_NE(report->reason.find("Merkle node"), std::string::npos) << report->reason;
 }
 
-// A flipped head leaf: what the old append path took as the previous hash.
-TEST(DerivedTamperTest, AFlippedHeadLeafDoesNotBreakTheNextAppend) {
+// A flipped newest stored node: appends do not depend on it (they link to the entry's bytes).
+TEST(DerivedTamperTest, AFlippedNewestNodeDoesNotBreakTheNextAppend) {
   DerivedTamper t;
   const uint64_t last = t.HeadSize() - 1;
+  ASSERT_GE(t.HeadSize(), 16u);
   t.Close();
-  t.FlipNode(0, last, 7, 0x40);
+  t.FlipNode(kLowestStoredMerkleLevel, (last + 1) / 16 - 1, 7, 0x40);
   auto svc = t.Reopen();
   ASSERT_TRUE(svc.ok());
   auto r = (*svc)->Observe(t.h_.observer, t.v1_, {{"error_rate", 0.02}}, 500);
@@ -321,13 +324,14 @@ TEST(DerivedTamperTest, AFlippedInnerNodeRefusesProofsThroughIt) {
   DerivedTamper t;
   const uint64_t size = t.HeadSize();
   t.Close();
-  t.FlipNode(2, 0, 31, static_cast<char>(0x80));  // level 2, index 0: leaves 0..3
+  ASSERT_GE(size, 33u);  // so that the newest leaf's path uses the node of leaves 0..31 instead
+  t.FlipNode(kLowestStoredMerkleLevel, 0, 31, static_cast<char>(0x80));  // leaves 0..15
   auto svc = t.Reopen();
   ASSERT_TRUE(svc.ok());
-  // Leaf 5's path climbs past the node of leaves 0..3: refused, naming the damage.
-  auto through = (*svc)->ProveInclusion(5, size);
+  // Leaf 16's path climbs past the node of leaves 0..15: refused, naming the damage.
+  auto through = (*svc)->ProveInclusion(16, size);
   EXPECT_TRUE(through.status().IsCorruption()) << through.status().ToString();
-  EXPECT_TRUE((*svc)->ProveInclusion(6, size).status().IsCorruption());
+  EXPECT_TRUE((*svc)->ProveInclusion(17, size).status().IsCorruption());
   // A path that does not use it still proves, and verifies against the trusted root.
   auto clear = (*svc)->ProveInclusion(size - 1, size);
   ASSERT_TRUE(clear.ok()) << clear.status().ToString();
@@ -336,7 +340,7 @@ TEST(DerivedTamperTest, AFlippedInnerNodeRefusesProofsThroughIt) {
   auto report = Verify(t.path_);
   ASSERT_TRUE(report.ok());
   EXPECT_FALSE(report->valid);
-  EXPECT_EQ(report->first_bad_seq, std::optional<uint64_t>(3));
+  EXPECT_EQ(report->first_bad_seq, std::optional<uint64_t>(15));
 }
 
 // A stray Merkle record no entry implies is reported.
@@ -435,7 +439,8 @@ RC_GTEST_PROP(DerivedTamperProperty, AnySingleCorruptionServesTheTruthOrRefuses,
       // A record of `db`: snapshots by size, others by a random existing key we know of.
       std::string key;
       if (std::string(db) == "merkle") {
-        key = std::string(1, '\0') + lmdb::BigEndian64(*rc::gen::inRange<uint64_t>(0, head));
+        key = std::string(1, static_cast<char>(kLowestStoredMerkleLevel)) +
+              lmdb::BigEndian64(*rc::gen::inRange<uint64_t>(0, std::max<uint64_t>(head / 16, 1)));
       } else if (std::string(db) == "audit") {
         key = lmdb::BigEndian64(*rc::gen::inRange<uint64_t>(0, head));
       } else {

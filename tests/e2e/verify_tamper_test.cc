@@ -253,6 +253,20 @@ TEST_F(VerifyTamper, TamperedDerivedDataIsNamed) {
   ExpectInvalidAt(Verify(copy), 9, "derived audit record disagrees");
 }
 
+// Index postings are derived: one filed under a term its entry does not carry, or one missing,
+// is named.
+TEST_F(VerifyTamper, AForgedOrMissingPostingIsNamed) {
+  const std::string genesis_chunk = audit::TypeTerm("genesis") + lmdb::BigEndian64(0);
+  std::string forged = Copy();
+  test::RawLedger(forged).Put(audit::kIndexDb, genesis_chunk, "\x09");  // seqs 0 and 9
+  ExpectInvalidAt(Verify(forged), 9, "under a term it does not carry");
+  std::string missing = Copy();
+  test::RawLedger(missing).Del(audit::kIndexDb, genesis_chunk);
+  Outcome r = Verify(missing);
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("postings, the entries imply"), std::string::npos) << r.err;
+}
+
 TEST_F(VerifyTamper, AWrongPinnedRootOrAMissingLedgerFail) {
   ExpectInvalidAt(Verify(Original(), {"--root-pub", dir_.Sub("other-root.key.pub")}), 0,
                   "not the pinned root");

@@ -103,7 +103,7 @@ TEST_F(TamperTest, SwappedEntriesAreLocatedAtTheFirst) {
 }
 
 TEST_F(TamperTest, RewrittenEntryWithRecomputedHashesIsCaughtByItsSignature) {
-  // The attacker rewrites a body and repairs every hash behind it (chain links and Merkle leaf),
+  // The attacker rewrites a body and repairs every hash behind it (chain link and leaf check),
   // as log_test in LevelDB recomputes checksums: the signature is the check behind the hashes.
   auto log = Log::Open(dir_.path(), {});
   auto e = *(*log)->Get(7);
@@ -111,8 +111,11 @@ TEST_F(TamperTest, RewrittenEntryWithRecomputedHashesIsCaughtByItsSignature) {
   e.body = "transition 7, rewritten";
   test::RawLedger raw(dir_.path());
   raw.PutEntry(7, e.Encode());
-  std::string node_key = std::string(1, '\0') + lmdb::BigEndian64(7);
-  raw.Put("merkle", node_key, std::string(AsBytes(LeafHash(e.Encode()))));
+  std::string checks_key = std::string(1, '\0') + lmdb::BigEndian64(0);  // entries 0..15
+  std::string checks = *raw.Get("merkle", checks_key);
+  checks.replace(7 * kLeafCheckBytes, kLeafCheckBytes,
+                 AsBytes(LeafHash(e.Encode())).substr(0, kLeafCheckBytes));
+  raw.Put("merkle", checks_key, checks);
   auto next = Entry::Decode(*raw.Entry(8));
   next->prev_hash = LeafHash(e.Encode());
   raw.PutEntry(8, next->Encode());
@@ -122,14 +125,26 @@ TEST_F(TamperTest, RewrittenEntryWithRecomputedHashesIsCaughtByItsSignature) {
   EXPECT_NE(r.problem->reason.find("signature"), std::string::npos) << r.problem->ToString();
 }
 
-TEST_F(TamperTest, TamperedInteriorMerkleNodeIsCaught) {
+TEST_F(TamperTest, TamperedStoredMerkleNodeIsCaught) {
+  {
+    auto log = Log::Open(dir_.path(), {});
+    ASSERT_TRUE(log.ok());
+    std::vector<SignedBody> more;
+    for (int i = kEntries; i < 20; ++i) {
+      more.push_back(
+          SignedBody::Sign(test::KeyFromNumber(i % 3), "transition " + std::to_string(i)));
+    }
+    ASSERT_TRUE((*log)->AppendBatch(more).ok());
+  }
   {
     test::RawLedger(dir_.path())
-        .Put("merkle", std::string(1, '\2') + lmdb::BigEndian64(1), std::string(32, 'x'));
+        .Put("merkle",
+             std::string(1, static_cast<char>(kLowestStoredMerkleLevel)) + lmdb::BigEndian64(0),
+             std::string(32, 'x'));
   }
   ChainReport r = Verify();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.problem->seq, 7u);  // the leaf that completes node (level 2, index 1)
+  EXPECT_EQ(r.problem->seq, 15u);  // the leaf that completes node (level 4, index 0)
   EXPECT_NE(r.problem->reason.find("Merkle node"), std::string::npos);
 }
 
