@@ -58,7 +58,10 @@ struct HttpConnection::Impl {
     auto endpoints = resolver.resolve(url.host, url.port, ec);
     if (ec) return Status::IOError(url.ToString() + ": cannot resolve: " + ec.message());
     stream->expires_after(timeout);
-    stream->connect(endpoints, ec);
+    // Asynchronous and run here: a tcp_stream's expiry bounds only asynchronous operations.
+    stream->async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    io.restart();
+    io.run();
     if (ec) return Status::IOError(url.ToString() + ": cannot connect: " + ec.message());
     return Status::OK();
   }
@@ -96,11 +99,16 @@ Result<HttpReply> HttpConnection::Call(const std::string& method, const std::str
     const bool fresh = !m.stream.has_value();
     if (fresh) DVS_RETURN_IF_ERROR(m.Connect());
     beast::error_code ec;
-    m.stream->expires_after(m.timeout);
-    http::write(*m.stream, req, ec);
+    m.stream->expires_after(m.timeout);  // the whole exchange, not each read
     http::response_parser<http::string_body> parser;
     parser.body_limit(256u << 20);
-    if (!ec) http::read(*m.stream, m.buffer, parser, ec);
+    http::async_write(*m.stream, req, [&](beast::error_code e, size_t) {
+      ec = e;
+      if (ec) return;
+      http::async_read(*m.stream, m.buffer, parser, [&](beast::error_code e2, size_t) { ec = e2; });
+    });
+    m.io.restart();
+    m.io.run();
     if (ec) {
       m.stream.reset();
       // A kept-alive connection the server closed in the meantime: try once on a new one.
