@@ -105,7 +105,7 @@ class PrometheusAnalysis : public test::ServeFixture {
            rollout + "\nanalysis:\n  interval: 1s\n" + limits +
            "  samples: {provider: prometheus, address: " + prometheus() + ", query: '" + kSamples +
            "'}\n  metrics:\n" + PromMetric("error_rate", kErrorRate) +
-           PromMetric("latency_ms", kLatency);
+           PromMetric("latency_ms", kLatency) + "      range: 3s\n      step: 1s\n";
   }
 
   std::string ReleaseManifest(const std::string& version, const std::string& yaml) {
@@ -177,6 +177,11 @@ TEST_F(PrometheusAnalysis, AHealthyCanaryRampsAndIsPromotedByServeAlone) {
             "100 * sum(rate(http_errors_total{version=\"9.0\"}[5s])) / "
             "sum(rate(http_requests_total{version=\"9.0\"}[5s]))");  // templated
   EXPECT_EQ(m.at("answer_sha256").string_value().size(), 64u);
+  EXPECT_EQ(m.at("start").string_value(), m.at("end").string_value());  // an instant query
+  // latency_ms is a range query over the last 3 s, averaged: its answer covers that range.
+  const auto& latency = ms.values(1).struct_value().fields();
+  EXPECT_EQ(latency.at("metric").string_value(), "latency_ms");
+  EXPECT_NE(latency.at("start").string_value(), latency.at("end").string_value());
   EXPECT_EQ(first.at("samples_measurement").struct_value().fields().at("outcome").string_value(),
             "value");
   test::Outcome history = Dvs({"history", "tax_calc"});
@@ -387,15 +392,21 @@ TEST_F(BadProviders, WebAndExecProvidersMeasureAndDecideLikePrometheus) {
           backend_.address() +
           "/json/good\n      json_path: data.0.error_rate\n"
           "    - name: probe\n      provider: exec\n"
-          "      command: 'test \"$DVS_VERSION\" = 9.0 && echo 1.5'\n");
+          "      command: 'test \"$DVS_VERSION\" = 9.0 && echo 1.5'\n"
+          "    - name: posted\n      provider: web\n      method: POST\n"
+          "      body: '{\"bundle\": \"{{bundle}}\"}'\n      url: http://" +
+          backend_.address() +
+          "/json/good\n      json_path: data.0.error_rate\n"
+          "      dry_run: true\n");
   test::Outcome a = Dvs({"analyze", v90, "--key", Key("observer"), "--json"});
   ASSERT_EQ(a.code, 0) << a.err;
   auto round = test::ParseJson(a.out);
   EXPECT_EQ(round.fields().at("verdict").string_value(), "successful") << a.out;
   EXPECT_EQ(round.fields().at("samples").number_value(), 250);
   const auto& ms = round.fields().at("measurements").list_value();
-  ASSERT_EQ(ms.values_size(), 2);
+  ASSERT_EQ(ms.values_size(), 3);
   EXPECT_EQ(ms.values(0).struct_value().fields().at("value").number_value(), 0.02);
+  EXPECT_EQ(ms.values(2).struct_value().fields().at("value").number_value(), 0.02);  // POSTed
   EXPECT_EQ(ms.values(1).struct_value().fields().at("query").string_value(),
             "test \"$DVS_VERSION\" = 9.0 && echo 1.5");
   EXPECT_EQ(ms.values(1).struct_value().fields().at("value").number_value(), 1.5);
@@ -405,6 +416,42 @@ TEST_F(BadProviders, WebAndExecProvidersMeasureAndDecideLikePrometheus) {
   EXPECT_EQ(Tick().code, 0);
   EXPECT_EQ(StatusJson(v90).fields().at("weight").number_value(), 25);
   ExpectLedgerVerifies();
+}
+
+}  // namespace
+}  // namespace dvs
+
+namespace dvs {
+namespace {
+
+class AnalysisRefusals : public test::ServeFixture {};
+
+TEST_F(AnalysisRefusals, AnalyzeAndTheObserverKeyRefuseWhatTheyCannotDoAndWriteNothing) {
+  std::string v87 = Release("8.7");
+  std::string v90 = Release("9.0");  // pushed metrics: no analysis section
+  const std::string before = Fingerprint();
+  test::Outcome pushed = Dvs({"analyze", v90, "--key", Key("observer")});
+  EXPECT_EQ(pushed.code, 1);
+  EXPECT_EQ(pushed.err, "dvs: analyze: bundle " + v90 +
+                            " has no analysis section in its manifest: nothing to measure (push "
+                            "metrics with dvs observe)\n");
+  test::Outcome stable = Dvs({"analyze", v87, "--key", Key("observer")});
+  EXPECT_EQ(stable.code, 1);
+  EXPECT_NE(stable.err.find("has no analysis section"), std::string::npos) << stable.err;
+  test::Outcome unknown = Dvs({"analyze", "nope_1_abcdef", "--key", Key("observer")});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.err.find("no bundle nope_1_abcdef"), std::string::npos) << unknown.err;
+  test::Outcome nokey = Dvs({"analyze", v90});
+  EXPECT_EQ(nokey.code, 2) << nokey.err;
+  EXPECT_EQ(Fingerprint(), before);
+
+  test::Outcome serve =
+      Dvs({"serve", "--listen", "127.0.0.1:0", "--observer-key", Key("publisher")});
+  EXPECT_EQ(serve.code, 1);
+  EXPECT_NE(serve.err.find("--observer-key"), std::string::npos) << serve.err;
+  EXPECT_NE(serve.err.find("does not hold the observer role in this ledger"), std::string::npos)
+      << serve.err;
+  EXPECT_EQ(Fingerprint(), before);
 }
 
 }  // namespace
