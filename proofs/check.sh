@@ -26,7 +26,9 @@ case "$mode" in
   liveness)
     # "liveness with-pause" lets the release_admin pause forever: pan must then find an
     # acceptance cycle, which shows the liveness check is not vacuous.
-    if [ "${2:-}" = with-pause ]; then defs=(); else defs=(-DNO_PAUSE); fi
+    # Each round is evaluated before the next (as dvs serve does): with rounds piling up, a
+    # controller that only ever looks after an error would hold forever.
+    if [ "${2:-}" = with-pause ]; then defs=(-DEACH_ROUND); else defs=(-DNO_PAUSE -DEACH_ROUND); fi
     spin -a "${defs[@]}" "$here/release.pml" >/dev/null
     gcc -O2 -DNFAIR=4 -DVECTORSZ=4096 -o pan pan.c
     ./pan -a -f -m10000000 -N canary_leaves >report.txt 2>&1 || true

@@ -4,17 +4,21 @@
  * NB bundles of one service, versions in index order (bundle 2 is newer than bundle 1). Five
  * actors run concurrently: publisher, governance, release_admin, observer, controller. Each
  * transition is one atomic step whose guard is the Apply rule (see README.md for the mapping).
- * Abstracted away: the number of services, metric values (an observation is healthy or not),
- * ledger time and intervals, warm windows, keys and signatures (roles are the processes).
+ * Abstracted away: the number of services, metric values (an observation is a measurement round
+ * judged successful, failed, inconclusive or error: statemachine/analysis.h), ledger time and
+ * intervals, warm windows, keys and signatures (roles are the processes).
  *
  * Build variants:
  *   -DNO_PAUSE              the release_admin never pauses (for the liveness check)
+ *   -DEACH_ROUND            the controller evaluates each measurement round before the next
  *   -DBROKEN_TWO_CANARIES   deploy forgets "one canary per service"   (must fail invariant 3)
  *   -DBROKEN_ROLLBACK       stable rollback takes any earlier stable,
  *                           even a rolled-back one                     (must fail invariant 5)
  *   -DBROKEN_APPROVE        deploy takes a bundle that is only packaged (must fail invariant 1)
  *   -DBROKEN_RAMP           a controller step is not capped at 100 %   (must fail invariant 2)
  *   -DBROKEN_PACKAGE        packaging other content replaces the digest (must fail invariant 4)
+ *   -DBROKEN_UNMEASURED     the controller steps on any round, not only a successful latest one
+ *                                                                      (must fail invariant 6)
  * check.sh names the assertion each one must violate (the monitor's inv<N>_... variables).
  */
 
@@ -22,7 +26,12 @@
 #define NONE 255
 #define CANARY_PCT 5
 #define STEP_PCT 20
+/* The analysis limits (a manifest's analysis: section), small to keep the search exhaustive. */
+#define FAILURE_LIMIT 0
+#define ERROR_LIMIT 1
+#define INCONCLUSIVE_LIMIT 1
 
+mtype = { SUCCESSFUL, FAILED, INCONCLUSIVE, ERROR };  /* a measurement round's verdict */
 mtype = { ABSENT, PACKAGED, APPROVED, REJECTED, CANARY, PAUSED, STABLE, SUPERSEDED, ROLLED_BACK, RETIRED };
 
 mtype st[NB] = ABSENT;
@@ -37,7 +46,12 @@ byte canary = NONE;
 byte hist[8];             /* every bundle that became stable, in order */
 byte nhist = 0;
 bool observed = false;    /* canary observations pending since the last decision */
-bool healthy = false;     /* what they say */
+mtype latest = INCONCLUSIVE;  /* the verdict of the latest pending round */
+byte nfailed = 0;         /* failed rounds pending (saturating just past the limit) */
+byte nerrors = 0;         /* errors in a row at the end of the pending rounds */
+byte ninconclusive = 0;   /* inconclusive rounds pending */
+bool auto_paused = false; /* ghost: the controller paused the canary for a human */
+bool stepped_unmeasured = false;  /* ghost: a step or promote whose latest round was not successful */
 
 #define FINAL(b) (st[b] == ROLLED_BACK || st[b] == REJECTED || st[b] == RETIRED)
 #define LIVE(b)  (st[b] == CANARY || st[b] == PAUSED || st[b] == STABLE)
@@ -49,8 +63,10 @@ bool healthy = false;     /* what they say */
 #define ISCANARY(b) (st[b] == CANARY || st[b] == PAUSED)
 #define INV2 (stable == NONE || w[0] + w[1] + w[2] == 100)                   /* weights sum to 100 */
 #define INV3 (ISCANARY(0) + ISCANARY(1) + ISCANARY(2) <= 1)                   /* one canary */
+#define INV6 (!stepped_unmeasured)                                      /* never promoted unmeasured */
 #define ALL_INV (INV1(0) && INV1(1) && INV1(2) && INV2 && INV3 && INV4(0) && INV4(1) && INV4(2) && \
-                 INV5(0) && INV5(1) && INV5(2))
+                 INV5(0) && INV5(1) && INV5(2) && INV6)
+#define CLEAR_ROUNDS observed = false; nfailed = 0; nerrors = 0; ninconclusive = 0; latest = INCONCLUSIVE
 
 /* The bound is asserted, and the write guarded so that a search that continues past errors
  * (check.sh broken: pan -c0) never writes outside hist. */
@@ -59,13 +75,13 @@ bool healthy = false;     /* what they say */
 /* 100 % back to the stable: Rollback of a canary. */
 #define ROLLBACK_CANARY \
   st[canary] = ROLLED_BACK; ever_final[canary] = true; w[canary] = 0; w[stable] = 100; \
-  canary = NONE; observed = false; \
+  canary = NONE; CLEAR_ROUNDS; auto_paused = false; \
   assert(approved[stable] && !FINAL(stable))
 
 /* The canary becomes stable; the old stable is superseded (kept warm). */
 #define PROMOTE \
   st[stable] = SUPERSEDED; w[stable] = 0; st[canary] = STABLE; w[canary] = 100; stable = canary; \
-  PUSH_HISTORY(canary); canary = NONE; observed = false
+  PUSH_HISTORY(canary); canary = NONE; CLEAR_ROUNDS; auto_paused = false
 
 active proctype publisher() {
   byte b, d;
@@ -122,7 +138,7 @@ active proctype release_admin() {
 #else
        :: st[b] == APPROVED && stable != NONE && canary == NONE && b > stable ->
 #endif
-            st[b] = CANARY; w[b] = CANARY_PCT; w[stable] = 100 - CANARY_PCT; canary = b; observed = false
+            st[b] = CANARY; w[b] = CANARY_PCT; w[stable] = 100 - CANARY_PCT; canary = b; CLEAR_ROUNDS
        :: else -> skip
        fi;
        b = 0
@@ -130,7 +146,7 @@ active proctype release_admin() {
 #ifndef NO_PAUSE
   :: atomic { canary != NONE && st[canary] == CANARY -> st[canary] = PAUSED }
 #endif
-  :: atomic { canary != NONE && st[canary] == PAUSED -> st[canary] = CANARY }
+  :: atomic { canary != NONE && st[canary] == PAUSED -> st[canary] = CANARY; auto_paused = false }
   :: atomic { canary != NONE -> ROLLBACK_CANARY }   /* by hand, also when paused */
   :: atomic { canary != NONE -> PROMOTE }           /* promote --full by hand */
   :: atomic {  /* Rollback of the stable: to the previous good, from history */
@@ -166,30 +182,67 @@ active proctype release_admin() {
   od
 }
 
+/* Each round is judged by its verdict; counts saturate one past their limit (the decision is
+ * the same from there on). Paused canaries are not measured. With -DEACH_ROUND the controller
+ * evaluates every round before the next is taken, as dvs serve does with its own measurements
+ * (the liveness checks); without it, rounds may pile up between evaluations (pushed
+ * observations, a controller that is late). */
 active proctype observer() {
   do
-  :: atomic { canary != NONE -> if :: healthy = true :: healthy = false fi; observed = true }
+  :: atomic {
+#ifdef EACH_ROUND
+       canary != NONE && st[canary] == CANARY && !observed ->
+#else
+       canary != NONE && st[canary] == CANARY ->
+#endif
+       if
+       :: latest = SUCCESSFUL; nerrors = 0
+       :: latest = FAILED; nerrors = 0; if :: nfailed <= FAILURE_LIMIT -> nfailed++ :: else -> skip fi
+       :: latest = INCONCLUSIVE; nerrors = 0;
+          if :: ninconclusive <= INCONCLUSIVE_LIMIT -> ninconclusive++ :: else -> skip fi
+       :: latest = ERROR; if :: nerrors <= ERROR_LIMIT -> nerrors++ :: else -> skip fi
+       fi;
+       observed = true
+     }
   od
 }
 
-/* Decide on the pending observations: unhealthy rolls back; healthy steps, or at 100 % promotes. */
+/* DecideAnalysis on the pending rounds: too many failures or errors in a row roll back; too many
+ * inconclusive rounds pause for a human; a successful latest round steps, or at 100 % promotes;
+ * anything else holds. */
 active proctype controller() {
   do
   :: atomic {
        canary != NONE && st[canary] == CANARY && observed ->
        if
-       :: !healthy -> ROLLBACK_CANARY
-       :: healthy && w[canary] == 100 -> PROMOTE
-       :: healthy && w[canary] < 100 ->
-            if
-#ifdef BROKEN_RAMP
-            :: true -> w[canary] = w[canary] + STEP_PCT
+       :: nfailed > FAILURE_LIMIT || nerrors > ERROR_LIMIT -> ROLLBACK_CANARY
+       :: else ->
+          if
+          :: ninconclusive > INCONCLUSIVE_LIMIT ->
+               st[canary] = PAUSED; auto_paused = true; CLEAR_ROUNDS
+#ifdef BROKEN_UNMEASURED
+          :: else ->
 #else
-            :: w[canary] + STEP_PCT >= 100 -> w[canary] = 100
-            :: else -> w[canary] = w[canary] + STEP_PCT
+          :: ninconclusive <= INCONCLUSIVE_LIMIT && latest == SUCCESSFUL ->
 #endif
-            fi;
-            w[stable] = 100 - w[canary]; observed = false
+               stepped_unmeasured = stepped_unmeasured || latest != SUCCESSFUL;
+               if
+               :: w[canary] == 100 -> PROMOTE
+               :: w[canary] < 100 ->
+                    if
+#ifdef BROKEN_RAMP
+                    :: true -> w[canary] = w[canary] + STEP_PCT
+#else
+                    :: w[canary] + STEP_PCT >= 100 -> w[canary] = 100
+                    :: else -> w[canary] = w[canary] + STEP_PCT
+#endif
+                    fi;
+                    w[stable] = 100 - w[canary]; CLEAR_ROUNDS
+               fi
+#ifndef BROKEN_UNMEASURED
+          :: else -> observed = false  /* hold: wait for the next round */
+#endif
+          fi
        fi
      }
   od
@@ -200,7 +253,7 @@ active proctype controller() {
 active proctype monitor() {
   bool inv1_signed_before_routed = true, inv2_weights_sum_to_100 = true,
        inv3_one_canary_per_service = true, inv4_one_manifest_per_version = true,
-       inv5_final_is_final = true;
+       inv5_final_is_final = true, inv6_never_promoted_unmeasured = true;
   atomic {
     !ALL_INV ->
     inv1_signed_before_routed = INV1(0) && INV1(1) && INV1(2);
@@ -208,11 +261,13 @@ active proctype monitor() {
     inv3_one_canary_per_service = INV3;
     inv4_one_manifest_per_version = INV4(0) && INV4(1) && INV4(2);
     inv5_final_is_final = INV5(0) && INV5(1) && INV5(2);
+    inv6_never_promoted_unmeasured = INV6;
     assert(inv1_signed_before_routed);
     assert(inv2_weights_sum_to_100);
     assert(inv3_one_canary_per_service);
     assert(inv4_one_manifest_per_version);
-    assert(inv5_final_is_final)
+    assert(inv5_final_is_final);
+    assert(inv6_never_promoted_unmeasured)
   }
 }
 
@@ -225,6 +280,7 @@ init {
   }
 }
 
-/* Under fair controller ticks, a canary always leaves the canary state. Check with -DNO_PAUSE
- * and weak fairness: a canary paused forever by hand is a person's choice, not a liveness bug. */
-ltl canary_leaves { [] ((canary != NONE) -> <> (canary == NONE)) }
+/* Under fair controller ticks, a canary always leaves the canary state, or is paused by the
+ * controller for a human (its rounds stayed inconclusive). Check with -DNO_PAUSE and weak
+ * fairness: a canary paused forever by hand is a person's choice, not a liveness bug. */
+ltl canary_leaves { [] ((canary != NONE) -> <> (canary == NONE || auto_paused)) }

@@ -5,6 +5,7 @@
 // and Decide() on them must give the same decision. Without evidence they are a release_admin's
 // decision by hand, and the record says so.
 #include <cmath>
+#include <set>
 
 #include "statemachine/apply_internal.h"
 #include "statemachine/decide.h"
@@ -61,9 +62,11 @@ Status CheckAutomatic(const State& s, const Ctx& c, const Bundle& b, const Rollo
   }
   // The reason people read is the policy's own, re-derived here: a controller cannot sign a
   // rollback that cites one thing and says another.
-  if (claimed.kind == Decision::Kind::kRollback && claimed.reason != d.reason) {
-    return Status::Refused("an automatic rollback's reason must be the policy's own ('" + d.reason +
-                           "'), not '" + claimed.reason + "'");
+  if ((claimed.kind == Decision::Kind::kRollback || claimed.kind == Decision::Kind::kPause) &&
+      claimed.reason != d.reason) {
+    return Status::Refused(std::string("an automatic ") + DecisionKindName(claimed.kind) +
+                           "'s reason must be the policy's own ('" + d.reason + "'), not '" +
+                           claimed.reason + "'");
   }
   return Status::OK();
 }
@@ -124,6 +127,67 @@ Status Deploy(State& s, const Ctx& c, const sm::Deploy& m) {
   return Status::OK();
 }
 
+namespace {
+
+// Where a measured value came from: checked like every signed text, and consistent with the
+// values (a value measurement's number is in the metrics map; nothing else is).
+Status CheckMeasurement(const sm::Measurement& m, const std::string& where) {
+  if (m.outcome() == sm::Measurement::OUTCOME_UNSPECIFIED) {
+    return Status::InvalidArgument(where + " has no outcome");
+  }
+  DVS_RETURN_IF_ERROR(CheckPrintable(where + ".provider", m.provider()));
+  DVS_RETURN_IF_ERROR(CheckPrintable(where + ".address", m.address()));
+  DVS_RETURN_IF_ERROR(CheckPrintable(where + ".query", m.query()));
+  DVS_RETURN_IF_ERROR(CheckPrintable(where + ".detail", m.detail()));
+  for (const std::string* f : {&m.provider(), &m.address(), &m.query(), &m.detail()}) {
+    if (f->size() > kMaxFieldLength) {
+      return Status::InvalidArgument(where + " has a field over " +
+                                     std::to_string(kMaxFieldLength) + " bytes");
+    }
+  }
+  if (m.provider().empty()) return Status::InvalidArgument(where + " names no provider");
+  if (!m.answer_sha256().empty() && m.answer_sha256().size() != kHashSize) {
+    return Status::InvalidArgument(where + ".answer_sha256 is not 32 bytes");
+  }
+  if (m.outcome() != sm::Measurement::OUTCOME_VALUE && m.detail().empty()) {
+    return Status::InvalidArgument(where + " has no value and does not say why (detail)");
+  }
+  if (m.end_ms() < m.start_ms()) return Status::InvalidArgument(where + " ends before it starts");
+  return Status::OK();
+}
+
+Status CheckMeasurements(const sm::Observe& m) {
+  if (m.measurements_size() > static_cast<int>(kMaxMapEntries)) {
+    return Status::InvalidArgument("an observation has at most " + std::to_string(kMaxMapEntries) +
+                                   " measurements");
+  }
+  std::set<std::string> seen;
+  for (const sm::Measurement& x : m.measurements()) {
+    const std::string where = "measurement of " + x.metric();
+    if (!IsMetricName(x.metric()))
+      return Status::InvalidArgument("measurement metric name '" + x.metric() + "' is not valid");
+    if (!seen.insert(x.metric()).second) return Status::InvalidArgument(where + " appears twice");
+    DVS_RETURN_IF_ERROR(CheckMeasurement(x, where));
+    const bool has_value = m.metrics().count(x.metric()) != 0;
+    if (has_value != (x.outcome() == sm::Measurement::OUTCOME_VALUE)) {
+      return Status::InvalidArgument(where + (has_value
+                                                  ? " has a value but its outcome is not value"
+                                                  : " has outcome value but no value"));
+    }
+  }
+  for (const auto& [name, value] : m.metrics()) {
+    if (seen.count(name) == 0)
+      return Status::InvalidArgument("metric " + name +
+                                     " has no measurement saying where it came from");
+  }
+  if (m.has_samples_measurement()) {
+    DVS_RETURN_IF_ERROR(CheckMeasurement(m.samples_measurement(), "samples measurement"));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status Observe(State& s, const Ctx& c, const sm::Observe& m) {
   DVS_RETURN_IF_ERROR(Require(c, Role::kObserver, "reporting metrics"));
   DVS_ASSIGN_OR_RETURN(Bundle * b, FindBundle(s, m.bundle()));
@@ -132,7 +196,9 @@ Status Observe(State& s, const Ctx& c, const sm::Observe& m) {
     return Status::Refused("bundle " + b->id + " is " + BundleStateName(b->state) +
                            " and carries no traffic; there is nothing to observe");
   }
-  if (m.metrics().empty())
+  // A measured round may have no value at all (every provider failed): the measurements say why.
+  const bool measured = m.measurements_size() > 0 || m.has_samples_measurement();
+  if (m.metrics().empty() && !measured)
     return Status::InvalidArgument("an observation needs at least one metric");
   if (m.metrics_size() > static_cast<int>(kMaxMapEntries)) {
     return Status::InvalidArgument("an observation has at most " + std::to_string(kMaxMapEntries) +
@@ -146,7 +212,12 @@ Status Observe(State& s, const Ctx& c, const sm::Observe& m) {
       return Status::InvalidArgument("metric " + name + " is not a finite number");
     o.metrics[name] = value;
   }
-  if (m.samples() == 0) return Status::InvalidArgument("samples must be at least 1");
+  if (m.samples() == 0 && !measured) return Status::InvalidArgument("samples must be at least 1");
+  if (measured) {
+    DVS_RETURN_IF_ERROR(CheckMeasurements(m));
+    o.measurements.assign(m.measurements().begin(), m.measurements().end());
+    if (m.has_samples_measurement()) o.samples_source = m.samples_measurement();
+  }
   Service& svc = ServiceOf(s, *b);
   if (svc.canary && svc.canary->bundle == b->id) svc.canary->pending.push_back(o);
   b->latest = std::move(o);
@@ -175,12 +246,20 @@ Status Ramp(State& s, const Ctx& c, const sm::Ramp& m) {
   return Status::OK();
 }
 
+// By hand (release_admin), or automatic (a controller citing the inconclusive measurements that
+// reached the analysis' inconclusive_limit: a person must look).
 Status Pause(State& s, const Ctx& c, const sm::Pause& m) {
-  DVS_RETURN_IF_ERROR(Require(c, Role::kReleaseAdmin, "pausing"));
   DVS_ASSIGN_OR_RETURN(Bundle * b, FindBundle(s, m.bundle()));
   DVS_ASSIGN_OR_RETURN(Rollout * r, CanaryRollout(s, *b, "pausing"));
   if (r->paused) return Status::Refused("bundle " + b->id + " is already paused");
-  if (!m.reason().empty()) DVS_RETURN_IF_ERROR(CheckReason("reason", m.reason()));
+  const bool automatic = !m.evidence().observation_seqs().empty();
+  DVS_RETURN_IF_ERROR(Authorize(s, c, *b, r, m.evidence(),
+                                Decision{Decision::Kind::kPause, 0, m.reason()}, "pausing"));
+  if (!m.reason().empty() || automatic) DVS_RETURN_IF_ERROR(CheckReason("reason", m.reason()));
+  if (automatic) {
+    r->last_decision_ms = c.time_ms;
+    r->pending.clear();
+  }
   r->paused = true;
   b->state = BundleState::kPaused;
   return Status::OK();

@@ -1,5 +1,7 @@
 #include "statemachine/decide.h"
 
+#include "statemachine/analysis.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -18,6 +20,17 @@ std::string Observed(const Condition& c, const Metrics& m) {
   return it == m.end() ? c.metric + " not observed" : c.metric + " = " + Num(it->second);
 }
 
+// A reason quoting queries and provider answers, cut to fit a signed reason (kMaxFieldLength),
+// at a UTF-8 character boundary.
+std::string Clip(std::string s) {
+  constexpr size_t kMax = kMaxFieldLength - 24;
+  if (s.size() <= kMax) return s;
+  size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s + " ...";
+}
+
 }  // namespace
 
 const char* DecisionKindName(Decision::Kind k) {
@@ -30,6 +43,8 @@ const char* DecisionKindName(Decision::Kind k) {
       return "promote";
     case Decision::Kind::kRollback:
       return "rollback";
+    case Decision::Kind::kPause:
+      return "pause";
   }
   return "unknown";
 }
@@ -93,11 +108,63 @@ Decision Decide(const sm::RolloutPolicy& policy, const Rollout& rollout,
   return {K::kStep, to, "all promote_when conditions hold; step to " + std::to_string(to) + " %"};
 }
 
+Decision DecideAnalysis(const sm::Manifest& manifest, const Rollout& rollout,
+                        const std::vector<Observation>& observations, const Metrics* baseline,
+                        int64_t now_ms) {
+  using K = Decision::Kind;
+  if (rollout.paused) return {K::kHold, 0, "rollout is paused"};
+  const sm::Analysis& a = manifest.analysis();
+  uint32_t failed = 0, errors_in_a_row = 0, inconclusive = 0;
+  std::string last_failed, last_error, last_inconclusive;
+  RoundVerdict latest;
+  for (const Observation& o : observations) {
+    latest = JudgeRound(manifest, o, baseline);
+    errors_in_a_row = latest.verdict == Verdict::kError ? errors_in_a_row + 1 : 0;
+    if (latest.verdict == Verdict::kFailed) ++failed, last_failed = latest.reason;
+    if (latest.verdict == Verdict::kError) last_error = latest.reason;
+    if (latest.verdict == Verdict::kInconclusive) ++inconclusive, last_inconclusive = latest.reason;
+  }
+  if (failed > a.failure_limit()) {
+    return {K::kRollback, 0,
+            std::to_string(failed) + " failed measurement(s), failure_limit " +
+                std::to_string(a.failure_limit()) + ": " + Clip(last_failed)};
+  }
+  if (errors_in_a_row > a.consecutive_error_limit()) {
+    return {K::kRollback, 0,
+            std::to_string(errors_in_a_row) + " measurement errors in a row, " +
+                "consecutive_error_limit " + std::to_string(a.consecutive_error_limit()) + ": " +
+                Clip(last_error)};
+  }
+  if (inconclusive > a.inconclusive_limit()) {
+    return {K::kPause, 0,
+            std::to_string(inconclusive) + " inconclusive measurements, inconclusive_limit " +
+                std::to_string(a.inconclusive_limit()) + ": " + Clip(last_inconclusive)};
+  }
+  const int64_t due = rollout.last_decision_ms + manifest.rollout().interval_ms();
+  if (now_ms < due) {
+    return {K::kHold, 0, "next step allowed in " + std::to_string(due - now_ms) + " ms"};
+  }
+  if (observations.empty()) {
+    return {K::kHold, 0, "not measured since the last decision (never promoted unmeasured)"};
+  }
+  if (latest.verdict != Verdict::kSuccessful) {
+    return {K::kHold, 0,
+            std::string("the latest measurement is ") + VerdictName(latest.verdict) + ": " +
+                Clip(latest.reason)};
+  }
+  if (rollout.weight >= 100) return {K::kPromote, 0, "the latest measurement is successful at 100 %"};
+  uint32_t to = std::min<uint32_t>(100, rollout.weight + manifest.rollout().step_pct());
+  return {K::kStep, to,
+          "the latest measurement is successful; step to " + std::to_string(to) + " %"};
+}
+
 Decision DecideForService(const State& s, const Service& svc, int64_t now_ms) {
   const Rollout& r = *svc.canary;
   const Bundle& stable = s.bundles.at(svc.stable);
-  return Decide(s.bundles.at(r.bundle).manifest.rollout(), r, r.pending,
-                stable.latest ? &stable.latest->metrics : nullptr, now_ms);
+  const sm::Manifest& manifest = s.bundles.at(r.bundle).manifest;
+  const Metrics* baseline = stable.latest ? &stable.latest->metrics : nullptr;
+  if (manifest.has_analysis()) return DecideAnalysis(manifest, r, r.pending, baseline, now_ms);
+  return Decide(manifest.rollout(), r, r.pending, baseline, now_ms);
 }
 
 std::optional<sm::Transition> ControllerTransition(const Service& svc, const Decision& d) {
@@ -116,6 +183,11 @@ std::optional<sm::Transition> ControllerTransition(const Service& svc, const Dec
     case Decision::Kind::kPromote:
       t.mutable_promote()->set_bundle(r.bundle);
       *t.mutable_promote()->mutable_evidence() = std::move(ev);
+      break;
+    case Decision::Kind::kPause:
+      t.mutable_pause()->set_bundle(r.bundle);
+      t.mutable_pause()->set_reason(d.reason);
+      *t.mutable_pause()->mutable_evidence() = std::move(ev);
       break;
     case Decision::Kind::kRollback:
       t.mutable_rollback()->set_bundle(r.bundle);

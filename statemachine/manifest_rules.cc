@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <iterator>
+#include <set>
 
 #include "statemachine/condition.h"
 #include "statemachine/limits.h"
@@ -74,6 +76,129 @@ Status CheckConditions(const std::string& field,
 }
 
 // Days since 1970-01-01 to a civil date (proleptic Gregorian), after H. Hinnant's algorithm.
+// Templates name only what the controller fills in: {{bundle}}, {{version}}, {{service}},
+// {{stable_bundle}}, {{stable_version}}.
+Status CheckTemplate(const std::string& field, std::string_view text) {
+  static constexpr std::string_view kNames[] = {"bundle", "version", "service", "stable_bundle",
+                                                "stable_version"};
+  for (size_t at = text.find("{{"); at != std::string_view::npos; at = text.find("{{", at + 2)) {
+    size_t end = text.find("}}", at + 2);
+    if (end == std::string_view::npos) return Field(field, "'{{' without a closing '}}'");
+    std::string_view name = text.substr(at + 2, end - at - 2);
+    if (std::find(std::begin(kNames), std::end(kNames), name) == std::end(kNames)) {
+      return Field(field, "unknown template '{{" + std::string(name) +
+                              "}}' (known: bundle, version, service, stable_bundle, "
+                              "stable_version)");
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckMetricSource(const std::string& where, const sm::MetricSource& s) {
+  const std::string& p = s.provider();
+  if (p != "prometheus" && p != "web" && p != "exec") {
+    return Field(where + ".provider",
+                 p.empty() ? "is required (prometheus, web or exec)"
+                           : "'" + p + "' is not a provider (prometheus, web or exec)");
+  }
+  const bool http = p != "exec";
+  const std::string address_key = where + (p == "web" ? ".url" : ".address");
+  const std::string query_key = where + (p == "exec" ? ".command" : ".query");
+  if (http) {
+    DVS_RETURN_IF_ERROR(CheckText(address_key, s.address(), true));
+    if (s.address().rfind("http://", 0) != 0) {
+      return Field(address_key, "'" + s.address() + "' is not an http:// URL (https: put a proxy "
+                                "on loopback in front)");
+    }
+    DVS_RETURN_IF_ERROR(CheckTemplate(address_key, s.address()));
+  } else if (!s.address().empty()) {
+    return Field(where + ".address", "exec takes no address");
+  }
+  DVS_RETURN_IF_ERROR(CheckText(query_key, s.query(), p != "web"));
+  DVS_RETURN_IF_ERROR(CheckTemplate(query_key, s.query()));
+  if (p == "web") {
+    if (!s.query().empty()) return Field(query_key, "web takes a url and a json_path, no query");
+    DVS_RETURN_IF_ERROR(CheckText(where + ".json_path", s.json_path(), true));
+    if (s.method() != "GET" && s.method() != "POST")
+      return Field(where + ".method", "'" + s.method() + "' is neither GET nor POST");
+    DVS_RETURN_IF_ERROR(CheckText(where + ".body", s.body(), false));
+    DVS_RETURN_IF_ERROR(CheckTemplate(where + ".body", s.body()));
+    if (s.method() == "GET" && !s.body().empty())
+      return Field(where + ".body", "a GET sends no body (method: POST)");
+  } else if (!s.json_path().empty() || !s.method().empty() || !s.body().empty()) {
+    return Field(where, "json_path, method and body are for the web provider only");
+  }
+  if (s.timeout_ms() < 1 || s.timeout_ms() > 60'000)
+    return Field(where + ".timeout", std::to_string(s.timeout_ms()) + " ms is outside 1ms..60s");
+  if (s.range_ms() < 0) return Field(where + ".range", "must not be negative");
+  if (p != "prometheus" && s.range_ms() != 0)
+    return Field(where + ".range", "is for the prometheus provider only");
+  if (s.range_ms() > 0 && (s.step_ms() < 1 || s.range_ms() / s.step_ms() > 11'000)) {
+    return Field(where + ".step", "a range query needs a positive step, at most 11,000 per range");
+  }
+  if (s.range_ms() == 0 && s.step_ms() != 0) return Field(where + ".step", "needs a range");
+  return Status::OK();
+}
+
+// An analysis section: every metric measurable and judged by a rollout condition, every
+// condition on a measured metric, limits and intervals in range.
+Status CheckAnalysis(const sm::Manifest& m) {
+  const sm::Analysis& a = m.analysis();
+  if (a.interval_ms() < 1) return Field("analysis.interval", "must be positive");
+  if (a.metrics().empty())
+    return Field("analysis.metrics", "needs at least one metric (else nothing is measured)");
+  if (a.metrics_size() > static_cast<int>(kMaxMapEntries)) {
+    return Field("analysis.metrics",
+                 "too many (at most " + std::to_string(kMaxMapEntries) + ")");
+  }
+  std::set<std::string> names;
+  std::set<std::string> judged;  // metrics some rollout condition names
+  for (const auto* list : {&m.rollout().promote_when(), &m.rollout().rollback_when()}) {
+    for (const std::string& text : *list) {
+      auto c = ParseCondition(text);
+      if (c.ok()) judged.insert(c->metric);
+    }
+  }
+  bool deciding = false;
+  for (int i = 0; i < a.metrics_size(); ++i) {
+    const sm::AnalysisMetric& am = a.metrics(i);
+    const std::string where = "analysis.metrics[" + std::to_string(i) + "]";
+    if (!IsMetricName(am.name())) {
+      return Field(where + ".name", am.name().empty() ? "is required"
+                                                      : "'" + am.name() + "' is not a metric name");
+    }
+    if (!names.insert(am.name()).second) return Field(where + ".name", am.name() + " appears twice");
+    DVS_RETURN_IF_ERROR(CheckMetricSource("analysis.metrics." + am.name(), am.source()));
+    if (!am.dry_run() && judged.count(am.name()) == 0) {
+      return Field("analysis.metrics." + am.name(),
+                   "no rollout.promote_when or rollout.rollback_when condition names it, so it "
+                   "could decide nothing (add one, or set dry_run: true)");
+    }
+    deciding = deciding || !am.dry_run();
+  }
+  if (!deciding)
+    return Field("analysis.metrics", "every metric is dry_run: nothing would ever be decided");
+  for (const auto& [field, list] : {std::pair{"rollout.promote_when", &m.rollout().promote_when()},
+                                    std::pair{"rollout.rollback_when", &m.rollout().rollback_when()}}) {
+    for (const std::string& text : *list) {
+      auto c = ParseCondition(text);
+      if (c.ok() && names.count(c->metric) == 0) {
+        return Field(field, "'" + text + "' names " + c->metric +
+                                ", which analysis.metrics does not measure");
+      }
+    }
+  }
+  if (a.has_samples()) {
+    DVS_RETURN_IF_ERROR(CheckMetricSource("analysis.samples", a.samples()));
+  } else if (m.rollout().min_samples() > 1) {
+    return Field("analysis.samples",
+                 "is needed: rollout.min_samples is " + std::to_string(m.rollout().min_samples()) +
+                     " and without a samples query each round counts 1 sample (or set "
+                     "rollout.min_samples: 1)");
+  }
+  return Status::OK();
+}
+
 void CivilFromDays(int64_t z, int* y, unsigned* m, unsigned* d) {
   z += 719468;
   const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -208,6 +333,7 @@ Status ValidateManifest(const sm::Manifest& m) {
   }
   DVS_RETURN_IF_ERROR(CheckConditions("rollout.promote_when", r.promote_when()));
   DVS_RETURN_IF_ERROR(CheckConditions("rollout.rollback_when", r.rollback_when()));
+  if (m.has_analysis()) DVS_RETURN_IF_ERROR(CheckAnalysis(m));
   if (m.artifacts_size() > static_cast<int>(kMaxMapEntries)) {
     return Field("artifacts", "too many (at most " + std::to_string(kMaxMapEntries) + ")");
   }

@@ -15,11 +15,15 @@ void PutObservation(const Observation& o, sm::SnapObservation* out) {
   out->set_time_ms(o.time_ms);
   for (const auto& [k, v] : o.metrics) (*out->mutable_metrics())[k] = v;
   out->set_samples(o.samples);
+  for (const sm::Measurement& m : o.measurements) *out->add_measurements() = m;
+  if (o.samples_source) *out->mutable_samples_measurement() = *o.samples_source;
 }
 
 Observation GetObservation(const sm::SnapObservation& in) {
   Observation o{in.seq(), in.time_ms(), {}, in.samples()};
   for (const auto& [k, v] : in.metrics()) o.metrics[k] = v;
+  o.measurements.assign(in.measurements().begin(), in.measurements().end());
+  if (in.has_samples_measurement()) o.samples_source = in.samples_measurement();
   return o;
 }
 

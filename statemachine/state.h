@@ -53,6 +53,9 @@ struct Observation {
   int64_t time_ms = 0;
   Metrics metrics;
   uint64_t samples = 0;
+  // Where the values came from when dvs measured them (Observe.measurements); empty when pushed.
+  std::vector<sm::Measurement> measurements = {};
+  std::optional<sm::Measurement> samples_source = {};
 };
 
 struct Bundle {

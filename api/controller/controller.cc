@@ -1,8 +1,12 @@
 #include "api/controller/controller.h"
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 
+#include "api/controller/analysis_round.h"
 #include "api/http/server_metrics.h"
+#include "statemachine/analysis.h"
 
 namespace dvs {
 
@@ -11,6 +15,11 @@ namespace {
 int64_t WallMs() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+const std::map<std::string, Service>& NoServices() {
+  static const std::map<std::string, Service> none;
+  return none;
 }
 
 }  // namespace
@@ -23,6 +32,7 @@ Controller::Controller(ReleaseService& svc, const SecretKey* key, ServerMetrics*
 }
 
 Controller::~Controller() {
+  StopAnalysis();
   if (routers_) routers_->Stop();
 }
 
@@ -108,9 +118,75 @@ void Controller::OfferRoutes() {
 }
 
 void Controller::Stop(int wait_ms) {
+  StopAnalysis();
   if (!routers_) return;
   routers_->WaitInStep(wait_ms);
   routers_->Stop();
+}
+
+void Controller::StartAnalysis(const SecretKey* observer) {
+  observer_ = observer;
+  analysis_ = std::thread([this] { AnalysisLoop(); });
+}
+
+void Controller::StopAnalysis() {
+  {
+    std::lock_guard<std::mutex> l(analysis_mu_);
+    analysis_stopping_ = true;
+  }
+  analysis_cv_.notify_all();
+  if (analysis_.joinable()) analysis_.join();
+}
+
+// Each analyzed canary is measured when its interval has passed since its last round (the first
+// round at once), rounds of several canaries one after another. A round that cannot be
+// committed (the canary ended meanwhile) is logged and dropped.
+void Controller::AnalysisLoop() {
+  std::map<std::string, int64_t> next_round_ms;  // bundle -> wall time
+  std::unique_lock<std::mutex> lock(analysis_mu_);
+  while (!analysis_stopping_) {
+    lock.unlock();
+    int64_t wait_ms = 200;
+    auto state = svc_.Current();
+    if (!state.ok()) log_("analysis: " + state.status().ToString());
+    for (const auto& [name, service] : state.ok() ? (*state)->services : NoServices()) {
+      if (!service.canary || service.canary->paused) continue;
+      const Bundle& canary = (*state)->bundles.at(service.canary->bundle);
+      if (!canary.manifest.has_analysis()) continue;
+      const int64_t now = WallMs();
+      auto due = next_round_ms.find(canary.id);
+      if (due != next_round_ms.end() && due->second > now) {
+        wait_ms = std::min(wait_ms, due->second - now);
+        continue;
+      }
+      next_round_ms[canary.id] = now + canary.manifest.analysis().interval_ms();
+      AnalyzeOnce(**state, service);
+    }
+    lock.lock();
+    analysis_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait_ms, 10)),
+                          [this] { return analysis_stopping_; });
+  }
+}
+
+void Controller::AnalyzeOnce(const State& state, const Service& service) {
+  const std::string& bundle = service.canary->bundle;
+  sm::Transition t = MeasureRound(state, bundle, WallMs());
+  const Bundle& stable = state.bundles.at(service.stable);
+  const RoundVerdict verdict = JudgeRound(state.bundles.at(bundle).manifest,
+                                          ObservationOf(t.observe()),
+                                          stable.latest ? &stable.latest->metrics : nullptr);
+  auto receipt = svc_.Submit(*observer_, std::move(t));
+  if (!receipt.ok()) {
+    log_("analysis: " + bundle + ": " + receipt.status().ToString());
+    return;
+  }
+  metrics_->CountAppends(1);
+  log_("analysis: " + bundle + ": " + VerdictName(verdict.verdict) + " (" + verdict.reason +
+       ") at seq " + std::to_string(receipt->seq));
+  Advanced();
+  if (key_ == nullptr) return;
+  auto out = Evaluate({service.name});
+  if (!out.ok()) log_("controller: " + out.status().ToString());
 }
 
 void Controller::Advanced() {

@@ -6,7 +6,10 @@
 //   - OnCommitted: after entries committed through this process, the routers get the new table,
 //     event streams are woken, and each observation's service is evaluated at once; each
 //     observation's receipt then says what it led to;
-//   - OnLedgerGrew: another process appended: routers and streams catch up.
+//   - OnLedgerGrew: another process appended: routers and streams catch up;
+//   - StartAnalysis: measures each active canary whose manifest has an `analysis:` section every
+//     analysis interval (api/controller/analysis_round.h), signs each round as an Observe with an
+//     observer key, and evaluates its service at once.
 // Observations are recognised by the transition's type (Receipt::observation).
 //
 // Thread safety: every method may be called from any thread (ReleaseService serialises writers;
@@ -14,9 +17,12 @@
 #ifndef DVS_API_CONTROLLER_CONTROLLER_H_
 #define DVS_API_CONTROLLER_CONTROLLER_H_
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/controller/routers.h"
@@ -43,11 +49,19 @@ class Controller {
   void OnLedgerGrew();
   // Offers the current routing table to the routers (level-triggered; cheap when unchanged).
   void OfferRoutes();
-  // Lets a decision just committed reach the routers (up to wait_ms), then stops them.
+  // Lets a decision just committed reach the routers (up to wait_ms), then stops them and the
+  // analysis.
   void Stop(int wait_ms);
+  // Starts the analysis thread, signing with `observer` (observer role; must outlive the
+  // controller). Call at most once.
+  void StartAnalysis(const SecretKey* observer);
 
  private:
   void Advanced();
+  void AnalysisLoop();
+  // Measures `service`'s canary once, commits the Observe, and evaluates the service.
+  void AnalyzeOnce(const State& state, const Service& service);
+  void StopAnalysis();
 
   ReleaseService& svc_;
   const SecretKey* key_;
@@ -55,6 +69,12 @@ class Controller {
   std::unique_ptr<RouterSet> routers_;
   Logger log_;
   std::function<void()> woken_;
+
+  const SecretKey* observer_ = nullptr;
+  std::thread analysis_;
+  std::mutex analysis_mu_;
+  std::condition_variable analysis_cv_;
+  bool analysis_stopping_ = false;  // GUARDED_BY(analysis_mu_)
 };
 
 }  // namespace dvs

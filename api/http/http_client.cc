@@ -76,8 +76,9 @@ struct HttpConnection::Impl {
 
   std::string Describe(const beast::error_code& ec) const {
     if (ec == beast::error::timeout) {
-      return "no answer within " + std::to_string(timeout.count() / 1000.0).substr(0, 4) +
-             " s (is it a dvs server?)";
+      const int64_t ms = timeout.count();
+      return "timed out: no answer within " +
+             (ms < 10'000 ? std::to_string(ms) + " ms" : std::to_string(ms / 1000) + " s");
     }
     return ec.message();
   }
@@ -115,12 +116,11 @@ Result<HttpReply> HttpConnection::Call(const std::string& method, const std::str
     const bool fresh = !m.stream.has_value();
     if (fresh) DVS_RETURN_IF_ERROR(m.Connect());
     beast::error_code ec;
-    m.stream->expires_after(m.timeout);
+    m.stream->expires_after(m.timeout);  // the whole exchange, not each read
     ec = m.Await([&](auto handler) { http::async_write(*m.stream, req, handler); });
     http::response_parser<http::string_body> parser;
     parser.body_limit(256u << 20);
     if (!ec) {
-      m.stream->expires_after(m.timeout);
       ec = m.Await(
           [&](auto handler) { http::async_read(*m.stream, m.buffer, parser, handler); });
     }

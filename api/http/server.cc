@@ -451,6 +451,7 @@ Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretK
   }
   impl->api = std::make_unique<HttpApi>(svc, impl->metrics, std::move(hooks));
   impl->control->OfferRoutes();  // level-triggered: whatever the routers held, they get the table now
+  if (options.observer != nullptr) impl->control->StartAnalysis(options.observer);
   std::unique_ptr<Server> server(new Server());
   server->impl_ = std::move(impl);
   return server;

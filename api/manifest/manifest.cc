@@ -110,6 +110,94 @@ Status ParseRollout(const YAML::Node& n, sm::RolloutPolicy* r) {
   });
 }
 
+Result<int64_t> DurationAt(const YAML::Node& v, const std::string& key) {
+  DVS_ASSIGN_OR_RETURN(std::string s, Scalar(v, key));
+  auto ms = ParseDuration(s);
+  if (!ms.ok()) return Bad(key, ms.status().message());
+  return *ms;
+}
+
+Result<bool> Boolean(const YAML::Node& v, const std::string& key) {
+  DVS_ASSIGN_OR_RETURN(std::string s, Scalar(v, key));
+  if (s == "true") return true;
+  if (s == "false") return false;
+  return Bad(key, "expected true or false, got '" + s + "'");
+}
+
+// One metric source; `name` is set for analysis.metrics entries (which take name and dry_run).
+Status ParseSource(const YAML::Node& n, const std::string& where, sm::MetricSource* src,
+                   sm::AnalysisMetric* metric) {
+  if (!n.IsMap()) return Bad(where, "expected a mapping (provider, query, ...)" + Where(n));
+  const YAML::Node provider = n["provider"];
+  if (!provider) return Bad(where + ".provider", "is required (prometheus, web or exec)");
+  DVS_ASSIGN_OR_RETURN(std::string p, Scalar(provider, where + ".provider"));
+  if (p != "prometheus" && p != "web" && p != "exec")
+    return Bad(where + ".provider", "'" + p + "' is not a provider (prometheus, web or exec)");
+  std::set<std::string> keys = {"provider", "timeout"};
+  if (p == "prometheus") keys.insert({"address", "query", "range", "step"});
+  if (p == "web") keys.insert({"url", "json_path", "method", "body"});
+  if (p == "exec") keys.insert("command");
+  if (metric != nullptr) keys.insert({"name", "dry_run"});
+  src->set_timeout_ms(5000);
+  if (p == "web") src->set_method("GET");
+  return ForEachKey(n, where, keys, [&](const std::string& k, const YAML::Node& v) -> Status {
+    const std::string key = where + "." + k;
+    if (k == "timeout" || k == "range" || k == "step") {
+      DVS_ASSIGN_OR_RETURN(int64_t ms, DurationAt(v, key));
+      if (k == "timeout") src->set_timeout_ms(ms);
+      if (k == "range") src->set_range_ms(ms);
+      if (k == "step") src->set_step_ms(ms);
+      return Status::OK();
+    }
+    if (k == "dry_run") {
+      DVS_ASSIGN_OR_RETURN(bool b, Boolean(v, key));
+      metric->set_dry_run(b);
+      return Status::OK();
+    }
+    DVS_ASSIGN_OR_RETURN(std::string text, Scalar(v, key));
+    if (k == "provider") src->set_provider(text);
+    if (k == "address" || k == "url") src->set_address(text);
+    if (k == "query" || k == "command") src->set_query(text);
+    if (k == "json_path") src->set_json_path(text);
+    if (k == "method") src->set_method(text);
+    if (k == "body") src->set_body(text);
+    if (k == "name") metric->set_name(text);
+    return Status::OK();
+  });
+}
+
+Status ParseAnalysis(const YAML::Node& n, sm::Analysis* a) {
+  static const std::set<std::string> kKeys = {"interval",           "failure_limit",
+                                              "consecutive_error_limit", "inconclusive_limit",
+                                              "samples",            "metrics"};
+  a->set_interval_ms(30'000);
+  a->set_consecutive_error_limit(4);
+  a->set_inconclusive_limit(3);
+  return ForEachKey(n, "analysis", kKeys, [&](const std::string& k, const YAML::Node& v) -> Status {
+    const std::string key = "analysis." + k;
+    if (k == "interval") {
+      DVS_ASSIGN_OR_RETURN(int64_t ms, DurationAt(v, key));
+      a->set_interval_ms(ms);
+    } else if (k == "samples") {
+      DVS_RETURN_IF_ERROR(ParseSource(v, key, a->mutable_samples(), nullptr));
+    } else if (k == "metrics") {
+      if (!v.IsSequence()) return Bad(key, "expected a list of metrics" + Where(v));
+      for (size_t i = 0; i < v.size(); ++i) {
+        sm::AnalysisMetric* am = a->add_metrics();
+        DVS_RETURN_IF_ERROR(
+            ParseSource(v[i], key + "[" + std::to_string(i) + "]", am->mutable_source(), am));
+      }
+    } else {
+      DVS_ASSIGN_OR_RETURN(uint64_t limit, Integer(v, key, 1000));
+      const auto l = static_cast<uint32_t>(limit);
+      if (k == "failure_limit") a->set_failure_limit(l);
+      if (k == "consecutive_error_limit") a->set_consecutive_error_limit(l);
+      if (k == "inconclusive_limit") a->set_inconclusive_limit(l);
+    }
+    return Status::OK();
+  });
+}
+
 Status ParseArtifacts(const YAML::Node& n, const std::string& base_dir, sm::Manifest* m) {
   DVS_ASSIGN_OR_RETURN(auto paths, StringList(n, "artifacts"));
   for (size_t i = 0; i < paths.size(); ++i) {
@@ -259,7 +347,8 @@ Result<sm::Manifest> ParseManifest(std::string_view yaml, const std::string& bas
     return Status::InvalidArgument("a manifest is a mapping of keys (name, version, ...)");
   static const std::set<std::string> kKeys = {"name",       "version", "code",
                                               "model",      "config",  "governance",
-                                              "canary_pct", "rollout", "artifacts"};
+                                              "canary_pct", "rollout", "artifacts",
+                                              "analysis"};
   sm::Manifest m;
   m.mutable_rollout()->set_interval_ms(-1);  // "not given", so that 0s stays expressible
   m.mutable_rollout()->set_warm_for_ms(-1);
@@ -284,6 +373,8 @@ Result<sm::Manifest> ParseManifest(std::string_view yaml, const std::string& bas
             m.set_canary_pct(static_cast<uint32_t>(p));
           } else if (k == "rollout") {
             DVS_RETURN_IF_ERROR(ParseRollout(v, m.mutable_rollout()));
+          } else if (k == "analysis") {
+            DVS_RETURN_IF_ERROR(ParseAnalysis(v, m.mutable_analysis()));
           } else {
             DVS_RETURN_IF_ERROR(ParseArtifacts(v, base_dir, &m));
           }

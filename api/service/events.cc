@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "dvs/json.h"
+#include "statemachine/analysis.h"
 
 namespace dvs {
 
@@ -29,6 +30,18 @@ std::vector<std::string> EventNames(const LogRow& r) {
   return out;
 }
 
+// Where a measured value came from: what was asked, of whom, over which time, the SHA-256 of
+// the answer and its outcome.
+void WriteMeasurementJson(Json& j, const sm::Measurement& m) {
+  j.BeginObject().Key("metric").String(m.metric()).Key("provider").String(m.provider());
+  j.Key("address").String(m.address()).Key("query").String(m.query());
+  j.Key("start").String(Rfc3339Time(m.start_ms())).Key("end").String(Rfc3339Time(m.end_ms()));
+  j.Key("answer_sha256").String(ToHex(m.answer_sha256()));
+  j.Key("outcome").String(OutcomeName(m.outcome()));
+  if (!m.detail().empty()) j.Key("detail").String(m.detail());
+  j.EndObject();
+}
+
 void WriteRowJson(Json& j, const LogRow& r, const std::string* event) {
   j.BeginObject().Key("seq").Uint(r.seq);
   if (event != nullptr) j.Key("event").String(*event);
@@ -40,6 +53,16 @@ void WriteRowJson(Json& j, const LogRow& r, const std::string* event) {
     j.Key("weight_before").Uint(r.weight_before).Key("weight_after").Uint(r.weight_after);
   if (event != nullptr && *event == "deploy.outcome") {
     j.Key("outcome").String(r.kind == "promote" ? "promoted" : "rolled_back");
+  }
+  if (r.transition.has_observe() && r.transition.observe().measurements_size() > 0) {
+    const sm::Observe& o = r.transition.observe();
+    j.Key("measurements").BeginArray();
+    for (const sm::Measurement& m : o.measurements()) WriteMeasurementJson(j, m);
+    j.EndArray();
+    if (o.has_samples_measurement()) {
+      j.Key("samples_measurement");
+      WriteMeasurementJson(j, o.samples_measurement());
+    }
   }
   if (r.automatic) {
     j.Key("evidence").BeginArray();

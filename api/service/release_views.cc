@@ -3,6 +3,7 @@
 #include "api/service/rows.h"
 #include "dvs/release_service.h"
 #include "ledger/lmdb_util.h"
+#include "statemachine/analysis.h"
 #include "statemachine/apply.h"
 #include "statemachine/manifest_rules.h"
 
@@ -76,7 +77,19 @@ std::string Detail(const State& s, const sm::Transition& t) {
         std::snprintf(buf, sizeof(buf), "%s=%g", k.c_str(), v);
         m += (m.empty() ? "" : " ") + std::string(buf);
       }
-      return m + " samples=" + std::to_string(t.observe().samples());
+      m += " samples=" + std::to_string(t.observe().samples());
+      // Measured by dvs: each value's question and the digest of its answer.
+      std::vector<const sm::Measurement*> sources;
+      for (const sm::Measurement& x : t.observe().measurements()) sources.push_back(&x);
+      if (t.observe().has_samples_measurement())
+        sources.push_back(&t.observe().samples_measurement());
+      for (const sm::Measurement* x : sources) {
+        m += "; " + (x->metric().empty() ? std::string("samples") : x->metric()) + " " +
+             OutcomeName(x->outcome()) + " from " + x->provider() + " '" + x->query() + "'";
+        if (!x->answer_sha256().empty()) m += " answer " + ToHex(x->answer_sha256()).substr(0, 16);
+        if (!x->detail().empty()) m += ": " + x->detail();
+      }
+      return m;
     }
     case sm::Transition::kRamp:
       return "to " + Pct(t.ramp().to_pct());
@@ -101,6 +114,7 @@ const sm::Evidence* EvidenceOf(const sm::Transition& t) {
   if (t.has_ramp()) return &t.ramp().evidence();
   if (t.has_promote()) return &t.promote().evidence();
   if (t.has_rollback()) return &t.rollback().evidence();
+  if (t.has_pause()) return &t.pause().evidence();
   return nullptr;
 }
 

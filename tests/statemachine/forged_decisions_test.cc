@@ -56,6 +56,11 @@ sm::Transition Signed(const std::string& bundle, Decision::Kind kind, uint32_t t
       t.mutable_promote()->set_bundle(bundle);
       *t.mutable_promote()->mutable_evidence() = EvidenceOf(obs);
       break;
+    case Decision::Kind::kPause:
+      t.mutable_pause()->set_bundle(bundle);
+      t.mutable_pause()->set_reason("forged");
+      *t.mutable_pause()->mutable_evidence() = EvidenceOf(obs);
+      break;
     case Decision::Kind::kRollback:
     case Decision::Kind::kHold:
       t.mutable_rollback()->set_bundle(bundle);

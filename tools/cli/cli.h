@@ -102,6 +102,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g);
 void AddReadCommands(CLI::App& app, Globals& g);
 void AddLedgerCommands(CLI::App& app, Globals& g);
 void AddServeCommand(CLI::App& app, Globals& g);
+void AddAnalyzeCommand(CLI::App& app, Globals& g);
 
 }  // namespace dvs::cli
 

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   AddReadCommands(app, g);
   AddLedgerCommands(app, g);
   AddServeCommand(app, g);
+  AddAnalyzeCommand(app, g);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 
   try {

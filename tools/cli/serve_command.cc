@@ -13,8 +13,8 @@ namespace dvs::cli {
 namespace {
 
 struct ServeArgs {
-  std::string listen = "127.0.0.1:8080", controller_key, log_key, tick = "1s", nginx_backends,
-              nginx_reload = "nginx -s reload";
+  std::string listen = "127.0.0.1:8080", controller_key, observer_key, log_key, tick = "1s",
+              nginx_backends, nginx_reload = "nginx -s reload";
   std::vector<std::string> routers;
   bool allow_remote = false;
   int threads = 2;
@@ -71,6 +71,20 @@ int Serve(const Globals& g, const ServeArgs& a) {
                                              " does not hold the controller role in this ledger"));
     }
   }
+  std::optional<SecretKey> observer;
+  if (!a.observer_key.empty()) {
+    auto k = LoadSecretKey(a.observer_key);
+    if (!k.ok()) return Fail("serve", k.status().Prefixed("--observer-key"));
+    auto state = (*svc)->Current();
+    if (!state.ok()) return Fail("serve", state.status());
+    const KeyRecord* rec = (*state)->KeyOf(k->public_key());
+    if (rec == nullptr || rec->revoked || !Has(rec->roles, Role::kObserver)) {
+      return Fail("serve", Status::Forbidden("--observer-key " + k->public_key().Id() +
+                                             " does not hold the observer role in this ledger"));
+    }
+    observer.emplace(std::move(*k));
+    o.observer = &*observer;
+  }
   auto server = Server::Start(**svc, controller ? &*controller : nullptr, o);
   if (!server.ok()) {
     return server.status().IsInvalidArgument() ? Usage("serve: " + server.status().message())
@@ -97,6 +111,9 @@ void AddServeCommand(CLI::App& app, Globals& g) {
   serve->add_option("--listen", a.listen, "ADDR:PORT (default 127.0.0.1:8080; port 0: any)");
   serve->add_option("--controller-key", a.controller_key,
                     "key with the controller role; without it nothing is decided automatically");
+  serve->add_option("--observer-key", a.observer_key,
+                    "key with the observer role: measure each canary's manifest analysis: metrics "
+                    "(prometheus, web, exec) every analysis interval and sign each round");
   serve->add_option("--log-key", a.log_key,
                     "key with the log role: append a signed checkpoint every 1,000 entries, so "
                     "the state survives restarts without a full replay (default $DVS_LOG_KEY)");

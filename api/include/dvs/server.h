@@ -4,6 +4,7 @@
 //     whichever process appended them;
 //   - evaluates every active rollout on a timer and appends the signed decision (step, promote,
 //     rollback); an observation posted over HTTP is evaluated at once;
+//   - with an observer key, measures each canary's metrics itself (manifest `analysis:`);
 //   - keeps the traffic routers (api/routers.h) in step with the routing table: at start, after
 //     every commit (a rollback reaches them right after it commits) and on every tick (warm
 //     windows end by the clock).
@@ -36,6 +37,9 @@ struct ServeOptions {
   int idle_timeout_ms = 30'000;  // a request must arrive whole within this; idle keep-alive too
   int max_connections = 1024;
   std::function<void(const std::string&)> log;  // one line per notable event; stderr if unset
+  // A key with the observer role: measure each canary whose manifest has an `analysis:` section
+  // every analysis interval and sign each round as an observation. Must outlive the server.
+  const SecretKey* observer = nullptr;
 };
 
 class Server {
