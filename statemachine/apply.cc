@@ -106,6 +106,8 @@ const char* TransitionKindName(sm::Transition::KindCase kind) {
       return "retire";
     case sm::Transition::kCheckpoint:
       return "checkpoint";
+    case sm::Transition::kConfirm:
+      return "confirm";
     case sm::Transition::KIND_NOT_SET:
       return "";
   }
@@ -151,6 +153,8 @@ Status Dispatch(State& s, const apply::Ctx& c, const sm::Transition& t) {
       return apply::Retire(s, c, t.retire());
     case T::kCheckpoint:
       return apply::Checkpoint(s, c, t.checkpoint());
+    case T::kConfirm:
+      return apply::Confirm(s, c, t.confirm());
     case T::KIND_NOT_SET:
       break;
   }
@@ -166,6 +170,10 @@ void BundleAndService(const State& s, const sm::Transition& t, Applied* out) {
       out->bundle = BundleId(m, Sha256(t.package().manifest()));
       out->service = m.name();
     }
+    return;
+  }
+  if (t.has_confirm()) {
+    out->service = t.confirm().service();
     return;
   }
   if (const Bundle* b = s.FindBundle(out->bundle)) out->service = b->service;

@@ -6,7 +6,11 @@
 //   - OnCommitted: after entries committed through this process, the routers get the new table,
 //     event streams are woken, and each observation's service is evaluated at once; each
 //     observation's receipt then says what it led to;
-//   - OnLedgerGrew: another process appended: routers and streams catch up.
+//   - OnLedgerGrew: another process appended: routers and streams catch up;
+//   - each router's confirmation (it applied a table and read it back) becomes a signed Confirm
+//     entry, and the services it concerns are evaluated at once: an automatic step waits for
+//     every router to confirm the previous one (the manifest's rollout.wait_for_routers), a
+//     rollback never waits.
 // Observations are recognised by the transition's type (Receipt::observation).
 //
 // Thread safety: every method may be called from any thread (ReleaseService serialises writers;
@@ -16,9 +20,12 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "api/controller/notifiers.h"
 #include "api/controller/routers.h"
 #include "dvs/release_service.h"
 
@@ -45,14 +52,22 @@ class Controller {
   void OfferRoutes();
   // Lets a decision just committed reach the routers (up to wait_ms), then stops them.
   void Stop(int wait_ms);
+  // Delivers every deploy event from now on (notifiers.h). Call before the controller runs.
+  void AddNotifier(std::unique_ptr<Notifier> notifier);
 
  private:
   void Advanced();
+  // RouterSet's callback (router thread): records `router`'s confirmation of `table`.
+  Status RecordConfirmation(const std::string& router, uint64_t table_seq,
+                            const RoutingTable& table);
 
   ReleaseService& svc_;
   const SecretKey* key_;
   ServerMetrics* metrics_;
   std::unique_ptr<RouterSet> routers_;
+  std::vector<std::unique_ptr<Notifier>> notifiers_;
+  std::mutex waiting_mu_;
+  std::set<std::string> waiting_;  // GUARDED_BY(waiting_mu_): steps held for the routers
   Logger log_;
   std::function<void()> woken_;
 };
