@@ -260,6 +260,11 @@ std::vector<std::string> RouterSet::Specs() const {
 void RouterSet::Offer(const RoutingTable& table, uint64_t table_seq) {
   {
     std::lock_guard<std::mutex> l(mu_);
+    // Offers race (the HTTP threads, the ledger watcher, the router thread's confirmations): a
+    // table derived from an older state must never replace a newer one, or a rollback could be
+    // undone by a late offer of the table before it.
+    if (table_seq < offered_seq_) return;
+    offered_seq_ = table_seq;
     if (desired_version_ != 0 && table == desired_) return;
     desired_ = table;
     desired_table_seq_ = table_seq;

@@ -101,7 +101,7 @@ class RouterSet {
   // The routers' names, as given on the command line.
   std::vector<std::string> Specs() const;
   // The table routers should carry from now on, derived from the first `table_seq` entries.
-  // Cheap when unchanged.
+  // Cheap when unchanged; ignored when an offer from a newer state (larger table_seq) came first.
   void Offer(const RoutingTable& table, uint64_t table_seq = 0);
   // Asks each router that carries the latest table to read it back again (Confirm); one that no
   // longer serves it (HAProxy restarted without its state file, someone edited the file) is
@@ -123,6 +123,7 @@ class RouterSet {
   RoutingTable desired_;
   uint64_t desired_version_ = 0;
   uint64_t desired_table_seq_ = 0;
+  uint64_t offered_seq_ = 0;  // the newest state any offer was derived from
   std::vector<uint64_t> applied_;  // per router: the version it carries (0: none yet)
   bool stop_ = false;
   bool recheck_ = false;
