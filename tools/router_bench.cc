@@ -172,8 +172,9 @@ int Run(int runs, const std::string& root) {
     ~Cleanup() {
       server.Stop();
       thread.join();
+      // SIGTERM, not SIGKILL: nginx's master then stops its workers instead of orphaning them.
       for (pid_t pid : {a, b}) {
-        ::kill(pid, SIGKILL);
+        ::kill(pid, SIGTERM);
         ::waitpid(pid, nullptr, 0);
       }
       fs::remove_all(dir);
