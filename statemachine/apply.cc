@@ -107,6 +107,8 @@ const char* TransitionKindName(sm::Transition::KindCase kind) {
       return "retire";
     case sm::Transition::kCheckpoint:
       return "checkpoint";
+    case sm::Transition::kConfirm:
+      return "confirm";
     case sm::Transition::KIND_NOT_SET:
       return "";
   }
@@ -159,6 +161,8 @@ Status Dispatch(State& s, const apply::Ctx& c, const sm::Transition& t) {
       return apply::Retire(s, c, t.retire());
     case T::kCheckpoint:
       return apply::Checkpoint(s, c, t.checkpoint());
+    case T::kConfirm:
+      return apply::Confirm(s, c, t.confirm());
     case T::KIND_NOT_SET:
       break;
   }
@@ -176,6 +180,10 @@ void BundleAndService(const State& s, const sm::Transition& t, Applied* out) {
     return;
   }
   out->bundle = BundleOfTransition(t);
+  if (t.has_confirm()) {
+    out->service = t.confirm().service();
+    return;
+  }
   if (const Bundle* b = s.FindBundle(out->bundle)) out->service = b->service;
 }
 

@@ -42,6 +42,7 @@ Status Promote(State& s, const Ctx& c, const sm::Promote& m);
 Status Rollback(State& s, const Ctx& c, const sm::Rollback& m);
 
 Status Checkpoint(State& s, const Ctx& c, const sm::Checkpoint& m);
+Status Confirm(State& s, const Ctx& c, const sm::Confirm& m);
 
 }  // namespace dvs::apply
 

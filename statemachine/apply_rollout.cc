@@ -8,6 +8,7 @@
 #include <set>
 
 #include "statemachine/apply_internal.h"
+#include "statemachine/confirm.h"
 #include "statemachine/decide.h"
 #include "statemachine/limits.h"
 #include "statemachine/manifest_rules.h"
@@ -79,7 +80,15 @@ Status Authorize(const State& s, const Ctx& c, const Bundle& b, const Rollout* r
     return Status::Refused(std::string(action) + " of a stable bundle is never automatic");
   if (r->paused)
     return Status::Refused("bundle " + b.id + " is paused; the controller does not act on it");
-  return CheckAutomatic(s, c, b, *r, ev, claimed);
+  DVS_RETURN_IF_ERROR(CheckAutomatic(s, c, b, *r, ev, claimed));
+  // A step waits until the routers serve the previous one; a rollback never waits.
+  if (claimed.kind != Decision::Kind::kRollback) {
+    if (auto wait = StepWaitsForRouter(s, s.services.at(b.service), {})) {
+      return Status::Refused("an automatic decision of " + b.id +
+                             " waits for the routers: " + *wait);
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -123,6 +132,7 @@ Status Deploy(State& s, const Ctx& c, const sm::Deploy& m) {
   } else {
     b->state = BundleState::kCanary;
     svc.canary = Rollout{b->id, pct, false, c.time_ms, {}};
+    svc.confirmed.clear();  // the routers confirm this rollout afresh
   }
   return Status::OK();
 }

@@ -80,6 +80,14 @@ void PutService(const Service& svc, sm::SnapService* out) {
   }
   for (const auto& id : svc.stable_history) out->add_stable_history(id);
   for (const auto& [id, until] : svc.warm_until) (*out->mutable_warm_until())[id] = until;
+  for (const auto& [router, c] : svc.confirmed) {
+    sm::SnapConfirmation* sc = out->add_confirmed();
+    sc->set_router(router);
+    sc->set_seq(c.seq);
+    sc->set_time_ms(c.time_ms);
+    sc->set_table_seq(c.table_seq);
+    for (const auto& [bundle, w] : c.weights) (*sc->mutable_weights())[bundle] = w;
+  }
 }
 
 Service GetService(const sm::SnapService& in) {
@@ -94,6 +102,13 @@ Service GetService(const sm::SnapService& in) {
   }
   svc.stable_history.assign(in.stable_history().begin(), in.stable_history().end());
   for (const auto& [id, until] : in.warm_until()) svc.warm_until[id] = until;
+  for (const auto& sc : in.confirmed()) {
+    RouterConfirmation& c = svc.confirmed[sc.router()];
+    c.seq = sc.seq();
+    c.time_ms = sc.time_ms();
+    c.table_seq = sc.table_seq();
+    for (const auto& [bundle, w] : sc.weights()) c.weights[bundle] = w;
+  }
   return svc;
 }
 

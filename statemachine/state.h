@@ -83,12 +83,26 @@ struct Rollout {
   std::vector<Observation> pending;  // canary observations since the last decision, in log order
 };
 
+// What one router last confirmed it serves for a service (a Confirm entry).
+struct RouterConfirmation {
+  uint64_t seq = 0;     // the Confirm entry
+  int64_t time_ms = 0;  // its log time
+  uint64_t table_seq = 0;
+  std::map<std::string, uint32_t> weights;  // bundle -> % it serves (bundles with traffic)
+  bool operator==(const RouterConfirmation& o) const {
+    return seq == o.seq && time_ms == o.time_ms && table_seq == o.table_seq && weights == o.weights;
+  }
+};
+
 struct Service {
   std::string name;
   std::string stable;  // "" before the first release
   std::optional<Rollout> canary;
   std::vector<std::string> stable_history;    // every bundle that became stable, in order
   std::map<std::string, int64_t> warm_until;  // superseded bundles kept warm, by log time
+  // By router: what it last confirmed serving. Cleared when a canary starts, so the routers that
+  // gate a rollout's automatic steps are those that confirmed during it.
+  std::map<std::string, RouterConfirmation> confirmed;
 };
 
 enum class RouteRole : uint8_t { kStable, kCanary, kWarm };

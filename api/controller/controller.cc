@@ -28,12 +28,24 @@ Controller::Controller(ReleaseService& svc, const SecretKey* key, ServerMetrics*
                        std::vector<std::unique_ptr<Router>> routers, Logger log,
                        std::function<void()> woken)
     : svc_(svc), key_(key), metrics_(metrics), log_(std::move(log)), woken_(std::move(woken)) {
-  if (!routers.empty()) routers_ = std::make_unique<RouterSet>(std::move(routers), metrics_, log_);
+  if (!routers.empty()) {
+    routers_ = std::make_unique<RouterSet>(
+        std::move(routers), metrics_, log_,
+        [this](const std::string& spec, uint64_t table_seq, const RoutingTable& table) {
+          return RecordConfirmation(spec, table_seq, table);
+        });
+  }
 }
 
 Controller::~Controller() {
   StopAnalysis();
   if (routers_) routers_->Stop();
+  for (auto& n : notifiers_) n->Stop();
+}
+
+void Controller::AddNotifier(std::unique_ptr<Notifier> notifier) {
+  notifier->Wake();
+  notifiers_.push_back(std::move(notifier));
 }
 
 Result<std::vector<TickOutcome>> Controller::Evaluate(const std::vector<std::string>& services) {
@@ -41,10 +53,21 @@ Result<std::vector<TickOutcome>> Controller::Evaluate(const std::vector<std::str
     return Status::Refused("this server runs no controller (no controller key)");
   }
   const auto t0 = std::chrono::steady_clock::now();
-  auto outcomes = svc_.Tick(*key_, services);
+  auto outcomes =
+      svc_.Tick(*key_, services, routers_ ? routers_->Specs() : std::vector<std::string>{});
   metrics_->ObserveTick(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if (!outcomes.ok()) return outcomes;
+  {
+    std::lock_guard<std::mutex> l(waiting_mu_);
+    for (const TickOutcome& t : *outcomes) {
+      if (t.waiting_for_routers) {
+        waiting_.insert(t.service);
+      } else {
+        waiting_.erase(t.service);
+      }
+    }
+  }
   bool committed = false;
   for (const TickOutcome& t : *outcomes) {
     if (!t.receipt) continue;
@@ -67,6 +90,7 @@ void Controller::OnTimer() {
     if (!r.ok()) log_("controller: " + r.status().ToString());
   }
   OfferRoutes();
+  if (routers_) routers_->Recheck();
 }
 
 void Controller::OnCommitted(std::vector<Receipt>& receipts) {
@@ -109,12 +133,44 @@ void Controller::OnLedgerGrew() { Advanced(); }
 
 void Controller::OfferRoutes() {
   if (!routers_) return;
-  auto table = svc_.Routes(WallMs());
-  if (!table.ok()) {
-    log_("routes: " + table.status().ToString());
+  auto state = svc_.Current();
+  if (!state.ok()) {
+    log_("routes: " + state.status().ToString());
     return;
   }
-  routers_->Offer(*table);
+  RoutingTable table;
+  const int64_t now_ms = WallMs();
+  for (const auto& [name, svc] : (*state)->services) table[name] = (*state)->Routes(name, now_ms);
+  routers_->Offer(table, (*state)->size);
+}
+
+Status Controller::RecordConfirmation(const std::string& router, uint64_t table_seq,
+                                      const RoutingTable& table) {
+  if (key_ == nullptr) return Status::OK();  // nothing signs here: routers only follow
+  auto receipts = svc_.Confirm(*key_, router, table_seq, table);
+  if (!receipts.ok()) return receipts.status();
+  if (receipts->empty()) return Status::OK();
+  metrics_->CountAppends(receipts->size());
+  for (const Receipt& r : *receipts) {
+    log_("controller: router " + router + " confirmed its table at seq " + std::to_string(r.seq));
+  }
+  // Only the services whose step was held for the routers: evaluating others here would take
+  // decisions that an observation's own evaluation reports in its receipt.
+  std::vector<std::string> services;
+  {
+    std::lock_guard<std::mutex> l(waiting_mu_);
+    for (const auto& [name, routes] : table) {
+      if (waiting_.count(name)) services.push_back(name);
+    }
+  }
+  for (auto& n : notifiers_) n->Wake();
+  if (woken_) woken_();
+  // A step may have been waiting for this confirmation: evaluate now, not at the next tick.
+  if (!services.empty()) {
+    auto r = Evaluate(services);
+    if (!r.ok()) log_("controller: " + r.status().ToString());
+  }
+  return Status::OK();
 }
 
 void Controller::Stop(int wait_ms) {
@@ -191,6 +247,7 @@ void Controller::AnalyzeOnce(const State& state, const Service& service) {
 
 void Controller::Advanced() {
   OfferRoutes();
+  for (auto& n : notifiers_) n->Wake();  // never waits for a receiver
   if (woken_) woken_();
 }
 

@@ -10,6 +10,10 @@
 //   - StartAnalysis: measures each active canary whose manifest has an `analysis:` section every
 //     analysis interval (api/controller/analysis_round.h), signs each round as an Observe with an
 //     observer key, and evaluates its service at once.
+//   - each router's confirmation (it applied a table and read it back) becomes a signed Confirm
+//     entry, and the services it concerns are evaluated at once: an automatic step waits for
+//     every router to confirm the previous one (the manifest's rollout.wait_for_routers), a
+//     rollback never waits.
 // Observations are recognised by the transition's type (Receipt::observation).
 //
 // Thread safety: every method may be called from any thread (ReleaseService serialises writers;
@@ -21,10 +25,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "api/controller/notifiers.h"
 #include "api/controller/routers.h"
 #include "dvs/release_service.h"
 
@@ -55,6 +61,8 @@ class Controller {
   // Starts the analysis thread, signing with `observer` (observer role; must outlive the
   // controller). Call at most once.
   void StartAnalysis(const SecretKey* observer);
+  // Delivers every deploy event from now on (notifiers.h). Call before the controller runs.
+  void AddNotifier(std::unique_ptr<Notifier> notifier);
 
  private:
   void Advanced();
@@ -62,11 +70,17 @@ class Controller {
   // Measures `service`'s canary once, commits the Observe, and evaluates the service.
   void AnalyzeOnce(const State& state, const Service& service);
   void StopAnalysis();
+  // RouterSet's callback (router thread): records `router`'s confirmation of `table`.
+  Status RecordConfirmation(const std::string& router, uint64_t table_seq,
+                            const RoutingTable& table);
 
   ReleaseService& svc_;
   const SecretKey* key_;
   ServerMetrics* metrics_;
   std::unique_ptr<RouterSet> routers_;
+  std::vector<std::unique_ptr<Notifier>> notifiers_;
+  std::mutex waiting_mu_;
+  std::set<std::string> waiting_;  // GUARDED_BY(waiting_mu_): steps held for the routers
   Logger log_;
   std::function<void()> woken_;
 

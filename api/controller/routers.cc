@@ -27,6 +27,14 @@ class FileRouter : public Router {
   Status Apply(const RoutingTable& table) override {
     return ReplaceRegularFile(path_, RenderRoutes(table, Format::kJson));
   }
+  Status Confirm(const RoutingTable& table) override {
+    std::ifstream in(path_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (!in || ss.str() != RenderRoutes(table, Format::kJson))
+      return Status::IOError("file " + path_ + " does not hold the table just written");
+    return Status::OK();
+  }
 
  private:
   std::string spec_, path_;
@@ -40,6 +48,8 @@ class ExecRouter : public Router {
   Status Apply(const RoutingTable& table) override {
     return RunCommand(cmd_, RenderRoutes(table, Format::kJson), timeout_ms_);
   }
+  // The command's exit status 0 is its word that it applied the table.
+  Status Confirm(const RoutingTable&) override { return Status::OK(); }
 
  private:
   std::string spec_, cmd_;
@@ -58,12 +68,25 @@ class NginxRouter : public Router {
     ss << in.rdbuf();
     DVS_ASSIGN_OR_RETURN(std::string text, NginxUpstreams(table, ss.str()));
     DVS_RETURN_IF_ERROR(ReplaceRegularFile(conf_, text));
-    return RunCommand(o_.nginx_reload, "", o_.exec_timeout_ms).Prefixed("nginx reload");
+    DVS_RETURN_IF_ERROR(
+        RunCommand(o_.nginx_reload, "", o_.exec_timeout_ms).Prefixed("nginx reload"));
+    rendered_ = text;
+    return Status::OK();
+  }
+  // The upstreams nginx loaded are the file as it was when the reload exited 0.
+  Status Confirm(const RoutingTable&) override {
+    std::ifstream in(conf_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (!in || ss.str() != rendered_)
+      return Status::IOError("nginx upstreams " + conf_ + " changed after the reload");
+    return Status::OK();
   }
 
  private:
   std::string spec_, conf_;
   RouterOptions o_;
+  std::string rendered_;
 };
 
 std::string UpstreamName(const std::string& service) {
@@ -191,7 +214,7 @@ Result<std::unique_ptr<Router>> MakeRouter(const std::string& spec, const Router
   const std::string arg = colon == std::string::npos ? "" : spec.substr(colon + 1);
   if (colon == std::string::npos || arg.empty())
     return Status::InvalidArgument("router '" + spec +
-                                   "' is not file:PATH, exec:CMD or nginx:CONF");
+                                   "' is not file:PATH, exec:CMD, nginx:CONF or haproxy:SOCKET");
   if (kind == "file") return std::unique_ptr<Router>(new FileRouter(spec, arg));
   if (kind == "exec") return std::unique_ptr<Router>(new ExecRouter(spec, arg, o.exec_timeout_ms));
   if (kind == "nginx") {
@@ -199,14 +222,20 @@ Result<std::unique_ptr<Router>> MakeRouter(const std::string& spec, const Router
       return Status::InvalidArgument("router '" + spec + "' needs --nginx-backends FILE");
     return std::unique_ptr<Router>(new NginxRouter(spec, arg, o));
   }
-  return Status::InvalidArgument("router kind '" + kind + "' is not file, exec or nginx");
+  if (kind == "haproxy") {
+    if (o.haproxy_backends.empty())
+      return Status::InvalidArgument("router '" + spec + "' needs --haproxy-backends FILE");
+    return MakeHaproxyRouter(spec, arg, o);
+  }
+  return Status::InvalidArgument("router kind '" + kind + "' is not file, exec, nginx or haproxy");
 }
 
 RouterSet::RouterSet(std::vector<std::unique_ptr<Router>> routers, ServerMetrics* metrics,
-                     Logger log)
+                     Logger log, Confirmed confirmed)
     : routers_(std::move(routers)),
       metrics_(metrics),
       log_(std::move(log)),
+      confirmed_(std::move(confirmed)),
       applied_(routers_.size(), 0) {
   thread_ = std::thread([this] { Loop(); });
 }
@@ -222,12 +251,32 @@ void RouterSet::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void RouterSet::Offer(const RoutingTable& table) {
+std::vector<std::string> RouterSet::Specs() const {
+  std::vector<std::string> out;
+  for (const auto& r : routers_) out.push_back(r->spec());
+  return out;
+}
+
+void RouterSet::Offer(const RoutingTable& table, uint64_t table_seq) {
   {
     std::lock_guard<std::mutex> l(mu_);
+    // Offers race (the HTTP threads, the ledger watcher, the router thread's confirmations): a
+    // table derived from an older state must never replace a newer one, or a rollback could be
+    // undone by a late offer of the table before it.
+    if (table_seq < offered_seq_) return;
+    offered_seq_ = table_seq;
     if (desired_version_ != 0 && table == desired_) return;
     desired_ = table;
+    desired_table_seq_ = table_seq;
     ++desired_version_;
+  }
+  cv_.notify_all();
+}
+
+void RouterSet::Recheck() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    recheck_ = true;
   }
   cv_.notify_all();
 }
@@ -261,6 +310,25 @@ void RouterSet::Loop() {
       wake = std::min(wake, retry_at[i]);
     }
     if (stop_) return;
+    if (recheck_) {
+      recheck_ = false;
+      const RoutingTable table = desired_;
+      const uint64_t version = desired_version_;
+      for (size_t i = 0; i < routers_.size(); ++i) {
+        if (version == 0 || applied_[i] != version) continue;
+        l.unlock();
+        Status s = routers_[i]->Confirm(table);
+        if (!s.ok()) {
+          log_("router " + routers_[i]->spec() + " no longer serves the table (" + s.message() +
+               "); applying it again");
+        }
+        l.lock();
+        if (!s.ok() && applied_[i] == version) {
+          applied_[i] = 0;
+          due = true;
+        }
+      }
+    }
     if (!due) {
       if (wake == Clock::time_point::max()) {
         cv_.wait(l);
@@ -270,11 +338,18 @@ void RouterSet::Loop() {
       continue;
     }
     const RoutingTable table = desired_;
-    const uint64_t version = desired_version_;
+    const uint64_t version = desired_version_, table_seq = desired_table_seq_;
     for (size_t i = 0; i < routers_.size(); ++i) {
       if (applied_[i] == version || retry_at[i] > Clock::now()) continue;
       l.unlock();
+      // Applied, then read back: a router that cannot show it serves the table has not applied
+      // it, and is retried like any failure.
       Status s = routers_[i]->Apply(table);
+      if (s.ok()) s = routers_[i]->Confirm(table).Prefixed("confirming");
+      if (s.ok() && confirmed_) {
+        s = confirmed_(routers_[i]->spec(), table_seq, table)
+                .Prefixed("recording its confirmation");
+      }
       l.lock();
       metrics_->CountRouterApply(routers_[i]->spec(), s.ok());
       if (s.ok()) {

@@ -93,7 +93,9 @@ struct HttpConnection::Impl {
     req.set(http::field::user_agent, "dvs");
     for (const auto& [k, v] : headers) req.set(k, v);
     if (!body.empty() || method == "POST") {
-      req.set(http::field::content_type, "application/json");
+      // JSON unless the caller said otherwise (a CloudEvent is application/cloudevents+json).
+      if (req[http::field::content_type].empty())
+        req.set(http::field::content_type, "application/json");
       req.body() = body;
       req.prepare_payload();
     }

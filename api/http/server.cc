@@ -22,6 +22,7 @@
 #include "api/http/http_limits.h"
 #include "api/http/server_metrics.h"
 #include "dvs/events.h"
+#include "ledger/hash.h"
 
 namespace dvs {
 
@@ -423,6 +424,7 @@ Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretK
   RouterOptions ro;
   ro.nginx_backends = options.nginx_backends;
   ro.nginx_reload = options.nginx_reload;
+  ro.haproxy_backends = options.haproxy_backends;
   for (const std::string& spec : options.routers) {
     DVS_ASSIGN_OR_RETURN(auto r, MakeRouter(spec, ro));
     routers.push_back(std::move(r));
@@ -448,6 +450,16 @@ Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretK
     hooks.tick = [raw](const std::vector<std::string>& services) {
       return raw->control->Evaluate(services);
     };
+  }
+  if (!options.notify.empty() && controller == nullptr) {
+    return Status::InvalidArgument("--notify needs --controller-key: notifications are signed");
+  }
+  for (const std::string& spec : options.notify) {
+    const std::string cursor =
+        svc.dir() + "/notify-" + ToHex(Sha256(spec)).substr(0, 16) + ".cursor";
+    DVS_ASSIGN_OR_RETURN(auto n, Notifier::Make(spec, svc, *controller, cursor,
+                                                [raw](const std::string& l) { raw->Log(l); }));
+    impl->control->AddNotifier(std::move(n));
   }
   impl->api = std::make_unique<HttpApi>(svc, impl->metrics, std::move(hooks));
   impl->control->OfferRoutes();  // level-triggered: whatever the routers held, they get the table now

@@ -85,8 +85,9 @@ Status ScalarMap(const YAML::Node& n, const std::string& where,
 }
 
 Status ParseRollout(const YAML::Node& n, sm::RolloutPolicy* r) {
-  static const std::set<std::string> kKeys = {"step_pct", "interval",     "min_samples",
-                                              "warm_for", "promote_when", "rollback_when"};
+  static const std::set<std::string> kKeys = {"step_pct",        "interval",     "min_samples",
+                                              "warm_for",        "promote_when", "rollback_when",
+                                              "wait_for_routers"};
   return ForEachKey(n, "rollout", kKeys, [&](const std::string& k, const YAML::Node& v) -> Status {
     const std::string key = "rollout." + k;
     if (k == "step_pct") {
@@ -97,6 +98,10 @@ Status ParseRollout(const YAML::Node& n, sm::RolloutPolicy* r) {
       auto ms = ParseDuration(s);
       if (!ms.ok()) return Bad(key, ms.status().message());
       k == "interval" ? r->set_interval_ms(*ms) : r->set_warm_for_ms(*ms);
+    } else if (k == "wait_for_routers") {
+      DVS_ASSIGN_OR_RETURN(std::string b, Scalar(v, key));
+      if (b != "true" && b != "false") return Bad(key, "expected true or false, got '" + b + "'");
+      r->set_steps_without_confirmation(b == "false");
     } else if (k == "min_samples") {
       DVS_ASSIGN_OR_RETURN(uint64_t m, Integer(v, key, uint64_t{1} << 40));
       r->set_min_samples(m);

@@ -1,5 +1,6 @@
 #include "dvs/render.h"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 
@@ -57,6 +58,26 @@ void StatusJsonFields(Json& j, const BundleStatus& s) {
   if (s.observed_ms) j.Key("observed_at").String(Rfc3339Time(s.observed_ms));
   j.Key("digest").String(s.digest_hex).Key("packaged_by").String(s.packaged_by);
   j.Key("approved_by").String(s.approved_by).Key("reason").String(s.reason);
+  if (!s.confirmed.empty()) {
+    j.Key("confirmed").BeginArray();
+    for (const auto& c : s.confirmed) {
+      j.BeginObject().Key("router").String(c.router).Key("weight").Uint(c.weight);
+      j.Key("seq").Uint(c.seq).Key("time").String(Rfc3339Time(c.time_ms)).EndObject();
+    }
+    j.EndArray();
+  }
+}
+
+// "25 %", or "5-25 %" when the routers disagree; "" when no router confirmed anything.
+std::string ConfirmedText(const BundleStatus& s) {
+  if (s.confirmed.empty()) return "";
+  uint32_t lo = 100, hi = 0;
+  for (const auto& c : s.confirmed) {
+    lo = std::min(lo, c.weight);
+    hi = std::max(hi, c.weight);
+  }
+  return lo == hi ? std::to_string(lo) + " %"
+                  : std::to_string(lo) + "-" + std::to_string(hi) + " %";
 }
 
 std::string CsvField(const std::string& raw) {
@@ -152,6 +173,10 @@ std::string RenderBundleStatus(const BundleStatus& s, Format f) {
   const bool role_adds = !s.role.empty() && s.role != s.state;
   Appendf(&out, "state     %s%s, weight %u %%\n", s.state.c_str(),
           role_adds ? (" (" + s.role + ")").c_str() : "", s.weight);
+  for (const auto& c : s.confirmed) {
+    Appendf(&out, "confirmed %u %% by %s at seq %llu (%s)\n", c.weight,
+            TerminalSafe(c.router).c_str(), U(c.seq), Rfc3339Time(c.time_ms).c_str());
+  }
   Appendf(&out, "metrics   %s", MetricsText(s.metrics).c_str());
   if (s.observed_ms)
     Appendf(&out, "  [%llu samples at %s]", U(s.samples), Rfc3339Time(s.observed_ms).c_str());
@@ -181,10 +206,18 @@ std::string RenderServiceStatus(const std::string& service, const std::vector<Bu
     j.EndArray().EndObject();
     return j.str() + "\n";
   }
-  TextTable t({"BUNDLE", "VERSION", "WEIGHT", "STATE", "METRICS"}, {2});
+  // The weight the routers confirmed beside the decided one, once any router confirmed.
+  const bool confirmed = std::any_of(list.begin(), list.end(),
+                                     [](const BundleStatus& s) { return !s.confirmed.empty(); });
+  std::vector<std::string> header = {"BUNDLE", "VERSION", "WEIGHT", "STATE", "METRICS"};
+  if (confirmed) header.insert(header.begin() + 3, "CONFIRMED");
+  TextTable t(header, confirmed ? std::vector<size_t>{2, 3} : std::vector<size_t>{2});
   for (const auto& s : list) {
-    t.Row({s.bundle, s.version, Percent(s.weight), s.state + (s.role == "warm" ? " (warm)" : ""),
-           MetricsText(s.metrics)});
+    std::vector<std::string> row = {s.bundle, s.version, Percent(s.weight),
+                                    s.state + (s.role == "warm" ? " (warm)" : ""),
+                                    MetricsText(s.metrics)};
+    if (confirmed) row.insert(row.begin() + 3, ConfirmedText(s));
+    t.Row(row);
   }
   return "service " + service + "\n" + t.Render(width);
 }

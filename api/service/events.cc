@@ -23,7 +23,7 @@ std::vector<std::string> EventNames(const LogRow& r) {
       {"observe", "deploy.observed"}, {"ramp", "deploy.ramp"},
       {"pause", "deploy.paused"},     {"resume", "deploy.resumed"},
       {"promote", "deploy.promoted"}, {"rollback", "deploy.rollback"},
-      {"retire", "deploy.retired"}};
+      {"retire", "deploy.retired"},   {"confirm", "deploy.confirmed"}};
   auto it = kNames.find(r.kind);
   std::vector<std::string> out = {it != kNames.end() ? it->second : "ledger." + r.kind};
   if (r.kind == "promote" || r.kind == "rollback") out.push_back("deploy.outcome");

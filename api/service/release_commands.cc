@@ -4,6 +4,7 @@
 
 #include "dvs/release_service.h"
 #include "dvs/transitions.h"
+#include "statemachine/confirm.h"
 #include "statemachine/manifest_rules.h"
 
 namespace dvs {
@@ -70,7 +71,8 @@ Result<Receipt> ReleaseService::Observe(const SecretKey& key, const std::string&
 }
 
 Result<std::vector<TickOutcome>> ReleaseService::Tick(const SecretKey& controller,
-                                                      const std::vector<std::string>& services) {
+                                                      const std::vector<std::string>& services,
+                                                      const std::vector<std::string>& routers) {
   std::vector<TickOutcome> outcomes;
   auto r = WriteBuilt(controller, [&](const State& s, int64_t now_ms) -> Transitions {
     outcomes.clear();
@@ -85,7 +87,14 @@ Result<std::vector<TickOutcome>> ReleaseService::Tick(const SecretKey& controlle
       }
       if (!svc.canary) continue;
       Decision d = DecideForService(s, svc, now_ms);
-      outcomes.push_back(TickOutcome{name, svc.canary->bundle, d, std::nullopt});
+      bool waiting = false;
+      if (d.kind == Decision::Kind::kStep || d.kind == Decision::Kind::kPromote) {
+        if (auto wait = StepWaitsForRouter(s, svc, routers)) {
+          d = Decision{Decision::Kind::kHold, 0, "waiting: " + *wait};
+          waiting = true;
+        }
+      }
+      outcomes.push_back(TickOutcome{name, svc.canary->bundle, d, std::nullopt, waiting});
       if (auto t = ControllerTransition(svc, d)) ts.push_back(std::move(*t));
     }
     return ts;
@@ -96,6 +105,27 @@ Result<std::vector<TickOutcome>> ReleaseService::Tick(const SecretKey& controlle
     if (o.decision.kind != Decision::Kind::kHold) o.receipt = (*r)[next++];
   }
   return outcomes;
+}
+
+Result<std::vector<Receipt>> ReleaseService::Confirm(
+    const SecretKey& controller, const std::string& router, uint64_t table_seq,
+    const std::map<std::string, std::vector<Route>>& served) {
+  return WriteBuilt(controller, [&](const State& s, int64_t) -> Transitions {
+    std::vector<sm::Transition> ts;
+    for (const auto& [name, routes] : served) {
+      const Service* svc = s.FindService(name);
+      if (svc == nullptr) continue;
+      std::map<std::string, uint32_t> weights;
+      for (const Route& r : routes) {
+        if (r.weight > 0) weights[r.bundle] = r.weight;
+      }
+      if (weights != WeightsWithTraffic(s, *svc)) continue;  // the table moved on
+      auto it = svc->confirmed.find(router);
+      if (it != svc->confirmed.end() && it->second.weights == weights) continue;  // known
+      ts.push_back(make::Confirm(name, router, table_seq, weights));
+    }
+    return ts;
+  });
 }
 
 Result<Receipt> ReleaseService::Promote(const SecretKey& key, const std::string& bundle,

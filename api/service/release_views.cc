@@ -30,6 +30,12 @@ BundleStatus StatusFrom(const State& s, const Bundle& b, int64_t now_ms) {
   st.packaged_seq = b.packaged_seq;
   st.reason = b.reason;
   st.step_pct = b.manifest.rollout().step_pct();
+  if (const Service* svc = s.FindService(b.service)) {
+    for (const auto& [router, c] : svc->confirmed) {
+      auto w = c.weights.find(b.id);
+      st.confirmed.push_back({router, w == c.weights.end() ? 0 : w->second, c.seq, c.time_ms});
+    }
+  }
   if (b.latest) {
     st.metrics = b.latest->metrics;
     st.samples = b.latest->samples;
@@ -105,6 +111,14 @@ std::string Detail(const State& s, const sm::Transition& t) {
       return "first " + std::to_string(t.checkpoint().size()) + " entries, root " +
              ToHex(t.checkpoint().root()).substr(0, 12) + ", state " +
              ToHex(t.checkpoint().state_digest()).substr(0, 12);
+    case sm::Transition::kConfirm: {
+      std::string w;
+      for (const auto& r : t.confirm().routes()) {
+        w += (w.empty() ? "" : ", ") + r.bundle() + " " + Pct(r.weight());
+      }
+      return t.confirm().router() + " serves " + w + " (table at seq " +
+             std::to_string(t.confirm().table_seq()) + ")";
+    }
     default:
       return "";
   }

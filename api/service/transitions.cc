@@ -99,4 +99,19 @@ sm::Transition Retire(const std::string& bundle, const std::string& reason) {
   return t;
 }
 
+sm::Transition Confirm(const std::string& service, const std::string& router, uint64_t table_seq,
+                       const std::map<std::string, uint32_t>& weights) {
+  sm::Transition t;
+  sm::Confirm* c = t.mutable_confirm();
+  c->set_service(service);
+  c->set_router(router);
+  c->set_table_seq(table_seq);
+  for (const auto& [bundle, weight] : weights) {
+    sm::ConfirmedRoute* r = c->add_routes();
+    r->set_bundle(bundle);
+    r->set_weight(weight);
+  }
+  return t;
+}
+
 }  // namespace dvs::make

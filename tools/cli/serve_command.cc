@@ -14,8 +14,8 @@ namespace {
 
 struct ServeArgs {
   std::string listen = "127.0.0.1:8080", controller_key, observer_key, log_key, tick = "1s",
-              nginx_backends, nginx_reload = "nginx -s reload";
-  std::vector<std::string> routers;
+              nginx_backends, nginx_reload = "nginx -s reload", haproxy_backends;
+  std::vector<std::string> routers, notify;
   bool allow_remote = false;
   int threads = 2;
   int idle_timeout_s = 30;
@@ -41,6 +41,8 @@ int Serve(const Globals& g, const ServeArgs& a) {
   o.routers = a.routers;
   o.nginx_backends = a.nginx_backends;
   o.nginx_reload = a.nginx_reload;
+  o.haproxy_backends = a.haproxy_backends;
+  o.notify = a.notify;
   o.threads = a.threads;
   o.idle_timeout_ms = a.idle_timeout_s * 1000;
 
@@ -121,11 +123,18 @@ void AddServeCommand(CLI::App& app, Globals& g) {
                                 "entries between two checkpoints with --log-key (default 1000)"),
               1, 1'000'000'000);
   serve->add_option("--tick", a.tick, "controller period (default 1s)");
-  serve->add_option("--router", a.routers, "file:PATH | exec:CMD | nginx:CONF (repeatable)");
+  serve->add_option("--router", a.routers,
+                    "file:PATH | exec:CMD | nginx:CONF | haproxy:SOCKET (repeatable)");
   serve->add_option("--nginx-backends", a.nginx_backends,
                     "YAML: service: {version or bundle id: HOST:PORT}, for nginx: routers");
   serve->add_option("--nginx-reload", a.nginx_reload,
                     "command that reloads nginx (default: nginx -s reload)");
+  serve->add_option("--haproxy-backends", a.haproxy_backends,
+                    "YAML: service: {backend: NAME, servers: {version or bundle id: SERVER}}, "
+                    "for haproxy: routers");
+  serve->add_option("--notify", a.notify,
+                    "webhook:URL | exec:CMD: every deploy event as a CloudEvent signed by the "
+                    "controller key, at least once (repeatable)");
   serve->add_flag("--allow-remote", a.allow_remote,
                   "listen on a non-loopback address (no TLS: put a proxy in front)");
   WholeNumber(serve->add_option("--threads", a.threads, "HTTP threads, 1..64 (default 2)"), 1, 64);

@@ -85,6 +85,9 @@ struct TickOutcome {
   std::string bundle;
   Decision decision;
   std::optional<Receipt> receipt;  // set unless the decision was hold
+  // The policy would step or promote, but a router has not confirmed the current weight yet:
+  // held (the reason names the router).
+  bool waiting_for_routers = false;
 };
 
 // A bundle as users see it: `dvs status BUNDLE`.
@@ -99,6 +102,14 @@ struct BundleStatus {
   Metrics metrics;        // the latest observation
   uint64_t samples = 0;
   int64_t observed_ms = 0;
+  // What each router last confirmed serving for this bundle (Confirm entries), by router.
+  struct Confirmed {
+    std::string router;
+    uint32_t weight = 0;
+    uint64_t seq = 0;
+    int64_t time_ms = 0;
+  };
+  std::vector<Confirmed> confirmed;
 };
 
 // One entry decoded for people: `dvs log`, `dvs history`, `dvs audit`.
@@ -166,8 +177,20 @@ class ReleaseService {
   // One controller evaluation of each service with an active canary (all when `services` is
   // empty). Decisions other than hold are signed by `controller` citing their evidence, all in
   // one transaction.
+  // A step or promotion whose manifest waits for the routers holds (the reason names the router)
+  // until every router that confirmed during the rollout, and each of `routers`, confirmed the
+  // canary's current weight; a rollback never waits.
   Result<std::vector<TickOutcome>> Tick(const SecretKey& controller,
-                                        const std::vector<std::string>& services = {});
+                                        const std::vector<std::string>& services = {},
+                                        const std::vector<std::string>& routers = {});
+  // Records, signed by `controller`, that `router` serves `served` (service -> its routes, read
+  // back after applying the table derived from the first `table_seq` entries): one Confirm entry
+  // per service whose routes with traffic are still the ledger's and whose last confirmation by
+  // this router differs. Services whose table moved on meanwhile are skipped (the router gets
+  // the new table and confirms it). Receipts of what was appended; none when nothing changed.
+  Result<std::vector<Receipt>> Confirm(const SecretKey& controller, const std::string& router,
+                                       uint64_t table_seq,
+                                       const std::map<std::string, std::vector<Route>>& served);
   // By hand: one step of the manifest's step_pct, or with full=true straight to stable.
   Result<Receipt> Promote(const SecretKey& key, const std::string& bundle, bool full);
   Result<Receipt> Pause(const SecretKey& key, const std::string& bundle, const std::string& reason);

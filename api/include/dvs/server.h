@@ -30,8 +30,11 @@ struct ServeOptions {
   uint16_t port = 0;                 // 0: any free port (see Server::port)
   bool allow_remote = false;         // listening on a non-loopback address must be asked for
   int64_t tick_ms = 1000;            // controller period
-  std::vector<std::string> routers;  // file:PATH, exec:CMD, nginx:CONF
+  std::vector<std::string> routers;  // file:PATH, exec:CMD, nginx:CONF, haproxy:SOCKET
   std::string nginx_backends;        // for nginx: routers
+  std::string haproxy_backends;      // for haproxy: routers
+  // webhook:URL, exec:CMD: every deploy event as a signed CloudEvent (needs a controller key).
+  std::vector<std::string> notify;
   std::string nginx_reload = "nginx -s reload";
   int threads = 2;
   int idle_timeout_ms = 30'000;  // a request must arrive whole within this; idle keep-alive too

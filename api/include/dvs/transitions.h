@@ -4,6 +4,7 @@
 #ifndef DVS_API_TRANSITIONS_H_
 #define DVS_API_TRANSITIONS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ sm::Transition Pause(const std::string& bundle, const std::string& reason);
 sm::Transition Resume(const std::string& bundle);
 sm::Transition Rollback(const std::string& bundle, const std::string& reason);
 sm::Transition Retire(const std::string& bundle, const std::string& reason);
+// A router's confirmation that it serves `weights` (bundle -> %, bundles with traffic) for
+// `service`, read back after applying the table of the first `table_seq` entries.
+sm::Transition Confirm(const std::string& service, const std::string& router, uint64_t table_seq,
+                       const std::map<std::string, uint32_t>& weights);
 
 }  // namespace dvs::make
 
