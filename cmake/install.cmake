@@ -18,6 +18,12 @@ endforeach()
 add_library(dvs_library INTERFACE)
 target_link_libraries(dvs_library INTERFACE dvs_api)
 set_target_properties(dvs_library PROPERTIES EXPORT_NAME dvs)
+# A sanitized build's libraries need the sanitizer runtimes wherever they are linked.
+set(DVS_PC_EXTRA_LIBS "")
+if(DVS_SANITIZE)
+  target_link_options(dvs_library INTERFACE $<INSTALL_INTERFACE:-fsanitize=address,undefined>)
+  set(DVS_PC_EXTRA_LIBS " -fsanitize=address,undefined")
+endif()
 set_target_properties(dvs_server PROPERTIES EXPORT_NAME server)
 
 install(TARGETS ${DVS_LIBRARIES} dvs_library EXPORT dvsTargets

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "dvs/http_client.h"
@@ -243,6 +244,18 @@ Measured Exec(Measured m, const sm::MetricSource& src, const AnalysisTarget& t, 
   if (::pipe2(out, O_CLOEXEC) != 0)
     return Outcome(std::move(m), sm::Measurement::OUTCOME_ERROR,
                    "pipe failed: " + std::string(std::strerror(errno)));
+  // Everything the child needs is built here: after fork, a multithreaded process may only make
+  // async-signal-safe calls (setenv or malloc there can deadlock on another thread's lock).
+  std::vector<std::string> env = {
+      "DVS_BUNDLE=" + t.bundle, "DVS_VERSION=" + t.version, "DVS_SERVICE=" + t.service,
+      "DVS_STABLE_BUNDLE=" + t.stable_bundle, "DVS_STABLE_VERSION=" + t.stable_version};
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "DVS_", 4) != 0) env.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const std::string command = m.measurement.query();
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(out[0]);
@@ -255,12 +268,7 @@ Measured Exec(Measured m, const sm::MetricSource& src, const AnalysisTarget& t, 
     int devnull = ::open("/dev/null", O_RDWR);
     if (devnull >= 0) ::dup2(devnull, 0), ::dup2(devnull, 2);
     ::setpgid(0, 0);
-    ::setenv("DVS_BUNDLE", t.bundle.c_str(), 1);
-    ::setenv("DVS_VERSION", t.version.c_str(), 1);
-    ::setenv("DVS_SERVICE", t.service.c_str(), 1);
-    ::setenv("DVS_STABLE_BUNDLE", t.stable_bundle.c_str(), 1);
-    ::setenv("DVS_STABLE_VERSION", t.stable_version.c_str(), 1);
-    ::execl("/bin/sh", "sh", "-c", m.measurement.query().c_str(), static_cast<char*>(nullptr));
+    ::execle("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr), envp.data());
     ::_exit(127);
   }
   ::close(out[1]);
