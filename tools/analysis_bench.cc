@@ -30,6 +30,7 @@
 #include "tests/serve/metrics_backend.h"
 #include "tools/bench_ledger.h"
 #include "tools/bench_util.h"
+#include "tests/serve/free_port.h"
 
 namespace dvs::bench {
 namespace {
@@ -66,17 +67,7 @@ pid_t StartPrometheus(const Options& o, const std::string& backend, int port) {
   return pid;
 }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using test::FreePort;
 
 sm::Manifest Canary(int version, const std::string& prometheus, int64_t window_ms,
                     int64_t interval_ms) {

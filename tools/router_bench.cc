@@ -27,23 +27,14 @@
 #include "dvs/transitions.h"
 #include "tools/bench_ledger.h"
 #include "tools/bench_util.h"
+#include "tests/serve/free_port.h"
 
 namespace dvs::bench {
 namespace {
 
 namespace fs = std::filesystem;
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using test::FreePort;
 
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 

@@ -11,6 +11,7 @@
 #include "api/controller/routers.h"
 #include "tests/serve/backend_server.h"
 #include "tests/serve/serve_fixture.h"
+#include "tests/serve/free_port.h"
 
 namespace dvs {
 namespace {
@@ -31,17 +32,7 @@ std::string FindHaproxy() {
 
 double Weight(const google::protobuf::Struct& s) { return s.fields().at("weight").number_value(); }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using test::FreePort;
 
 class HaproxyRouting : public test::ServeFixture {
  protected:

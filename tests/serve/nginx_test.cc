@@ -11,6 +11,7 @@
 #include <map>
 
 #include "tests/serve/serve_fixture.h"
+#include "tests/serve/free_port.h"
 
 namespace dvs {
 namespace {
@@ -29,17 +30,7 @@ std::string FindNginx() {
   return "";
 }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using test::FreePort;
 
 class NginxRouting : public test::ServeFixture {
  protected:

@@ -12,6 +12,7 @@
 #include "dvs/queries.h"
 #include "tests/serve/metrics_backend.h"
 #include "tests/serve/serve_fixture.h"
+#include "tests/serve/free_port.h"
 
 namespace dvs {
 namespace {
@@ -21,17 +22,7 @@ using test::MetricsBackend;
 using test::Slurp;
 using Clock = std::chrono::steady_clock;
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using test::FreePort;
 
 const MetricsBackend::Traffic kHealthy{200, 0.0, 0.05};
 
