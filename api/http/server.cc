@@ -60,6 +60,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::mutex sessions_mu;
   std::list<std::weak_ptr<Session>> sessions;  // GUARDED_BY(sessions_mu)
   std::atomic<int> open_sessions{0};
+  std::atomic<int> open_streams{0};
 
   Impl(ReleaseService& s, ServeOptions opts)
       : svc(s), o(std::move(opts)) {}
@@ -96,7 +97,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() {
     --srv_->open_sessions;
-    if (streaming_) srv_->metrics.SetSubscribers(-1);
+    if (streaming_) {
+      --srv_->open_streams;
+      srv_->metrics.SetSubscribers(-1);
+    }
   }
 
   void Start() {
@@ -226,11 +230,22 @@ class Session : public std::enable_shared_from_this<Session> {
   void StartEvents(const ApiRequest& r) {
     auto q = HttpApi::ParseEvents(r);
     if (!q.ok()) return Answer(srv_->api->Failed(q.status()), false);
+    if (++srv_->open_streams > srv_->o.max_streams) {
+      --srv_->open_streams;
+      srv_->metrics.CountRefusal("too_many_streams");
+      return Answer(srv_->api->Error(503, "too_many_streams",
+                                     "this server already holds " +
+                                         std::to_string(srv_->o.max_streams) +
+                                         " event streams open (dvs serve --max-streams); "
+                                         "retry later"),
+                    false);
+    }
     next_ = q->from;
     skip_ = q->skip;
     follow_ = q->follow;
     streaming_ = true;
     srv_->metrics.SetSubscribers(1);
+    WatchForHangUp();
     srv_->metrics.CountRequest(200);
     // The body runs until the connection closes (no length, no chunking): what EventSource and
     // every HTTP/1.1 client read.
@@ -238,6 +253,14 @@ class Session : public std::enable_shared_from_this<Session> {
         "HTTP/1.1 200 OK\r\nServer: dvs\r\nContent-Type: text/event-stream\r\n"
         "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n"
         "retry: 1000\n\n");
+  }
+
+  // A subscriber sends nothing after its request, so the read completes only when it hangs up
+  // (or misbehaves): the stream's slot is then freed at once, not at the next keepalive write.
+  void WatchForHangUp() {
+    stream_.socket().async_read_some(
+        net::buffer(hangup_probe_),
+        [self = shared_from_this()](beast::error_code, size_t) { self->Close(); });
   }
 
   void Send(std::string text) {
@@ -292,6 +315,7 @@ class Session : public std::enable_shared_from_this<Session> {
   net::steady_timer timer_;
   bool busy_ = false, streaming_ = false, follow_ = true, waiting_ = false, closed_ = false;
   std::atomic<int64_t> idle_since_ns_{0};
+  char hangup_probe_[1];
   uint64_t next_ = 0;
   size_t skip_ = 0;
 };

@@ -133,6 +133,56 @@ TEST_F(ServeRobustness, SlowAndVanishedClientsAreDroppedWhileOthersAreServed) {
   }));
 }
 
+// A follower that opens event streams and never reads them cannot take the connections that
+// requests need; a stream whose subscriber hangs up frees its slot at once.
+TEST_F(ServeRobustness, EventStreamsAreCappedAndFreedWhenTheSubscriberHangsUp) {
+  StartServer({"--max-streams", "3"});
+  auto subscribe = [&] {
+    int fd = Connect();
+    std::string sub = "GET /v1/events?from=0 HTTP/1.1\r\n\r\n";
+    ::send(fd, sub.data(), sub.size(), MSG_NOSIGNAL);
+    return fd;
+  };
+  auto first_bytes = [](int fd) {
+    std::string out;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 3000) > 0) {
+      char buf[512];
+      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n > 0) out.assign(buf, n);
+    }
+    return out;
+  };
+  std::vector<int> streams;
+  for (int i = 0; i < 3; ++i) {
+    streams.push_back(subscribe());
+    EXPECT_NE(first_bytes(streams.back()).find("text/event-stream"), std::string::npos);
+  }
+  int refused = subscribe();
+  std::string answer = first_bytes(refused);
+  ::close(refused);
+  EXPECT_NE(answer.find("503"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("too_many_streams"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("--max-streams"), std::string::npos) << answer;
+  ExpectHealthy();  // requests are still served beside the full set of streams
+
+  // One subscriber goes away without a word: well before the 15 s keepalive would notice, a new
+  // subscriber gets its slot.
+  ::close(streams.back());
+  streams.pop_back();
+  EXPECT_TRUE(test::Eventually([&] {
+    int fd = subscribe();
+    const bool ok = first_bytes(fd).find("text/event-stream") != std::string::npos;
+    if (ok) {
+      streams.push_back(fd);
+    } else {
+      ::close(fd);
+    }
+    return ok;
+  }, 3000));
+  for (int fd : streams) ::close(fd);
+}
+
 TEST_F(ServeRobustness, SigtermFinishesInFlightRequestsAndExitsZero) {
   std::string v87 = Release("8.7");
   StartServer();

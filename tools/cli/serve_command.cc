@@ -19,6 +19,7 @@ struct ServeArgs {
   bool allow_remote = false;
   int threads = 2;
   int idle_timeout_s = 30;
+  int max_streams = 256;
   uint64_t checkpoint_every = 1000;
 };
 
@@ -45,6 +46,7 @@ int Serve(const Globals& g, const ServeArgs& a) {
   o.notify = a.notify;
   o.threads = a.threads;
   o.idle_timeout_ms = a.idle_timeout_s * 1000;
+  o.max_streams = a.max_streams;
 
   std::optional<SecretKey> controller;
   if (!a.controller_key.empty()) {
@@ -142,6 +144,10 @@ void AddServeCommand(CLI::App& app, Globals& g) {
       serve->add_option("--idle-timeout", a.idle_timeout_s,
                         "seconds a client has to send a whole request, 1..3600 (default 30)"),
       1, 3600);
+  WholeNumber(serve->add_option("--max-streams", a.max_streams,
+                                "event streams (GET /v1/events) open at once, 1..1000; more are "
+                                "refused with 503 (default 256)"),
+              1, 1000);
   // CLI11 reads config files for the top-level command only: --config belongs to `dvs` (so
   // `dvs serve --config F` reaches it) and its items name serve's options.
   app.set_config("--config", "",

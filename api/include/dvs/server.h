@@ -39,6 +39,9 @@ struct ServeOptions {
   int threads = 2;
   int idle_timeout_ms = 30'000;  // a request must arrive whole within this; idle keep-alive too
   int max_connections = 1024;
+  // Event streams (GET /v1/events) held open at once; more are refused with 503, so that
+  // followers can never take the connections that requests and the controller's clients need.
+  int max_streams = 256;
   std::function<void(const std::string&)> log;  // one line per notable event; stderr if unset
   // A key with the observer role: measure each canary whose manifest has an `analysis:` section
   // every analysis interval and sign each round as an observation. Must outlive the server.
