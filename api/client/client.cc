@@ -6,6 +6,10 @@
 
 #include "dvs/events.h"
 #include "dvs/http_client.h"
+#include "dvs/manifest.h"
+#include "dvs/transitions.h"
+#include "ledger/hash.h"
+#include "statemachine/manifest_rules.h"
 
 namespace dvs {
 
@@ -37,6 +41,39 @@ class Local final : public Client {
         timeout_ms);
   }
 
+  Result<std::string> Package(const SecretKey& key, const sm::Manifest& m) override {
+    return svc_->Package(key, m);
+  }
+
+  Result<std::string> Tick(const std::vector<std::string>& services, const SecretKey* controller,
+                           Format f) override {
+    if (controller == nullptr) return Status::InvalidArgument("tick: a controller key is needed");
+    DVS_ASSIGN_OR_RETURN(std::vector<TickOutcome> outcomes, svc_->Tick(*controller, services));
+    return RenderTick(outcomes, f);
+  }
+
+  Result<std::string> Promote(const SecretKey& key, const std::string& bundle, bool full,
+                              Format f) override {
+    DVS_ASSIGN_OR_RETURN(Receipt r, svc_->Promote(key, bundle, full));
+    return RenderReceipt(r, f);
+  }
+
+  Status Events(uint64_t from, bool follow,
+                const std::function<bool(const std::string&)>& line) override {
+    for (uint64_t next = from;;) {
+      DVS_ASSIGN_OR_RETURN(std::vector<LogRow> rows, svc_->Log(next, UINT64_MAX));
+      for (const LogRow& r : rows) {
+        for (const std::string& e : EventNames(r)) {
+          if (!line(EventJson(r, e))) return Status::OK();
+        }
+        next = r.seq + 1;
+      }
+      if (!follow) return Status::OK();
+      // Woken by any process's next commit; the timeout is only a safety net.
+      DVS_RETURN_IF_ERROR(WaitBeyond(next, 60'000).status());
+    }
+  }
+
   ReleaseService* local() override { return svc_.get(); }
 
  private:
@@ -60,6 +97,87 @@ class Remote final : public Client {
                                   (f == Format::kJson ? "json" : "text"),
                               SignedBodyJson(body)));
     return reply.body;
+  }
+
+  Result<std::string> Package(const SecretKey& key, const sm::Manifest& m) override {
+    DVS_RETURN_IF_ERROR(ValidateManifest(m));
+    const std::string bytes = EncodeManifest(m);
+    const Hash digest = Sha256(bytes);
+    const std::string id = BundleId(m, digest);
+    // Identical content already packaged: its id, as a local ledger answers.
+    auto existing = Call("GET", "/v1/status/" + UrlEncode(id) + "?format=json", "");
+    if (existing.ok()) {
+      auto doc = nlohmann::json::parse(existing->body, nullptr, /*allow_exceptions=*/false);
+      if (doc.is_object() && doc.value("digest", "") == ToHex(digest)) return id;
+    }
+    DVS_RETURN_IF_ERROR(
+        Submit(SignTransition(key, make::Package(bytes)), Format::kJson).status());
+    return id;
+  }
+
+  Result<std::string> Tick(const std::vector<std::string>& services, const SecretKey*,
+                           Format f) override {
+    std::string target = std::string("/v1/tick?format=") + (f == Format::kJson ? "json" : "text");
+    for (const std::string& s : services) target += "&service=" + UrlEncode(s);
+    DVS_ASSIGN_OR_RETURN(HttpReply reply, Call("POST", target, ""));
+    return reply.body;
+  }
+
+  Result<std::string> Promote(const SecretKey& key, const std::string& bundle, bool full,
+                              Format f) override {
+    DVS_ASSIGN_OR_RETURN(HttpReply status,
+                         Call("GET", "/v1/status/" + UrlEncode(bundle) + "?format=json", ""));
+    auto doc = nlohmann::json::parse(status.body, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object()) return Status::Corruption("the server's status is not JSON");
+    const bool canary = doc.value("role", "") == "canary";
+    return Submit(SignTransition(key, make::Promote(bundle, full, canary, doc.value("weight", 0u),
+                                                    doc.value("step_pct", 0u))),
+                  f);
+  }
+
+  // The server's Server-Sent Events stream; a dropped stream is resumed from the last whole event
+  // (Last-Event-ID), so nothing is missed or repeated.
+  Status Events(uint64_t from, bool follow,
+                const std::function<bool(const std::string&)>& line) override {
+    const std::string target =
+        "/v1/events?from=" + std::to_string(from) + "&follow=" + (follow ? "true" : "false");
+    std::string last_id;
+    for (int failures = 0;;) {
+      HttpConnection c(url_, 10'000);
+      HttpHeaders headers;
+      if (!last_id.empty()) headers.emplace_back("Last-Event-ID", last_id);
+      std::string pending, frame_id;
+      bool stopped = false;
+      auto st = c.Stream(target, headers, [&](std::string_view data) {
+        pending.append(data);
+        for (size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
+          std::string l = pending.substr(0, nl);
+          pending.erase(0, nl + 1);
+          if (l.rfind("id: ", 0) == 0) {
+            frame_id = l.substr(4);
+          } else if (l.rfind("data: ", 0) == 0) {
+            if (!line(l.substr(6))) {
+              stopped = true;
+              return false;
+            }
+          } else if (l.empty() && !frame_id.empty()) {
+            last_id = frame_id;  // a whole event was received
+          }
+        }
+        return true;
+      });
+      if (stopped) return Status::OK();
+      if (st.ok() && *st != 200) {
+        // The stream was refused: the same query as a plain request says why.
+        auto reply = Call("GET", "/v1/events?from=" + std::to_string(from) + "&follow=false", "");
+        return reply.ok() ? Status::Refused("server answered " + std::to_string(*st))
+                          : reply.status();
+      }
+      if (!follow) return st.ok() ? Status::OK() : st.status();
+      if (!st.ok() && ++failures > 30) return st.status();
+      if (st.ok()) failures = 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(st.ok() ? 100 : 1000));
+    }
   }
 
   Result<uint64_t> WaitBeyond(uint64_t known, int timeout_ms) override {

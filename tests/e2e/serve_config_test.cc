@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "tests/e2e/dvs_runner.h"
@@ -14,12 +16,14 @@ using test::Outcome;
 
 class ServeConfig : public test::LedgerFixture {
  protected:
-  // Starts `dvs serve ARGS`, waits for its banner, stops it with SIGTERM; returns what it printed.
-  Outcome ServeOnce(const std::vector<std::string>& args) {
+  // Starts `dvs serve ARGS`, waits for its banner (and for `ready`, when given), stops it with
+  // SIGTERM; returns what it printed. Generous waits: CI machines are loaded.
+  Outcome ServeOnce(const std::vector<std::string>& args,
+                    const std::function<bool()>& ready = nullptr) {
     std::vector<std::string> all = {"serve"};
     all.insert(all.end(), args.begin(), args.end());
     pid_t pid = test::StartDvs(all, Ledger(), dir_.path(), "serve");
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 800; ++i) {
       int status = 0;
       if (waitpid(pid, &status, WNOHANG) == pid) {  // it stopped by itself: a refusal
         Outcome r;
@@ -28,7 +32,10 @@ class ServeConfig : public test::LedgerFixture {
         r.err = test::Slurp(dir_.Sub("serve.err"));
         return r;
       }
-      if (test::Slurp(dir_.Sub("serve.out")).find("listening") != std::string::npos) break;
+      if (test::Slurp(dir_.Sub("serve.out")).find("listening") != std::string::npos &&
+          (ready == nullptr || ready())) {
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     kill(pid, SIGTERM);
@@ -45,7 +52,9 @@ TEST_F(ServeConfig, KeysMirrorTheFlagsAndFlagsOverrideThem) {
   EXPECT_NE(bad.err.find("--listen 'not-an-address' is not ADDR:PORT"), std::string::npos)
       << bad.err;
   // ...unless the command line says otherwise; the file's other keys still count.
-  Outcome r = ServeOnce({"--config", dir_.Sub("serve.yaml"), "--listen", "127.0.0.1:0"});
+  // (The file router writes its first table just after the banner.)
+  Outcome r = ServeOnce({"--config", dir_.Sub("serve.yaml"), "--listen", "127.0.0.1:0"},
+                        [&] { return std::filesystem::exists(dir_.Sub("routes.json")); });
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("listening on http://127.0.0.1:"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("controller off"), std::string::npos) << r.out;  // controller-key applied

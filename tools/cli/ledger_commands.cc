@@ -30,79 +30,16 @@ int StateAt(const Globals& g, const LedgerArgs& a) {
   return PrintQuery(g, "state", Query::StateAt(a.at), OutputFormat(g));
 }
 
-// Against a server: its Server-Sent Events stream, printed as the local command prints it; a
-// dropped stream is resumed from the last seen id, so nothing is missed or repeated.
-int EventsRemote(const Globals& g, const LedgerArgs& a) {
-  auto url = HttpUrl::Parse(g.server);
-  if (!url.ok()) return Fail("events", url.status());
-  std::string last_id;
-  for (int failures = 0;;) {
-    HttpConnection c(*url, 10'000);
-    HttpHeaders headers;
-    if (!last_id.empty()) headers.emplace_back("Last-Event-ID", last_id);
-    std::string pending;
-    std::string frame_id;
-    auto st = c.Stream(
-        "/v1/events?from=" + std::to_string(a.from) + "&follow=" + (a.follow ? "true" : "false"),
-        headers, [&](std::string_view data) {
-          pending.append(data);
-          for (size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
-            std::string line = pending.substr(0, nl);
-            pending.erase(0, nl + 1);
-            if (line.rfind("id: ", 0) == 0) {
-              frame_id = line.substr(4);
-            } else if (line.rfind("data: ", 0) == 0) {
-              std::printf("%s\n", line.c_str() + 6);
-            } else if (line.empty() && !frame_id.empty()) {
-              last_id = frame_id;  // a whole event was received
-              std::fflush(stdout);
-            }
-          }
-          return true;
-        });
-    std::fflush(stdout);
-    if (st.ok() && *st != 200) {
-      auto reply = Call(g, "GET", "/v1/events?from=" + std::to_string(a.from) + "&follow=false");
-      return Fail("events", reply.ok() ? Status::Refused("server answered " + std::to_string(*st))
-                                       : reply.status());
-    }
-    if (!a.follow) return st.ok() ? kExitOk : Fail("events", st.status());
-    if (!st.ok() && ++failures > 30) return Fail("events", st.status());
-    if (st.ok()) failures = 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(st.ok() ? 100 : 1000));
-  }
-}
-
+// One JSON object per line, flushed as each arrives (a pipe reader sees it at once).
 int Events(const Globals& g, const LedgerArgs& a) {
-  if (!g.server.empty()) return EventsRemote(g, a);
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("events", svc.status());
-  std::unique_ptr<LedgerWatcher> watcher;
-  if (a.follow) {
-    auto w = LedgerWatcher::Watch(g.ledger);
-    if (!w.ok()) return Fail("events", w.status());
-    watcher = std::move(*w);
-  }
-  uint64_t next = a.from;
-  for (;;) {
-    auto rows = (*svc)->Log(next, UINT64_MAX);
-    if (!rows.ok()) return Fail("events", rows.status());
-    for (const LogRow& r : *rows) {
-      for (const std::string& e : EventNames(r)) std::printf("%s\n", EventJson(r, e).c_str());
-      next = r.seq + 1;
-    }
+  auto client = OpenClient(g);
+  if (!client.ok()) return Fail("events", client.status());
+  Status st = (*client)->Events(a.from, a.follow, [](const std::string& line) {
+    std::printf("%s\n", line.c_str());
     std::fflush(stdout);
-    if (!a.follow) return kExitOk;
-    // Wait for any process's next commit; the timeout is only a safety net.
-    auto grown = watcher->WaitBeyond(
-        next,
-        [&]() -> Result<uint64_t> {
-          DVS_ASSIGN_OR_RETURN(Head h, (*svc)->LedgerHead());
-          return h.size;
-        },
-        60'000);
-    if (!grown.ok()) return Fail("events", grown.status());
-  }
+    return true;
+  });
+  return st.ok() ? kExitOk : Fail("events", st);
 }
 
 int CheckpointCmd(const Globals& g, const LedgerArgs& a) {

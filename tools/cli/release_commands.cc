@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "dvs/manifest.h"
@@ -29,35 +30,14 @@ struct ReleaseArgs {
   bool full = false;
 };
 
-// Against a server: identical content already packaged prints its id, as locally.
-int PackageRemote(const Globals& g, const sm::Manifest& m, const SecretKey& key) {
-  if (Status v = ValidateManifest(m); !v.ok()) return Fail("package", v);
-  const std::string bytes = EncodeManifest(m);
-  const std::string id = BundleId(m, Sha256(bytes));
-  auto existing = Call(g, "GET", "/v1/status/" + UrlEncode(id) + "?format=json");
-  if (existing.ok()) {
-    auto doc = nlohmann::json::parse(existing->body, nullptr, false);
-    if (doc.is_object() && doc.value("digest", "") == ToHex(Sha256(bytes))) {
-      std::printf("%s\n", id.c_str());
-      return kExitOk;
-    }
-  }
-  auto reply = Call(g, "POST", "/v1/entries?format=json",
-                    SignedBodyJson(SignTransition(key, make::Package(bytes))));
-  if (!reply.ok()) return Fail("package", reply.status());
-  std::printf("%s\n", id.c_str());
-  return kExitOk;
-}
-
 int Package(const Globals& g, const ReleaseArgs& a) {
   auto key = LoadSigningKey(a.key);
   if (!key.ok()) return KeyFail("package", key.status());
   auto m = LoadManifest(a.manifest);
   if (!m.ok()) return Fail("package", m.status());
-  if (!g.server.empty()) return PackageRemote(g, *m, *key);
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("package", svc.status());
-  auto id = (*svc)->Package(*key, *m);
+  auto client = OpenClient(g);
+  if (!client.ok()) return Fail("package", client.status());
+  auto id = (*client)->Package(*key, *m);
   if (!id.ok()) return Fail("package", id.status());
   std::printf("%s\n", id->c_str());
   return kExitOk;
@@ -91,47 +71,29 @@ int Observe(const Globals& g, const ReleaseArgs& a) {
 
 // Against a server, the server's controller key decides (no --key needed).
 int Tick(const Globals& g, const ReleaseArgs& a) {
-  if (!g.server.empty()) {
-    std::string target = std::string("/v1/tick?format=") + (g.json ? "json" : "text");
-    for (const auto& svc : a.services) target += "&service=" + UrlEncode(svc);
-    auto reply = Call(g, "POST", target);
-    if (!reply.ok()) return Fail("tick", reply.status());
-    std::fputs(reply->body.c_str(), stdout);
-    return kExitOk;
+  std::optional<SecretKey> key;
+  if (g.server.empty()) {
+    auto k = LoadSigningKey(a.key);
+    if (!k.ok()) return KeyFail("tick", k.status());
+    key.emplace(std::move(*k));
   }
-  auto key = LoadSigningKey(a.key);
-  if (!key.ok()) return KeyFail("tick", key.status());
-  auto svc = OpenLedger(g);
-  if (!svc.ok()) return Fail("tick", svc.status());
-  auto outcomes = (*svc)->Tick(*key, a.services);
-  if (!outcomes.ok()) return Fail("tick", outcomes.status());
-  std::fputs(RenderTick(*outcomes, OutputFormat(g)).c_str(), stdout);
+  auto client = OpenClient(g);
+  if (!client.ok()) return Fail("tick", client.status());
+  auto out = (*client)->Tick(a.services, key ? &*key : nullptr, OutputFormat(g));
+  if (!out.ok()) return Fail("tick", out.status());
+  std::fputs(out->c_str(), stdout);
   return kExitOk;
 }
 
-// By hand: against a server, the step is computed from the bundle's status just read (a stale
-// read is refused by the rules, never applied twice).
 int Promote(const Globals& g, const ReleaseArgs& a) {
   auto key = LoadSigningKey(a.key);
   if (!key.ok()) return KeyFail("promote", key.status());
-  if (g.server.empty()) {
-    auto svc = OpenLedger(g);
-    if (!svc.ok()) return Fail("promote", svc.status());
-    auto r = (*svc)->Promote(*key, a.bundle, a.full);
-    if (!r.ok()) return Fail("promote", r.status());
-    PrintReceipt(g, *r);
-    return kExitOk;
-  }
-  auto status = Call(g, "GET", "/v1/status/" + UrlEncode(a.bundle) + "?format=json");
-  if (!status.ok()) return Fail("promote", status.status());
-  auto doc = nlohmann::json::parse(status->body, nullptr, false);
-  if (!doc.is_object())
-    return Fail("promote", Status::Corruption("the server's status is not JSON"));
-  const bool canary = doc.value("role", "") == "canary";
-  return SubmitBody(
-      g, "promote",
-      SignTransition(*key, make::Promote(a.bundle, a.full, canary, doc.value("weight", 0u),
-                                         doc.value("step_pct", 0u))));
+  auto client = OpenClient(g);
+  if (!client.ok()) return Fail("promote", client.status());
+  auto out = (*client)->Promote(*key, a.bundle, a.full, OutputFormat(g));
+  if (!out.ok()) return Fail("promote", out.status());
+  std::fputs(out->c_str(), stdout);
+  return kExitOk;
 }
 
 // A request signed elsewhere: a serialized dvs.ledger.Entry whose body, signer_key and signature

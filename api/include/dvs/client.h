@@ -9,8 +9,10 @@
 #ifndef DVS_API_CLIENT_H_
 #define DVS_API_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dvs/queries.h"
 #include "dvs/release_service.h"
@@ -25,6 +27,23 @@ class Client {
   virtual Result<std::string> Read(const Query& q, Format f, size_t width) = 0;
   // Commits one signed transition and answers its receipt, rendered in `f`.
   virtual Result<std::string> Submit(const SignedBody& body, Format f) = 0;
+  // Packages `m` signed by `key` and answers the bundle id; content already packaged answers the
+  // id it has (both transports: a retried `dvs package` is not an error).
+  virtual Result<std::string> Package(const SecretKey& key, const sm::Manifest& m) = 0;
+  // One controller evaluation of `services` (every service when empty), rendered in `f`. Local:
+  // decided and signed with `controller`, which must not be null; remote: the server's own
+  // controller decides and `controller` is not used.
+  virtual Result<std::string> Tick(const std::vector<std::string>& services,
+                                   const SecretKey* controller, Format f) = 0;
+  // A step (or, with `full`, the whole way) by hand. Remote: the step is computed from the
+  // bundle's status just read; a stale read is refused by the rules, never applied twice.
+  virtual Result<std::string> Promote(const SecretKey& key, const std::string& bundle, bool full,
+                                      Format f) = 0;
+  // Hands every event from seq `from` on to `line` (one JSON object each, as `dvs events`
+  // prints), in order, each once. With `follow`, waits for more until `line` returns false (a
+  // remote stream that drops is resumed from the last whole event); without, returns at the head.
+  virtual Status Events(uint64_t from, bool follow,
+                        const std::function<bool(const std::string&)>& line) = 0;
   // Returns the ledger's size once it exceeds `known`, or after about `timeout_ms` with the size
   // last seen. Local: woken by the ledger file's writes (any process); remote: the server's
   // /healthz, read every 200 ms.
