@@ -12,6 +12,8 @@
 #include <string>
 #include <utility>
 
+#include "ledger/assert.h"
+
 namespace dvs {
 
 class Status {
@@ -67,19 +69,33 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {}  // NOLINT: REQUIRES !status.ok()
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
+    DVS_ASSERT(!status_.ok());                           // an error Result carries an error
+  }
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
-  // REQUIRES: ok()
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
+  // REQUIRES: ok() (checked: reading the value of an error aborts rather than read garbage)
+  T& value() & { return Get(); }
+  const T& value() const& { return Get(); }
+  T&& value() && { return std::move(Get()); }
+  T* operator->() { return &Get(); }
+  const T* operator->() const { return &Get(); }
+  T& operator*() & { return Get(); }
+  const T& operator*() const& { return Get(); }
+
+ private:
+  T& Get() {
+    DVS_ASSERT(value_.has_value());
+    return *value_;
+  }
+  const T& Get() const {
+    DVS_ASSERT(value_.has_value());
+    return *value_;
+  }
+
+ public:
 
  private:
   Status status_;

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/arena.h>
 
+#include "ledger/assert.h"
 #include "statemachine/apply_internal.h"
 #include "statemachine/limits.h"
 #include "statemachine/manifest_rules.h"
@@ -271,6 +272,13 @@ Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
     if (applied->details) {
       const Bundle* after = s.FindBundle(applied->bundle);
       applied->weight_after = after ? s.WeightOf(*after) : 0;
+      // A service with a stable bundle routes exactly 100 % (invariant 2): the rules above keep
+      // it so; this only catches a rule that broke it, before the write path commits.
+      if (const Service* svc = s.FindService(applied->service); svc && !svc->stable.empty()) {
+        uint32_t total = 0;
+        for (const Route& r : s.Routes(svc->name, entry.append_time_ms)) total += r.weight;
+        DVS_ASSERT(total == 100);
+      }
     }
     if (t.has_checkpoint()) applied->checkpoint_root = t.checkpoint().root();
   }
