@@ -130,10 +130,12 @@ TEST_F(FirstHour, EveryCommandThatPrintsDataTakesJson) {
   Outcome p = Dvs({"package", dir_.Sub("m.yaml"), "--key", Key("publisher")});
   ASSERT_EQ(p.code, 0) << p.err;
   const std::string id = p.out.substr(0, p.out.find('\n'));
+  ASSERT_EQ(Dvs({"approve", id, "--key", Key("governance")}).code, 0);
 
   Outcome r = Dvs({"verify-artifact", id, dir_.Sub("tax_calc.tar"), "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = test::ParseJson(r.out);
+  EXPECT_EQ(j.fields().at("state").string_value(), "approved");
   EXPECT_TRUE(j.fields().at("matches").bool_value());
   EXPECT_EQ(j.fields().at("bundle").string_value(), id);
   EXPECT_EQ(j.fields().at("artifact").string_value(), "tax_calc.tar");

@@ -103,6 +103,7 @@ TEST_F(CliInputHoles, VerifyArtifactRefusesDevicesAndFifos) {
   Outcome p = Dvs({"package", dir_.Sub("art.yaml"), "--key", Key("publisher")});
   ASSERT_EQ(p.code, 0) << p.err;
   const std::string id = p.out.substr(0, p.out.find('\n'));
+  ASSERT_EQ(Dvs({"approve", id, "--key", Key("governance")}).code, 0);
   EXPECT_EQ(Dvs({"verify-artifact", id, dir_.Sub("tool.tar")}).code, 0);
   ExpectRefused({"verify-artifact", id, "/dev/zero"}, "/dev/zero is not a regular file");
   const std::string fifo = dir_.Sub("pipe");

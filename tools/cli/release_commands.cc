@@ -148,6 +148,8 @@ int Submit(const Globals& g, const ReleaseArgs& a) {
   return SubmitBody(g, "submit", SignedBody{pb.body(), *signer, pb.signature()});
 }
 
+// Exit 0 only when FILE is one of BUNDLE's artifacts AND governance approved BUNDLE (and did not
+// reject it since): an auditor's script reads exit 0 as "governance signed this file".
 int VerifyArtifact(const Globals& g, const ReleaseArgs& a) {
   if (int e = LocalOnly(g, "verify-artifact")) return e;
   auto svc = OpenLedger(g);
@@ -160,28 +162,39 @@ int VerifyArtifact(const Globals& g, const ReleaseArgs& a) {
   uint64_t size = 0;
   auto digest = Sha256File(a.file, &size);
   if (!digest.ok()) return Fail("verify-artifact", digest.status());
+  const sm::Artifact* match = nullptr;
   for (const auto& art : b->manifest.artifacts()) {
-    if (art.sha256() == *digest && g.json) {
-      Json j;
-      j.BeginObject().Key("file").String(a.file).Key("matches").Bool(true);
-      j.Key("bundle").String(b->id).Key("artifact").String(art.path());
-      j.Key("sha256").String(ToHex(art.sha256())).Key("size").Uint(size);
-      j.Key("approved_by").String(b->approved_by).EndObject();
-      std::printf("%s\n", j.str().c_str());
-      return kExitOk;
-    }
-    if (art.sha256() == *digest) {
-      std::printf("%s matches artifact %s of %s (sha256 %s), approved by %s\n", a.file.c_str(),
-                  art.path().c_str(), b->id.c_str(), ToHex(art.sha256()).c_str(),
-                  b->approved_by.empty() ? "(not approved yet)" : b->approved_by.c_str());
-      return kExitOk;
-    }
+    if (art.sha256() == *digest) match = &art;
   }
-  return Fail(
-      "verify-artifact",
-      Status::Refused(a.file + " (sha256 " + ToHex(*digest).substr(0, 16) +
-                      "...) is not one of the " + std::to_string(b->manifest.artifacts_size()) +
-                      " artifacts governance signed for " + b->id));
+  if (match == nullptr) {
+    return Fail("verify-artifact",
+                Status::Refused(a.file + " (sha256 " + ToHex(*digest).substr(0, 16) +
+                                "...) is not one of the " +
+                                std::to_string(b->manifest.artifacts_size()) +
+                                " artifacts governance signed for " + b->id));
+  }
+  const char* state_name = BundleStateName(b->state);
+  if (!b->approved_seq.has_value() || b->state == BundleState::kRejected) {
+    return Fail("verify-artifact",
+                Status::Refused(a.file + " matches artifact " + match->path() + " of " + b->id +
+                                ", but governance has not approved " + b->id + " (it is " +
+                                state_name + ")"));
+  }
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("file").String(a.file).Key("matches").Bool(true);
+    j.Key("bundle").String(b->id).Key("artifact").String(match->path());
+    j.Key("sha256").String(ToHex(match->sha256())).Key("size").Uint(size);
+    j.Key("approved_by").String(b->approved_by).Key("approved_seq").Uint(*b->approved_seq);
+    j.Key("state").String(state_name).EndObject();
+    std::printf("%s\n", j.str().c_str());
+    return kExitOk;
+  }
+  std::printf("%s matches artifact %s of %s (sha256 %s), approved by %s at seq %llu; now %s\n",
+              a.file.c_str(), match->path().c_str(), b->id.c_str(),
+              ToHex(match->sha256()).c_str(), b->approved_by.c_str(),
+              static_cast<unsigned long long>(*b->approved_seq), state_name);
+  return kExitOk;
 }
 
 }  // namespace
@@ -324,11 +337,15 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   submit->callback([&] { g.exit_code = Submit(g, a); });
 
   auto* verify = app.add_subcommand(
-      "verify-artifact", "Tell whether FILE is an artifact governance signed for BUNDLE");
+      "verify-artifact",
+      "Tell whether FILE is an artifact of BUNDLE and governance approved BUNDLE");
   bundle_arg(verify);
   verify->add_option("file", a.file, "the file to check")->required();
   AddJsonOption(verify, &g, "print the match as JSON");
-  verify->footer("Example:\n  dvs verify-artifact tax_calc_9.0_3f2a1b build/tax_calc.tar");
+  verify->footer(
+      "Exits 0 only when FILE is one of BUNDLE's artifacts and governance approved BUNDLE (and\n"
+      "did not reject it); 1 otherwise, saying which and the bundle's state.\n"
+      "Example:\n  dvs verify-artifact tax_calc_9.0_3f2a1b build/tax_calc.tar");
   verify->callback([&] { g.exit_code = VerifyArtifact(g, a); });
 }
 
