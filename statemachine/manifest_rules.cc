@@ -417,6 +417,13 @@ Status ValidatePolicy(const sm::GovernancePolicy& p) {
   for (const auto& r : p.required_reviews()) DVS_RETURN_IF_ERROR(CheckName("required_reviews", r));
   for (const auto& [t, v] : p.required_tags()) {
     DVS_RETURN_IF_ERROR(CheckName("required_tags", t));
+    if (v.allowed().empty() && !v.any_value()) {
+      return Field("required_tags." + t,
+                   "lists no allowed values (an empty list would allow any value; set any_value)");
+    }
+    if (!v.allowed().empty() && v.any_value()) {
+      return Field("required_tags." + t, "lists allowed values and also allows any value");
+    }
     for (const auto& a : v.allowed()) DVS_RETURN_IF_ERROR(CheckText("required_tags." + t, a, true));
   }
   return Status::OK();

@@ -178,6 +178,23 @@ TEST_F(CliRefusals, BadManifestsAreRefusedBeforeAnythingIsWritten) {
   }
 }
 
+TEST_F(CliRefusals, APolicyWithAnEmptyListIsRefusedNamingTheKey) {
+  // Each would allow anything: any license, any value of the tag.
+  for (auto [yaml, want] : std::vector<std::pair<std::string, std::string>>{
+           {"allowed_licenses: []\n", "allowed_licenses: is an empty list"},
+           {"allowed_licenses: [MIT]\nrequired_tags: {fedramp: []}\n",
+            "required_tags.fedramp: is an empty list, which would allow any value"},
+           {"required_reviews: []\n", "required_reviews: is an empty list"}}) {
+    SCOPED_TRACE(yaml);
+    Write("empty.yaml", yaml);
+    ExpectRefused({"policy", "set", dir_.Sub("empty.yaml"), "--key", Key("root")}, want);
+  }
+  // `~` says "any value" on purpose, and is accepted.
+  Write("any.yaml", "allowed_licenses: [Apache-2.0]\nrequired_tags: {fedramp: ~}\n");
+  Outcome r = Dvs({"policy", "set", dir_.Sub("any.yaml"), "--key", Key("root")});
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 TEST_F(CliRefusals, UsageErrorsExitTwo) {
   const std::string before = Fingerprint();
   for (const auto& args : std::vector<std::vector<std::string>>{

@@ -153,6 +153,21 @@ TEST_F(ApplyGuards, PolicyNeedsRootAndStaysWithinItsLimits) {
   ExpectRefused(h.root, t, "required_reviews: 'not a name' has the character ' '");
 }
 
+TEST_F(ApplyGuards, ARequiredTagNeedsAllowedValuesOrAnyValueNeverAnEmptyList) {
+  sm::Transition t;
+  auto& tags = *t.mutable_set_governance_policy()->mutable_policy()->mutable_required_tags();
+  tags["fedramp"];  // no values, and any_value unset: it would allow anything
+  ExpectRefused(h.root, t, "required_tags.fedramp: lists no allowed values");
+  tags["fedramp"].set_any_value(true);
+  tags["fedramp"].add_allowed("high");
+  ExpectRefused(h.root, t, "required_tags.fedramp: lists allowed values and also allows any value");
+  tags["fedramp"].clear_allowed();
+  ASSERT_TRUE(h.Submit(h.root, t).ok());  // present, any value
+  tags["fedramp"].set_any_value(false);
+  tags["fedramp"].add_allowed("high");
+  ASSERT_TRUE(h.Submit(h.root, t).ok());
+}
+
 TEST_F(ApplyGuards, EveryKindNeedsItsRole) {
   h.Release("svc", "1.0");
   auto v2 = h.Release("svc", "2.0");
