@@ -283,7 +283,7 @@ TEST_F(CliInputHoles, ImpossibleTimesAreRefused) {
     SCOPED_TRACE(t);
     ExpectRefused({"audit", "--since", t}, "--since", 2);
     ExpectRefused({"audit", "--until", t}, "--until", 2);
-    ExpectRefused({"state", "--at", t}, "--at takes a seq or an RFC 3339 time", 2);
+    ExpectRefused({"state", "--at", t}, "--at takes a seq, an RFC 3339 time or @UNIX_MS", 2);
   }
   for (const char* t : {"2024-02-29T12:00:00Z", "2000-02-29T00:00:00+23:59", "2026-12-31T23:59:60Z",
                         "2026-06-01T10:00:00.250-05:30"}) {

@@ -120,6 +120,8 @@ TEST_F(ServeScenario, AReadRefusedLocallyIsRefusedTheSameWayThroughTheServer) {
            {{"status", "no_such"}, 1, "'no_such' is neither a bundle nor a service"},
            {{"state", "--at", "yesterday"}, 2, "yesterday"},
            {{"state", "--at", "999999"}, 1, "seq 999999 is beyond the ledger"},
+           {{"state", "--at", "1795699828000"}, 1, "for unix ms write --at @1795699828000"},
+           {{"state", "--at", "@17956x"}, 2, "@ takes unix milliseconds"},
            {{"log", "--from", "9", "--to", "3"}, 2, "--from 9 is after --to 3"},
            {{"audit", "--type", "rollbak"}, 2, "no entry type 'rollbak' (types: genesis,"},
            {{"audit", "--since", "2026-12-01T00:00:00Z", "--until", "2026-01-01T00:00:00Z"},

@@ -239,9 +239,15 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
 
   auto* state = app.add_subcommand(
       "state", "Time travel: the routing table and bundle states as of a seq or a time");
-  state->add_option("--at", a.at, "a seq (that entry included) or an RFC 3339 time")->required();
+  state
+      ->add_option("--at", a.at,
+                   "a seq (a plain number; that entry included), an RFC 3339 time, or @ and unix "
+                   "milliseconds")
+      ->required();
   AddJsonOption(state, &g);
-  state->footer("Example:\n  dvs state --at 2026-04-15T02:10:00Z");
+  state->footer(
+      "Examples:\n  dvs state --at 2026-04-15T02:10:00Z\n  dvs state --at 120\n  dvs state --at "
+      "@1776219000000");
   state->callback([&] { g.exit_code = StateAt(g, a); });
 
   auto* events =
