@@ -152,5 +152,44 @@ TEST_F(FirstHour, EveryCommandThatPrintsDataTakesJson) {
   EXPECT_TRUE(test::ParseJson(r.out).fields().contains("root2")) << r.out;
 }
 
+// The commands that write something other than an entry print what they did as JSON too.
+TEST_F(FirstHour, CommandsThatMakeThingsSayWhatTheyMadeInJson) {
+  Outcome r = Dvs({"keygen", "--out", Key("log"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = test::ParseJson(r.out);
+  EXPECT_EQ(j.fields().at("public_key").string_value(), Key("log") + ".pub");
+  EXPECT_EQ(j.fields().at("key_id").string_value().size(), 16u) << r.out;
+  EXPECT_FALSE(j.fields().at("encrypted").bool_value());
+  Grant("log", "log");
+
+  r = Dvs({"--ledger", dir_.Sub("second"), "init", "--root-key", Key("root"), "--name", "two",
+           "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  j = test::ParseJson(r.out);
+  EXPECT_EQ(j.fields().at("ledger").string_value(), "two");
+  EXPECT_EQ(j.fields().at("path").string_value(), dir_.Sub("second"));
+
+  Write("m.yaml", ManifestYaml("1.0"));
+  r = Dvs({"package", dir_.Sub("m.yaml"), "--key", Key("publisher"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(test::ParseJson(r.out).fields().at("bundle").string_value().rfind("tax_calc_1.0_", 0),
+            0u)
+      << r.out;
+
+  r = Dvs({"checkpoint", "--key", Key("log"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  j = test::ParseJson(r.out);
+  EXPECT_EQ(j.fields().at("origin").string_value(), "test");
+  EXPECT_GT(j.fields().at("size").number_value(), 0);
+  EXPECT_EQ(j.fields().at("note").string_value().rfind("test\n", 0), 0u);
+  r = Dvs({"checkpoint", "--key", Key("log"), "--out", dir_.Sub("cp"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(test::ParseJson(r.out).fields().at("out").string_value(), dir_.Sub("cp"));
+
+  r = Dvs({"reindex", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_GT(test::ParseJson(r.out).fields().at("entries").number_value(), 0) << r.out;
+}
+
 }  // namespace
 }  // namespace dvs

@@ -29,6 +29,17 @@ struct ReleaseArgs {
   bool full = false;
 };
 
+// The bundle id, as text (the id alone: scripts capture it) or {"bundle": ID}.
+int PrintBundleId(const Globals& g, const std::string& id) {
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("bundle").String(id).EndObject();
+    std::printf("%s\n", j.str().c_str());
+  } else {
+    std::printf("%s\n", id.c_str());
+  return kExitOk;
+}
+
 // Against a server: identical content already packaged prints its id, as locally.
 int PackageRemote(const Globals& g, const sm::Manifest& m, const SecretKey& key) {
   if (Status v = ValidateManifest(m); !v.ok()) return Fail("package", v);
@@ -38,15 +49,13 @@ int PackageRemote(const Globals& g, const sm::Manifest& m, const SecretKey& key)
   if (existing.ok()) {
     auto doc = nlohmann::json::parse(existing->body, nullptr, false);
     if (doc.is_object() && doc.value("digest", "") == ToHex(Sha256(bytes))) {
-      std::printf("%s\n", id.c_str());
-      return kExitOk;
+      return PrintBundleId(g, id);
     }
   }
   auto reply = Call(g, "POST", "/v1/entries?format=json",
                     SignedBodyJson(SignTransition(key, make::Package(bytes))));
   if (!reply.ok()) return Fail("package", reply.status());
-  std::printf("%s\n", id.c_str());
-  return kExitOk;
+  return PrintBundleId(g, id);
 }
 
 int Package(const Globals& g, const ReleaseArgs& a) {
@@ -54,13 +63,13 @@ int Package(const Globals& g, const ReleaseArgs& a) {
   if (!key.ok()) return KeyFail("package", key.status());
   auto m = LoadManifest(a.manifest);
   if (!m.ok()) return Fail("package", m.status());
+  }
   if (!g.server.empty()) return PackageRemote(g, *m, *key);
   auto svc = OpenLedger(g);
   if (!svc.ok()) return Fail("package", svc.status());
   auto id = (*svc)->Package(*key, *m);
   if (!id.ok()) return Fail("package", id.status());
-  std::printf("%s\n", id->c_str());
-  return kExitOk;
+  return PrintBundleId(g, *id);
 }
 
 Result<Metrics> ParseMetrics(const std::vector<std::string>& specs) {
@@ -209,6 +218,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("package", "Package a bundle from a manifest; prints the bundle id");
   package->add_option("manifest", a.manifest, "manifest YAML file")->required();
   AddKeyOption(package, &a.key);
+  AddJsonOption(package, &g, "print {\"bundle\": ID} instead of the id alone");
   package->footer(
       "Packaging the same version with identical content again prints the same id.\n"
       "Example:\n  dvs package tax_calc-9.0.yaml --key keys/publisher.key");
