@@ -39,6 +39,41 @@ TEST_F(FirstHour, AMistypedCommandOrOptionIsNamedWithTheClosestOne) {
   EXPECT_EQ(r.err, "dvs: unknown command 'frobnicate' (dvs --help lists them)\n");
 }
 
+TEST_F(FirstHour, AMissingArgumentIsNamedWithWhereToFindAnExample) {
+  Outcome r = Dvs({"status"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "dvs: status: TARGET is missing (bundle id or service name); dvs status --help shows "
+            "an example\n");
+  r = Dvs({"state"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("dvs: state: --at is missing (a seq (a plain number", 0), 0u) << r.err;
+  r = Dvs({"key"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs: key: a command is needed: grant, revoke, list\n");
+  r = Dvs({});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs: a command is needed (dvs --help lists them)\n");
+}
+
+TEST_F(FirstHour, DvsVerifySpeaksAsDvsDoes) {
+  auto verify = [&](const std::vector<std::string>& args, const std::string& tag) {
+    return test::WaitDvs(test::StartProgram(DVS_VERIFY_BINARY, args, "", dir_.path(), tag),
+                         dir_.path(), tag);
+  };
+  Outcome r = verify({Ledger(), "--root-pubb", Key("root") + ".pub"}, "typo");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs-verify: unknown option '--root-pubb'; did you mean '--root-pub'?\n");
+  r = verify({Ledger(), "--frobnicate"}, "far");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs-verify: unknown option '--frobnicate' (dvs-verify --help lists them)\n");
+  r = verify({}, "missing");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "dvs-verify: LEDGER is missing (ledger directory (opened read-only)); dvs-verify "
+            "--help shows an example\n");
+}
+
 TEST_F(FirstHour, ARefusalNamesTheCommandOnce) {
   Outcome r = Dvs({"approve", "tax_calc_9.9_000000", "--key", Key("governance")});
   EXPECT_EQ(r.code, 1);
