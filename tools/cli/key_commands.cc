@@ -126,6 +126,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
           "root, governance, publisher, release_admin, observer, controller, log (repeatable)")
       ->required();
   AddKeyOption(grant, &a.key);
+  AddOutRequestOption(grant, &g);
   AddJsonOption(grant, &g, kReceiptJson);
   grant->footer(
       "Example:\n  dvs key grant alice --pub keys/alice.key.pub --role release_admin --key "
@@ -137,6 +138,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
   revoke->add_option("name", a.key_name, "the key's name")->required();
   PrintableText(revoke->add_option("--reason", a.reason, "why, for the audit trail"))->required();
   AddKeyOption(revoke, &a.key);
+  AddOutRequestOption(revoke, &g);
   AddJsonOption(revoke, &g, kReceiptJson);
   revoke->footer("Example:\n  dvs key revoke alice --reason 'laptop lost' --key keys/root.key");
   revoke->callback([&] { g.exit_code = Revoke(g, a); });
@@ -152,6 +154,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
   set->add_option("file", a.file, "policy YAML: allowed_licenses, required_reviews, required_tags")
       ->required();
   AddKeyOption(set, &a.key);
+  AddOutRequestOption(set, &g);
   AddJsonOption(set, &g, kReceiptJson);
   set->footer(
       "Example policy.yaml:\n  allowed_licenses: [Apache-2.0, MIT]\n  required_reviews: "

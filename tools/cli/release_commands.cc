@@ -37,6 +37,7 @@ int PrintBundleId(const Globals& g, const std::string& id) {
     std::printf("%s\n", j.str().c_str());
   } else {
     std::printf("%s\n", id.c_str());
+  }
   return kExitOk;
 }
 
@@ -63,6 +64,9 @@ int Package(const Globals& g, const ReleaseArgs& a) {
   if (!key.ok()) return KeyFail("package", key.status());
   auto m = LoadManifest(a.manifest);
   if (!m.ok()) return Fail("package", m.status());
+  if (!g.out_request.empty()) {
+    if (Status v = ValidateManifest(*m); !v.ok()) return Fail("package", v);
+    return WriteRequest(g, "package", SignTransition(*key, make::Package(EncodeManifest(*m))));
   }
   if (!g.server.empty()) return PackageRemote(g, *m, *key);
   auto svc = OpenLedger(g);
@@ -218,6 +222,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("package", "Package a bundle from a manifest; prints the bundle id");
   package->add_option("manifest", a.manifest, "manifest YAML file")->required();
   AddKeyOption(package, &a.key);
+  AddOutRequestOption(package, &g);
   AddJsonOption(package, &g, "print {\"bundle\": ID} instead of the id alone");
   package->footer(
       "Packaging the same version with identical content again prints the same id.\n"
@@ -228,6 +233,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("approve", "Approve a bundle under the governance policy (governance)");
   bundle_arg(approve);
   AddKeyOption(approve, &a.key);
+  AddOutRequestOption(approve, &g);
   AddJsonOption(approve, &g, kReceiptJson);
   approve->footer("Example:\n  dvs approve tax_calc_9.0_3f2a1b --key keys/governance.key");
   approve->callback([&] { g.exit_code = Signed(g, "approve", a.key, make::Approve(a.bundle)); });
@@ -236,6 +242,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(reject);
   PrintableText(reject->add_option("--reason", a.reason, "why"))->required();
   AddKeyOption(reject, &a.key);
+  AddOutRequestOption(reject, &g);
   AddJsonOption(reject, &g, kReceiptJson);
   reject->footer(
       "Example:\n  dvs reject tax_calc_9.0_3f2a1b --reason 'model card missing' --key "
@@ -250,6 +257,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
                                  "canary weight, 1..100 (default: the manifest's)"),
               1, 100);
   AddKeyOption(deploy, &a.key);
+  AddOutRequestOption(deploy, &g);
   AddJsonOption(deploy, &g, kReceiptJson);
   deploy->footer(
       "Example:\n  dvs deploy tax_calc_9.0_3f2a1b --canary-pct 5 --key keys/release-admin.key");
@@ -263,6 +271,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
                                   "how many requests the metrics cover (default 1)"),
               1, kMaxSamples);
   AddKeyOption(observe, &a.key);
+  AddOutRequestOption(observe, &g);
   AddJsonOption(observe, &g, kReceiptJson);
   observe->footer(
       "Example:\n  dvs observe tax_calc_9.0_3f2a1b --metric error_rate=0.03 --metric "
@@ -293,6 +302,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(pause);
   PrintableText(pause->add_option("--reason", a.reason, "why"));
   AddKeyOption(pause, &a.key);
+  AddOutRequestOption(pause, &g);
   AddJsonOption(pause, &g, kReceiptJson);
   pause->footer(
       "Example:\n  dvs pause tax_calc_9.0_3f2a1b --reason 'investigating' --key "
@@ -304,6 +314,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("resume", "Let the controller ramp a paused canary again (release_admin)");
   bundle_arg(resume);
   AddKeyOption(resume, &a.key);
+  AddOutRequestOption(resume, &g);
   AddJsonOption(resume, &g, kReceiptJson);
   resume->footer("Example:\n  dvs resume tax_calc_9.0_3f2a1b --key keys/release-admin.key");
   resume->callback([&] { g.exit_code = Signed(g, "resume", a.key, make::Resume(a.bundle)); });
@@ -314,6 +325,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(rollback);
   PrintableText(rollback->add_option("--reason", a.reason, "why, for the audit trail"))->required();
   AddKeyOption(rollback, &a.key);
+  AddOutRequestOption(rollback, &g);
   AddJsonOption(rollback, &g, kReceiptJson);
   rollback->footer(
       "Example:\n  dvs rollback tax_calc_9.0_3f2a1b --reason 'overcharges reported' --key "
@@ -326,6 +338,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(retire);
   PrintableText(retire->add_option("--reason", a.reason, "why"))->required();
   AddKeyOption(retire, &a.key);
+  AddOutRequestOption(retire, &g);
   AddJsonOption(retire, &g, kReceiptJson);
   retire->footer(
       "Example:\n  dvs retire tax_calc_8.7_9c1d2e --reason 'superseded for a quarter' --key "
@@ -342,8 +355,10 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   AddJsonOption(submit, &g, kReceiptJson);
   submit->footer(
       "The signature is checked, then the transition goes through the same rules as any other.\n"
-      "A request can be applied once: submitting it again is refused as a replay.\n"
-      "Example:\n  dvs submit approve-9.0.req");
+      "A request can be applied once: submitting it again is refused as a replay, and only\n"
+      "within an hour of its signing. Signing commands write one with --out-request FILE.\n"
+      "Example:\n  dvs approve tax_calc_9.0_3f2a1b --key keys/governance.key --out-request "
+      "approve-9.0.req\n  dvs submit approve-9.0.req");
   submit->callback([&] { g.exit_code = Submit(g, a); });
 
   auto* verify = app.add_subcommand(
