@@ -342,8 +342,8 @@ TEST_F(CliInputHoles, ABodyWithUnknownFieldsAnywhereIsRefused) {
 
   // Inside one entry of an observation's metrics map: the parser drops it silently, so only the
   // signed bytes show it. observe (18) > metrics (2) > {key 1, value 2 (8 bytes), field 3 = 1}.
-  const std::string entry = std::string("\x0a\x0a") + "error_rate" + "\x11" +
-                            std::string(8, '\0') + "\x18\x01";
+  const std::string entry =
+      std::string("\x0a\x0a") + "error_rate" + "\x11" + std::string(8, '\0') + "\x18\x01";
   const std::string metrics = "\x12" + std::string(1, static_cast<char>(entry.size())) + entry;
   const std::string observe_extra =
       "\x92\x01" + std::string(1, static_cast<char>(metrics.size())) + metrics;

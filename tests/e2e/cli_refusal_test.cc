@@ -88,7 +88,7 @@ TEST_F(CliRefusals, ARequestSignedOfflineIsSubmittedOnTheLedgerHostOnce) {
   const std::string before = Fingerprint();
   const std::string nowhere = dir_.Sub("no-ledger-on-the-signing-host");
   Outcome signed_offline = Dvs({"--ledger", nowhere, "approve", id, "--key", Key("governance"),
-                               "--out-request", dir_.Sub("approve.req")});
+                                "--out-request", dir_.Sub("approve.req")});
   ASSERT_EQ(signed_offline.code, 0) << signed_offline.err;
   EXPECT_NE(signed_offline.out.find("submit it with: dvs submit " + dir_.Sub("approve.req")),
             std::string::npos)

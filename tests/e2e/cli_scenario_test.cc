@@ -114,8 +114,8 @@ TEST_F(CliScenario, ArtifactsAreHashedIntoTheManifestAndCheckedLater) {
       << bad.err;
   // Rejected after approval: governance withdrew its signature.
   Write("model.onnx", "weights v1");
-  ASSERT_EQ(Dvs({"reject", id, "--reason", "license audit failed", "--key", Key("governance")}).code,
-            0);
+  ASSERT_EQ(
+      Dvs({"reject", id, "--reason", "license audit failed", "--key", Key("governance")}).code, 0);
   Outcome rejected = Dvs({"verify-artifact", id, dir_.Sub("model.onnx")});
   EXPECT_EQ(rejected.code, 1);
   EXPECT_NE(rejected.err.find("governance has not approved " + id + " (it is rejected)"),

@@ -91,7 +91,6 @@ class HaproxyRouting : public test::ProxyFixture {
                 "1h");  // no timer decisions: each step below comes from an observation
   }
 
-
   // The details of the ledger's confirm entries, oldest first.
   std::vector<std::string> Confirmations() {
     test::Outcome r = Local({"audit", "--type", "confirm", "--json"});

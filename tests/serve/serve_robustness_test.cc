@@ -75,7 +75,8 @@ class ServeRobustness : public test::ServeFixture {
     }
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    ADD_FAILURE() << "dvs serve " << extra[0] << " started: " << test::Slurp(dir_.Sub(tag + ".out"));
+    ADD_FAILURE() << "dvs serve " << extra[0]
+                  << " started: " << test::Slurp(dir_.Sub(tag + ".out"));
     return {};
   }
 };

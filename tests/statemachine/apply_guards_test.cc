@@ -208,12 +208,12 @@ TEST_F(ApplyGuards, UnknownFieldsAreRefusedInsideMapEntriesAndAtEveryDepth) {
   // observe (18) > metrics (2) > one entry {key 1, value 2, and an unknown field 3}: the parser
   // drops field 3 of a map entry, so only the bytes can tell.
   const std::string metric = Delimited(1, "error_rate") + Tag(2, 1) + std::string(8, '\0');
-  ASSERT_TRUE(h.SubmitEntry(WithExtraBytes(h, h.observer, t, Delimited(18, Delimited(2, metric))))
-                  .ok());
-  ExpectEntryRefused(h,
-                     WithExtraBytes(h, h.observer, t,
-                                    Delimited(18, Delimited(2, metric + Tag(3, 0) + Varint(1)))),
-                     "unknown field 3 in transition.observe.metrics: not part of the signed format");
+  ASSERT_TRUE(
+      h.SubmitEntry(WithExtraBytes(h, h.observer, t, Delimited(18, Delimited(2, metric)))).ok());
+  ExpectEntryRefused(
+      h,
+      WithExtraBytes(h, h.observer, t, Delimited(18, Delimited(2, metric + Tag(3, 0) + Varint(1)))),
+      "unknown field 3 in transition.observe.metrics: not part of the signed format");
   // Inside the observe message itself.
   ExpectEntryRefused(h, WithExtraBytes(h, h.observer, t, Delimited(18, Tag(99, 0) + Varint(7))),
                      "unknown field 99 in transition.observe: not part of the signed format");

@@ -105,8 +105,8 @@ int WriteRequest(const Globals& g, const std::string& what, const SignedBody& bo
     std::printf("%s\n", j.str().c_str());
   } else {
     std::printf("%s request %s signed by %s, written to %s; submit it with: dvs submit %s\n",
-                what.c_str(), request_id.c_str(), body.signer.Id().c_str(),
-                g.out_request.c_str(), g.out_request.c_str());
+                what.c_str(), request_id.c_str(), body.signer.Id().c_str(), g.out_request.c_str(),
+                g.out_request.c_str());
   }
   return kExitOk;
 }

@@ -180,11 +180,11 @@ int VerifyArtifact(const Globals& g, const ReleaseArgs& a) {
     if (art.sha256() == *digest) match = &art;
   }
   if (match == nullptr) {
-    return Fail("verify-artifact",
-                Status::Refused(a.file + " (sha256 " + ToHex(*digest).substr(0, 16) +
-                                "...) is not one of the " +
-                                std::to_string(b->manifest.artifacts_size()) +
-                                " artifacts governance signed for " + b->id));
+    return Fail(
+        "verify-artifact",
+        Status::Refused(a.file + " (sha256 " + ToHex(*digest).substr(0, 16) +
+                        "...) is not one of the " + std::to_string(b->manifest.artifacts_size()) +
+                        " artifacts governance signed for " + b->id));
   }
   const char* state_name = BundleStateName(b->state);
   if (!b->approved_seq.has_value() || b->state == BundleState::kRejected) {
@@ -204,9 +204,9 @@ int VerifyArtifact(const Globals& g, const ReleaseArgs& a) {
     return kExitOk;
   }
   std::printf("%s matches artifact %s of %s (sha256 %s), approved by %s at seq %llu; now %s\n",
-              a.file.c_str(), match->path().c_str(), b->id.c_str(),
-              ToHex(match->sha256()).c_str(), b->approved_by.c_str(),
-              static_cast<unsigned long long>(*b->approved_seq), state_name);
+              a.file.c_str(), match->path().c_str(), b->id.c_str(), ToHex(match->sha256()).c_str(),
+              b->approved_by.c_str(), static_cast<unsigned long long>(*b->approved_seq),
+              state_name);
   return kExitOk;
 }
 

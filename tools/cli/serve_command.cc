@@ -4,11 +4,11 @@
 
 #include "dvs/manifest.h"
 #include "dvs/server.h"
+#include "ledger/key_files.h"
 #include "statemachine/roles.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/serve_config.h"
 #include "tools/cli/serve_lock.h"
-#include "ledger/key_files.h"
 
 namespace dvs::cli {
 

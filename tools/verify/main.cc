@@ -15,9 +15,9 @@
 
 #include "dvs/json.h"
 #include "dvs/verify.h"
+#include "ledger/key_files.h"
 #include "tools/cli/suggest.h"
 #include "tools/verify/progress_bar.h"
-#include "ledger/key_files.h"
 
 namespace {
 
