@@ -53,6 +53,11 @@ int Serve(const Globals& g, const ServeArgs& a) {
   o.notify = a.notify;
   o.threads = a.threads;
   o.idle_timeout_ms = a.idle_timeout_s * 1000;
+  // Every argument is checked before the lock below: a usage error is named as such even while
+  // another server holds this ledger.
+  if (Status c = Server::CheckOptions(o); !c.ok()) {
+    return c.IsInvalidArgument() ? Usage("serve: " + c.message()) : Fail("serve", c);
+  }
 
   std::optional<SecretKey> controller;
   if (!a.controller_key.empty()) {
