@@ -321,8 +321,8 @@ TEST_F(ServeScenario, ServeUsageErrorsAreNamed) {
   }
   // The port in use, by a server on another ledger (on this one, the ledger's lock refuses first).
   ASSERT_EQ(Local({"--ledger", dir_.Sub("other"), "init", "--root-key", Key("root")}).code, 0);
-  Outcome taken = Local({"--ledger", dir_.Sub("other"), "serve", "--listen",
-                         "127.0.0.1:" + url_.port});
+  Outcome taken =
+      Local({"--ledger", dir_.Sub("other"), "serve", "--listen", "127.0.0.1:" + url_.port});
   EXPECT_EQ(taken.code, 1) << taken.err;
   EXPECT_NE(taken.err.find("cannot listen on"), std::string::npos) << taken.err;
   ExpectServerStillAnswers();
