@@ -28,12 +28,13 @@ Result<Bundle*> FindBundle(State& s, const std::string& id) {
 
 namespace {
 
-// What every parsed body must satisfy before any rule looks at it.
-Status CheckParsed(const sm::Transition& t) {
+// What every parsed body must satisfy before any rule looks at it (`body`: the bytes `t` was
+// parsed from).
+Status CheckParsed(const sm::Transition& t, std::string_view body) {
   if (t.kind_case() == sm::Transition::KIND_NOT_SET) {
     return Status::InvalidArgument("body carries no transition");
   }
-  return RefuseUnknownFields(t, "transition");
+  return RefuseUnknownFields(body, sm::Transition::descriptor(), "transition");
 }
 
 }  // namespace
@@ -43,7 +44,7 @@ Result<sm::Transition> ParseTransition(std::string_view body) {
   if (!t.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return Status::InvalidArgument("body is not a transition (does not parse)");
   }
-  DVS_RETURN_IF_ERROR(CheckParsed(t));
+  DVS_RETURN_IF_ERROR(CheckParsed(t, body));
   return t;
 }
 
@@ -218,7 +219,7 @@ Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
   if (!t.ParseFromArray(entry.body.data(), static_cast<int>(entry.body.size()))) {
     return Status::InvalidArgument("body is not a transition (does not parse)");
   }
-  DVS_RETURN_IF_ERROR(CheckParsed(t));
+  DVS_RETURN_IF_ERROR(CheckParsed(t, entry.body));
   if (t.request_id().empty()) return Status::InvalidArgument("request_id is required");
   if (t.request_id().size() > kMaxRequestIdLength) {
     return Status::InvalidArgument("request_id is longer than " +

@@ -21,7 +21,7 @@ Status Package(State& s, const Ctx& c, const sm::Package& m) {
   if (!manifest.ParseFromString(m.manifest())) {
     return Status::InvalidArgument("manifest bytes do not parse");
   }
-  DVS_RETURN_IF_ERROR(RefuseUnknownFields(manifest, "manifest"));
+  DVS_RETURN_IF_ERROR(RefuseUnknownFields(m.manifest(), sm::Manifest::descriptor(), "manifest"));
   DVS_RETURN_IF_ERROR(ValidateManifest(manifest));
   const Hash digest = Sha256(m.manifest());
   auto key = std::make_pair(manifest.name(), manifest.version());

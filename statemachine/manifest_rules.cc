@@ -2,7 +2,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <google/protobuf/unknown_field_set.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include <algorithm>
 #include <cctype>
@@ -271,36 +271,61 @@ Status CheckPrintable(const std::string& field, std::string_view text) {
   return Status::OK();
 }
 
-Status RefuseUnknownFields(const google::protobuf::Message& m, const std::string& where) {
-  const google::protobuf::Reflection* r = m.GetReflection();
-  const google::protobuf::UnknownFieldSet& unknown = r->GetUnknownFields(m);
-  if (!unknown.empty()) {
-    return Status::InvalidArgument("unknown field " + std::to_string(unknown.field(0).number()) +
-                                   " in " + where + ": not part of the signed format");
-  }
-  // The descriptor's message fields, not ListFields: no allocation per entry on the replay path.
-  const google::protobuf::Descriptor* d = m.GetDescriptor();
-  for (int i = 0; i < d->field_count(); ++i) {
-    const google::protobuf::FieldDescriptor* f = d->field(i);
-    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (!f->is_repeated()) {
-      if (r->HasField(m, f))
-        DVS_RETURN_IF_ERROR(RefuseUnknownFields(r->GetMessage(m, f), where + "." + f->name()));
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::internal::WireFormatLite;
+
+// The first field of `d`'s encoding in `in` that the format does not know: a number `d` does not
+// declare, or a declared number with another wire type (the parser would keep both aside as
+// unknown, or, inside a map entry, drop them). Recurses into every message-typed field, map
+// entries included. On finding one, returns false with `*number` set and `*path` naming the
+// nested fields (".observe.metrics"); the path is built only then (no allocation on replay).
+bool WalkKnownFields(google::protobuf::io::CodedInputStream* in, const Descriptor* d,
+                     std::string* path, uint32_t* number) {
+  for (;;) {
+    const uint32_t tag = in->ReadTag();
+    if (tag == 0) return true;  // the end (the bytes already parsed, so not garbage)
+    const FieldDescriptor* f = d->FindFieldByNumber(WireFormatLite::GetTagFieldNumber(tag));
+    if (f == nullptr) {
+      *number = WireFormatLite::GetTagFieldNumber(tag);
+      return false;
+    }
+    const auto wire_type = WireFormatLite::GetTagWireType(tag);
+    const bool expected_type =
+        wire_type == WireFormatLite::WireTypeForFieldType(
+                         static_cast<WireFormatLite::FieldType>(f->type())) ||
+        (f->is_packable() && wire_type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+    if (!expected_type) {
+      *number = WireFormatLite::GetTagFieldNumber(tag);
+      return false;
+    }
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (!WireFormatLite::SkipField(in, tag)) return true;  // ParseFromArray refused it already
       continue;
     }
-    // A map of scalars (an observation's metrics) is skipped: reflection would first rebuild it
-    // as a repeated field of entries, an allocation per entry on the replay path, and finds
-    // nothing there, since parsing keeps only each entry's key and value.
-    if (f->is_map() && f->message_type()->map_value()->cpp_type() !=
-                           google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
-      continue;
+    uint32_t length = 0;
+    if (!in->ReadVarint32(&length)) return true;
+    const auto limit = in->PushLimit(static_cast<int>(length));
+    if (!WalkKnownFields(in, f->message_type(), path, number)) {
+      path->insert(0, "." + f->name());
+      return false;
     }
-    for (int k = 0; k < r->FieldSize(m, f); ++k) {
-      DVS_RETURN_IF_ERROR(
-          RefuseUnknownFields(r->GetRepeatedMessage(m, f, k), where + "." + f->name()));
-    }
+    in->PopLimit(limit);
   }
-  return Status::OK();
+}
+
+}  // namespace
+
+Status RefuseUnknownFields(std::string_view bytes, const Descriptor* d, const std::string& where) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  std::string path;
+  uint32_t number = 0;
+  if (WalkKnownFields(&in, d, &path, &number)) return Status::OK();
+  return Status::InvalidArgument("unknown field " + std::to_string(number) + " in " + where + path +
+                                 ": not part of the signed format");
 }
 
 Status CheckReason(std::string_view what, std::string_view text) {
@@ -417,6 +442,13 @@ Status ValidatePolicy(const sm::GovernancePolicy& p) {
   for (const auto& r : p.required_reviews()) DVS_RETURN_IF_ERROR(CheckName("required_reviews", r));
   for (const auto& [t, v] : p.required_tags()) {
     DVS_RETURN_IF_ERROR(CheckName("required_tags", t));
+    if (v.allowed().empty() && !v.any_value()) {
+      return Field("required_tags." + t,
+                   "lists no allowed values (an empty list would allow any value; set any_value)");
+    }
+    if (!v.allowed().empty() && v.any_value()) {
+      return Field("required_tags." + t, "lists allowed values and also allows any value");
+    }
     for (const auto& a : v.allowed()) DVS_RETURN_IF_ERROR(CheckText("required_tags." + t, a, true));
   }
   return Status::OK();

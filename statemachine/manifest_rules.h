@@ -29,10 +29,14 @@ Status CheckPrintable(const std::string& field, std::string_view text);
 // overrides and isolates, zero-width spaces, line separators, the BOM): on a terminal they reorder
 // or hide what an auditor reads, so CheckPrintable refuses them and renderings escape them.
 bool IsInvisibleOrBidi(uint32_t cp);
-// InvalidArgument naming the first field unknown to this format in `m` or in any message nested
-// in it ("unknown field 99 in transition.reject"; `where` names `m`): what is signed must carry
-// nothing that Apply and replay would silently ignore.
-Status RefuseUnknownFields(const google::protobuf::Message& m, const std::string& where);
+// InvalidArgument naming the first field unknown to the format of `d` in `bytes`, the encoding of a
+// message of type `d`, or in any message nested in it, map entries included ("unknown field 99
+// in transition.reject"; `where` names the message): what is signed must carry nothing that
+// Apply and replay would silently ignore. Checked on the bytes, not on a parsed message: parsing
+// drops unknown fields inside map entries and keeps a known number with the wrong wire type
+// aside. REQUIRES: `bytes` parse as a `d` (checked first by the caller).
+Status RefuseUnknownFields(std::string_view bytes, const google::protobuf::Descriptor* d,
+                           const std::string& where);
 // Free text (reasons): non-empty, at most kMaxFieldLength, printable (CheckPrintable).
 Status CheckReason(std::string_view what, std::string_view text);
 

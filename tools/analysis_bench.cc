@@ -27,10 +27,10 @@
 #include "api/http/server_metrics.h"
 #include "dvs/http_client.h"
 #include "statemachine/apply.h"
-#include "tests/serve/metrics_backend.h"
 #include "tools/bench_ledger.h"
 #include "tools/bench_util.h"
-#include "tests/serve/free_port.h"
+#include "tools/testbed/free_port.h"
+#include "tools/testbed/metrics_backend.h"
 
 namespace dvs::bench {
 namespace {

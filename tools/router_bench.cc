@@ -27,7 +27,8 @@
 #include "dvs/transitions.h"
 #include "tools/bench_ledger.h"
 #include "tools/bench_util.h"
-#include "tests/serve/free_port.h"
+#include "tools/testbed/free_port.h"
+#include "tools/testbed/programs.h"
 
 namespace dvs::bench {
 namespace {
@@ -55,13 +56,6 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
   return pid;
 }
 
-std::string Find(std::initializer_list<const char*> paths) {
-  for (const char* p : paths) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return "";
-}
-
 std::string Body(const HttpUrl& url) {
   auto r = HttpCall(url, "GET", "/", "", {{"Connection", "close"}}, 5000);
   return r.ok() && r->status == 200 ? r->body : "error";
@@ -86,8 +80,8 @@ int Run(int runs, const std::string& root) {
     std::fprintf(stderr, "dvs-router-bench: %s\n", what.c_str());
     return 1;
   };
-  const std::string haproxy = Find({"/usr/sbin/haproxy", "/usr/bin/haproxy"});
-  const std::string nginx = Find({"/usr/sbin/nginx", "/usr/bin/nginx"});
+  const std::string haproxy = test::FindProgram("haproxy");
+  const std::string nginx = test::FindProgram("nginx");
   if (haproxy.empty() || nginx.empty()) return fail("needs haproxy and nginx (tools/run bench)");
   auto bench = BenchLedger::Create(root, "dvs-router-bench");
   if (!bench) return 1;

@@ -32,6 +32,7 @@
 #include "ledger/log.h"
 #include "tools/bench_ledger.h"
 #include "tools/bench_util.h"
+#include "tools/testbed/loopback_listener.h"
 
 namespace dvs::bench {
 namespace {
@@ -77,48 +78,29 @@ Load RunLoad(const HttpUrl& url, int connections, double seconds,
 // other work: the floor under any HTTP API on this machine.
 class CannedServer {
  public:
-  explicit CannedServer(std::string answer) : answer_(std::move(answer)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    ::listen(fd_, 64);
-    socklen_t len = sizeof(a);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    accept_ = std::thread([this] {
-      for (;;) {
-        int c = ::accept(fd_, nullptr, nullptr);
-        if (c < 0) return;
-        std::thread([this, c] {
-          std::string pending;
-          char buf[4096];
-          for (;;) {
-            ssize_t n = ::recv(c, buf, sizeof(buf), 0);
-            if (n <= 0) break;
-            pending.append(buf, n);
-            for (size_t end; (end = pending.find("\r\n\r\n")) != std::string::npos;) {
-              pending.erase(0, end + 4);
-              if (::send(c, answer_.data(), answer_.size(), MSG_NOSIGNAL) < 0) break;
-            }
-          }
-          ::close(c);
-        }).detach();
-      }
-    });
-  }
-  ~CannedServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    accept_.join();
-  }
-  int port() const { return port_; }
+  explicit CannedServer(std::string answer) : answer_(std::move(answer)) {}
+  int port() const { return listener_.port(); }
 
  private:
-  std::string answer_;
-  int fd_, port_;
-  std::thread accept_;
+  // Keep-alive: every request on the connection, until the client closes it (RunLoad's clients
+  // all have when it returns, so the listener's join at destruction does not wait).
+  void Serve(int c) {
+    std::string pending;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(c, buf, sizeof(buf), 0);
+      if (n <= 0) return;
+      pending.append(buf, n);
+      for (size_t end; (end = pending.find("\r\n\r\n")) != std::string::npos;) {
+        pending.erase(0, end + 4);
+        if (::send(c, answer_.data(), answer_.size(), MSG_NOSIGNAL) < 0) return;
+      }
+    }
+  }
+
+  const std::string answer_;
+  test::LoopbackListener listener_{[this](int c) { Serve(c); },
+                                   test::LoopbackListener::Threads::kPerConnection};
 };
 
 // 64 clients POSTing single signed entries from `bodies` (each client its own slice).

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -215,7 +216,17 @@ Result<std::unique_ptr<Router>> MakeRouter(const std::string& spec, const Router
   if (colon == std::string::npos || arg.empty())
     return Status::InvalidArgument("router '" + spec +
                                    "' is not file:PATH, exec:CMD, nginx:CONF or haproxy:SOCKET");
-  if (kind == "file") return std::unique_ptr<Router>(new FileRouter(spec, arg));
+  if (kind == "file") {
+    // Checked here, not on the first write: a folder that is not there will not appear by
+    // itself, and retrying forever would only hide the typo.
+    const std::filesystem::path folder = std::filesystem::path(arg).parent_path();
+    std::error_code ec;
+    if (!folder.empty() && !std::filesystem::is_directory(folder, ec)) {
+      return Status::NotFound("router '" + spec + "': folder " + folder.string() +
+                              " does not exist");
+    }
+    return std::unique_ptr<Router>(new FileRouter(spec, arg));
+  }
   if (kind == "exec") return std::unique_ptr<Router>(new ExecRouter(spec, arg, o.exec_timeout_ms));
   if (kind == "nginx") {
     if (o.nginx_backends.empty())

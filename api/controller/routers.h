@@ -57,7 +57,8 @@ struct RouterOptions {
   int haproxy_timeout_ms = 2'000;  // per admin-socket exchange
 };
 
-// One router from its spec; InvalidArgument naming what is wrong with the spec.
+// One router from its spec; InvalidArgument naming what is wrong with the spec, NotFound when a
+// file: router's folder does not exist.
 Result<std::unique_ptr<Router>> MakeRouter(const std::string& spec, const RouterOptions& options);
 
 // The nginx upstreams for `table`, or NotFound naming a route without a backend address.

@@ -423,9 +423,17 @@ void Server::Impl::BeginStop() {
   });
 }
 
-Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretKey* controller,
-                                              const ServeOptions& options) {
-  auto impl = std::make_shared<Impl>(svc, options);
+namespace {
+RouterOptions RouterOptionsOf(const ServeOptions& options) {
+  RouterOptions ro;
+  ro.nginx_backends = options.nginx_backends;
+  ro.nginx_reload = options.nginx_reload;
+  ro.haproxy_backends = options.haproxy_backends;
+  return ro;
+}
+}  // namespace
+
+Status Server::CheckOptions(const ServeOptions& options) {
   beast::error_code ec;
   std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
   auto addr = net::ip::make_address(host, ec);
@@ -443,12 +451,22 @@ Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretK
     return Status::InvalidArgument("the idle timeout must be positive");
   if (options.max_connections < 1)
     return Status::InvalidArgument("max_connections must be positive");
+  for (const std::string& spec : options.routers) {
+    DVS_RETURN_IF_ERROR(MakeRouter(spec, RouterOptionsOf(options)).status());
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretKey* controller,
+                                              const ServeOptions& options) {
+  DVS_RETURN_IF_ERROR(CheckOptions(options));
+  auto impl = std::make_shared<Impl>(svc, options);
+  beast::error_code ec;
+  const auto addr =
+      net::ip::make_address(options.host == "localhost" ? "127.0.0.1" : options.host, ec);
 
   std::vector<std::unique_ptr<Router>> routers;
-  RouterOptions ro;
-  ro.nginx_backends = options.nginx_backends;
-  ro.nginx_reload = options.nginx_reload;
-  ro.haproxy_backends = options.haproxy_backends;
+  const RouterOptions ro = RouterOptionsOf(options);
   for (const std::string& spec : options.routers) {
     DVS_ASSIGN_OR_RETURN(auto r, MakeRouter(spec, ro));
     routers.push_back(std::move(r));

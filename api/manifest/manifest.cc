@@ -414,13 +414,32 @@ Result<sm::GovernancePolicy> ParsePolicy(std::string_view yaml) {
             return ForEachKey(v, k, {},
                               [&](const std::string& tag, const YAML::Node& values) -> Status {
                                 sm::TagValues& tv = (*p.mutable_required_tags())[tag];
-                                if (values.IsNull()) return Status::OK();
-                                DVS_ASSIGN_OR_RETURN(auto list, StringList(values, k + "." + tag));
+                                if (values.IsNull()) {  // `fedramp: ~`: present, any value
+                                  tv.set_any_value(true);
+                                  return Status::OK();
+                                }
+                                const std::string field = k + "." + tag;
+                                DVS_ASSIGN_OR_RETURN(auto list, StringList(values, field));
+                                if (list.empty()) {
+                                  return Bad(field,
+                                             "is an empty list, which would allow any value: list "
+                                             "the allowed values, or write `" +
+                                                 tag + ": ~` to require the tag with any value");
+                                }
                                 for (auto& a : list) tv.add_allowed(std::move(a));
                                 return Status::OK();
                               });
           }
           DVS_ASSIGN_OR_RETURN(auto list, StringList(v, k));
+          // In the signed policy an empty list is the absent key (any license, no review): a
+          // written [] is a mistake, not a rule, so it is refused rather than read as "anything".
+          if (list.empty()) {
+            return Bad(k, k == "allowed_licenses"
+                              ? "is an empty list, which would allow any license: list the "
+                                "licenses, or leave allowed_licenses out to allow any"
+                              : "is an empty list: list the reviews, or leave required_reviews "
+                                "out to require none");
+          }
           for (auto& s : list) {
             k == "allowed_licenses" ? p.add_allowed_licenses(std::move(s))
                                     : p.add_required_reviews(std::move(s));

@@ -175,8 +175,7 @@ int DaysInMonth(int y, int m) {
 }
 
 Status NotATime(const std::string& text, const std::string& why) {
-  return Status::InvalidArgument("'" + text + "' is not a time (" + why +
-                                 "): use RFC 3339 (2026-11-26T02:20:01Z) or unix milliseconds");
+  return Status::InvalidArgument("'" + text + "' is not a time (" + why + ")");
 }
 
 // The zone after the seconds: "Z" or "+HH:MM"/"-HH:MM" (00..23, 00..59). Offset in ms to add to
@@ -194,9 +193,28 @@ Result<int64_t> ParseZone(const std::string& text, std::string_view z) {
 
 }  // namespace
 
+namespace {
+bool UnixMs(std::string_view digits) {
+  return !digits.empty() && digits.size() <= 15 &&
+         std::all_of(digits.begin(), digits.end(), ::isdigit);
+}
+}  // namespace
+
 Result<int64_t> ParseTime(const std::string& text) {
-  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit) && text.size() <= 15) {
-    return std::stoll(text);
+  if (UnixMs(text)) return std::stoll(text);
+  auto t = ParseMarkedTime(text);
+  if (!t.ok()) {
+    return Status::InvalidArgument(t.status().message() +
+                                   ": use RFC 3339 (2026-11-26T02:20:01Z) or unix milliseconds");
+  }
+  return t;
+}
+
+Result<int64_t> ParseMarkedTime(const std::string& text) {
+  if (text.size() > 1 && text[0] == '@') {
+    if (!UnixMs(std::string_view(text).substr(1)))
+      return NotATime(text, "@ takes unix milliseconds, at most 15 digits");
+    return std::stoll(text.substr(1));
   }
   if (text.empty()) return NotATime(text, "empty");
   // YYYY-MM-DDTHH:MM:SS, every field at its place, digits only.

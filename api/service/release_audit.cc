@@ -227,13 +227,20 @@ Result<State> ReleaseService::StateAsOf(const std::string& at) {
   uint64_t size;
   if (!at.empty() && at.size() <= 19 && std::all_of(at.begin(), at.end(), ::isdigit)) {
     size = std::stoull(at) + 1;  // as of entry SEQ, included
-  } else {
-    auto t = ParseTime(at);
-    if (!t.ok())
-      return Status::InvalidArgument("--at takes a seq or an RFC 3339 time: " +
-                                     t.status().message());
-    DVS_ASSIGN_OR_RETURN(size, SizeAtTime(*t));
+    auto state = StateAt(size);
+    // A unix time in ms given bare reads as a seq far beyond any ledger: say how to write one.
+    if (state.status().IsNotFound() && at.size() >= 12) {
+      return Status::NotFound(state.status().message() + " (a plain number is a seq; for unix ms " +
+                              "write --at @" + at + ")");
+    }
+    return state;
   }
+  auto t = ParseMarkedTime(at);
+  if (!t.ok()) {
+    return Status::InvalidArgument("--at takes a seq, an RFC 3339 time or @UNIX_MS: " +
+                                   t.status().message());
+  }
+  DVS_ASSIGN_OR_RETURN(size, SizeAtTime(*t));
   return StateAt(size);
 }
 

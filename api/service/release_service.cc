@@ -139,6 +139,17 @@ Status ReleaseService::CatchUp(const WriteTxn& w) {
   return Status::OK();
 }
 
+namespace {
+// The bundle a receipt names: the transition's, or for a package the id its manifest gets (the
+// transition names none: the id is derived from the manifest's bytes).
+std::string ReceiptBundle(const sm::Transition& t) {
+  if (!t.has_package()) return BundleOfTransition(t);
+  sm::Manifest m;
+  if (!m.ParseFromString(t.package().manifest())) return "";
+  return BundleId(m, Sha256(t.package().manifest()));
+}
+}  // namespace
+
 Status ReleaseService::AppendOne(WriteTxn& w, TrustedTip& tip, const VerifiedBody& vb,
                                  std::vector<Receipt>* out, bool* touched) {
   DVS_ASSIGN_OR_RETURN(sm::Transition t, ParseTransition(vb.get().body));
@@ -173,7 +184,7 @@ Status ReleaseService::AppendOne(WriteTxn& w, TrustedTip& tip, const VerifiedBod
   }
   if (out != nullptr) {
     Receipt r{stored.seq,     stored.append_time_ms, w.head().hash,
-              t.request_id(), TransitionName(t),     BundleOfTransition(t)};
+              t.request_id(), TransitionName(t),     ReceiptBundle(t)};
     if (const Bundle* b = tip.state.FindBundle(r.bundle)) {
       r.state = BundleStateName(b->state);
       r.weight_before = applied.weight_before;

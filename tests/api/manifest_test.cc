@@ -53,8 +53,23 @@ TEST(Policy, ParsesAndRefusesUnknownKeys) {
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->required_tags().at("fedramp").allowed(0), "high");
   EXPECT_TRUE(p->required_tags().at("ato").allowed().empty());
+  EXPECT_TRUE(p->required_tags().at("ato").any_value());
+  EXPECT_FALSE(p->required_tags().at("fedramp").any_value());
   EXPECT_NE(ParsePolicy("allowed_license: [MIT]\n").status().message().find("unknown key"),
             std::string::npos);
+}
+
+TEST(Policy, RefusesEmptyListsNamingTheKey) {
+  auto licenses = ParsePolicy("allowed_licenses: []\n");
+  ASSERT_FALSE(licenses.ok());
+  EXPECT_EQ(licenses.status().message(),
+            "allowed_licenses: is an empty list, which would allow any license: list the "
+            "licenses, or leave allowed_licenses out to allow any");
+  auto tags = ParsePolicy("required_tags: {fedramp: []}\n");
+  ASSERT_FALSE(tags.ok());
+  EXPECT_EQ(tags.status().message(),
+            "required_tags.fedramp: is an empty list, which would allow any value: list the "
+            "allowed values, or write `fedramp: ~` to require the tag with any value");
 }
 
 }  // namespace

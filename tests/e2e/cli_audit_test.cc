@@ -125,12 +125,23 @@ TEST_F(CliAudit, StateAtASeqOrATimeShowsRoutingAsItWasThen) {
   auto deployed_entry = (*Log::Open(Ledger(), {.read_only = true}))->Get(deployed);
   Outcome by_time =
       Dvs({"state", "--at", std::to_string(deployed_entry->append_time_ms), "--json"});
-  EXPECT_EQ(by_time.code, 1) << "a bare number is a seq; times are RFC 3339";
+  EXPECT_EQ(by_time.code, 1) << "a bare number is a seq; times are RFC 3339 or @UNIX_MS";
   EXPECT_NE(by_time.err.find("is beyond the ledger's"), std::string::npos) << by_time.err;
+  const std::string at_ms = "@" + std::to_string(deployed_entry->append_time_ms);
+  EXPECT_NE(by_time.err.find("for unix ms write --at " + at_ms + ")"), std::string::npos)
+      << by_time.err;
+  Outcome ms = Dvs({"state", "--at", at_ms, "--json"});
+  ASSERT_EQ(ms.code, 0) << ms.err;
+  EXPECT_EQ(test::ParseJson(ms.out).fields().at("seq").number_value(), deployed);
   Outcome rfc = Dvs({"state", "--at", Rfc3339Time(deployed_entry->append_time_ms), "--json"});
   ASSERT_EQ(rfc.code, 0) << rfc.err;
   EXPECT_EQ(test::ParseJson(rfc.out).fields().at("seq").number_value(), deployed);
-  EXPECT_EQ(Dvs({"state", "--at", "yesterday"}).code, 2);
+  Outcome bad = Dvs({"state", "--at", "yesterday"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err,
+            "dvs: state: --at takes a seq, an RFC 3339 time or @UNIX_MS: 'yesterday' is not a "
+            "time (not YYYY-MM-DDTHH:MM:SS)\n");
+  EXPECT_EQ(Dvs({"state", "--at", "@12x"}).code, 2);
 }
 
 TEST_F(CliAudit, AuditFiltersCombineAndReportWeightChanges) {

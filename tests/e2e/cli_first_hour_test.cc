@@ -39,6 +39,41 @@ TEST_F(FirstHour, AMistypedCommandOrOptionIsNamedWithTheClosestOne) {
   EXPECT_EQ(r.err, "dvs: unknown command 'frobnicate' (dvs --help lists them)\n");
 }
 
+TEST_F(FirstHour, AMissingArgumentIsNamedWithWhereToFindAnExample) {
+  Outcome r = Dvs({"status"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "dvs: status: TARGET is missing (bundle id or service name); dvs status --help shows "
+            "an example\n");
+  r = Dvs({"state"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("dvs: state: --at is missing (a seq (a plain number", 0), 0u) << r.err;
+  r = Dvs({"key"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs: key: a command is needed: grant, revoke, list\n");
+  r = Dvs({});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs: a command is needed (dvs --help lists them)\n");
+}
+
+TEST_F(FirstHour, DvsVerifySpeaksAsDvsDoes) {
+  auto verify = [&](const std::vector<std::string>& args, const std::string& tag) {
+    return test::WaitDvs(test::StartProgram(DVS_VERIFY_BINARY, args, "", dir_.path(), tag),
+                         dir_.path(), tag);
+  };
+  Outcome r = verify({Ledger(), "--root-pubb", Key("root") + ".pub"}, "typo");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs-verify: unknown option '--root-pubb'; did you mean '--root-pub'?\n");
+  r = verify({Ledger(), "--frobnicate"}, "far");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs-verify: unknown option '--frobnicate' (dvs-verify --help lists them)\n");
+  r = verify({}, "missing");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "dvs-verify: LEDGER is missing (ledger directory (opened read-only)); dvs-verify "
+            "--help shows an example\n");
+}
+
 TEST_F(FirstHour, ARefusalNamesTheCommandOnce) {
   Outcome r = Dvs({"approve", "tax_calc_9.9_000000", "--key", Key("governance")});
   EXPECT_EQ(r.code, 1);
@@ -130,10 +165,12 @@ TEST_F(FirstHour, EveryCommandThatPrintsDataTakesJson) {
   Outcome p = Dvs({"package", dir_.Sub("m.yaml"), "--key", Key("publisher")});
   ASSERT_EQ(p.code, 0) << p.err;
   const std::string id = p.out.substr(0, p.out.find('\n'));
+  ASSERT_EQ(Dvs({"approve", id, "--key", Key("governance")}).code, 0);
 
   Outcome r = Dvs({"verify-artifact", id, dir_.Sub("tax_calc.tar"), "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = test::ParseJson(r.out);
+  EXPECT_EQ(j.fields().at("state").string_value(), "approved");
   EXPECT_TRUE(j.fields().at("matches").bool_value());
   EXPECT_EQ(j.fields().at("bundle").string_value(), id);
   EXPECT_EQ(j.fields().at("artifact").string_value(), "tax_calc.tar");
@@ -148,6 +185,45 @@ TEST_F(FirstHour, EveryCommandThatPrintsDataTakesJson) {
   r = Dvs({"proof", "consistency", "1", "2", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(test::ParseJson(r.out).fields().contains("root2")) << r.out;
+}
+
+// The commands that write something other than an entry print what they did as JSON too.
+TEST_F(FirstHour, CommandsThatMakeThingsSayWhatTheyMadeInJson) {
+  Outcome r = Dvs({"keygen", "--out", Key("log"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = test::ParseJson(r.out);
+  EXPECT_EQ(j.fields().at("public_key").string_value(), Key("log") + ".pub");
+  EXPECT_EQ(j.fields().at("key_id").string_value().size(), 16u) << r.out;
+  EXPECT_FALSE(j.fields().at("encrypted").bool_value());
+  Grant("log", "log");
+
+  r = Dvs({"--ledger", dir_.Sub("second"), "init", "--root-key", Key("root"), "--name", "two",
+           "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  j = test::ParseJson(r.out);
+  EXPECT_EQ(j.fields().at("ledger").string_value(), "two");
+  EXPECT_EQ(j.fields().at("path").string_value(), dir_.Sub("second"));
+
+  Write("m.yaml", ManifestYaml("1.0"));
+  r = Dvs({"package", dir_.Sub("m.yaml"), "--key", Key("publisher"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(test::ParseJson(r.out).fields().at("bundle").string_value().rfind("tax_calc_1.0_", 0),
+            0u)
+      << r.out;
+
+  r = Dvs({"checkpoint", "--key", Key("log"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  j = test::ParseJson(r.out);
+  EXPECT_EQ(j.fields().at("origin").string_value(), "test");
+  EXPECT_GT(j.fields().at("size").number_value(), 0);
+  EXPECT_EQ(j.fields().at("note").string_value().rfind("test\n", 0), 0u);
+  r = Dvs({"checkpoint", "--key", Key("log"), "--out", dir_.Sub("cp"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(test::ParseJson(r.out).fields().at("out").string_value(), dir_.Sub("cp"));
+
+  r = Dvs({"reindex", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_GT(test::ParseJson(r.out).fields().at("entries").number_value(), 0) << r.out;
 }
 
 }  // namespace

@@ -52,14 +52,16 @@ class CliInputHoles : public test::LedgerFixture {
     EXPECT_EQ(Fingerprint(), before) << args[0] << " changed the ledger";
   }
 
-  std::string Signed(const sm::Transition& t, const std::string& who, const std::string& name) {
+  // `extra`: bytes appended to the body's encoding, for what our clients never write.
+  std::string Signed(const sm::Transition& t, const std::string& who, const std::string& name,
+                     const std::string& extra = "") {
     SecretKey key = std::move(LoadSecretKey(Key(who))).value();
     sm::Transition signed_now = t;  // within the ledger's replay window
     signed_now.set_actor_time_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count());
     ledger::Entry req;
-    req.set_body(signed_now.SerializeAsString());
+    req.set_body(signed_now.SerializeAsString() + extra);
     req.set_signer_key(std::string(key.public_key().bytes()));
     req.set_signature(key.Sign(kEntryBodyContext, req.body()));
     Write(name, req.SerializeAsString());
@@ -103,6 +105,7 @@ TEST_F(CliInputHoles, VerifyArtifactRefusesDevicesAndFifos) {
   Outcome p = Dvs({"package", dir_.Sub("art.yaml"), "--key", Key("publisher")});
   ASSERT_EQ(p.code, 0) << p.err;
   const std::string id = p.out.substr(0, p.out.find('\n'));
+  ASSERT_EQ(Dvs({"approve", id, "--key", Key("governance")}).code, 0);
   EXPECT_EQ(Dvs({"verify-artifact", id, dir_.Sub("tool.tar")}).code, 0);
   ExpectRefused({"verify-artifact", id, "/dev/zero"}, "/dev/zero is not a regular file");
   const std::string fifo = dir_.Sub("pipe");
@@ -280,7 +283,7 @@ TEST_F(CliInputHoles, ImpossibleTimesAreRefused) {
     SCOPED_TRACE(t);
     ExpectRefused({"audit", "--since", t}, "--since", 2);
     ExpectRefused({"audit", "--until", t}, "--until", 2);
-    ExpectRefused({"state", "--at", t}, "--at takes a seq or an RFC 3339 time", 2);
+    ExpectRefused({"state", "--at", t}, "--at takes a seq, an RFC 3339 time or @UNIX_MS", 2);
   }
   for (const char* t : {"2024-02-29T12:00:00Z", "2000-02-29T00:00:00+23:59", "2026-12-31T23:59:60Z",
                         "2026-06-01T10:00:00.250-05:30"}) {
@@ -336,6 +339,20 @@ TEST_F(CliInputHoles, ABodyWithUnknownFieldsAnywhereIsRefused) {
   package.mutable_package()->set_manifest(EncodeManifest(*m));
   ExpectRefused({"submit", Signed(package, "publisher", "package.req")},
                 "unknown field 42 in manifest.rollout");
+
+  // Inside one entry of an observation's metrics map: the parser drops it silently, so only the
+  // signed bytes show it. observe (18) > metrics (2) > {key 1, value 2 (8 bytes), field 3 = 1}.
+  const std::string entry =
+      std::string("\x0a\x0a") + "error_rate" + "\x11" + std::string(8, '\0') + "\x18\x01";
+  const std::string metrics = "\x12" + std::string(1, static_cast<char>(entry.size())) + entry;
+  const std::string observe_extra =
+      "\x92\x01" + std::string(1, static_cast<char>(metrics.size())) + metrics;
+  sm::Transition observe;
+  observe.set_request_id("unknown-in-metrics-entry");
+  observe.mutable_observe()->set_bundle(id);
+  observe.mutable_observe()->set_samples(10);
+  ExpectRefused({"submit", Signed(observe, "observer", "observe.req", observe_extra)},
+                "unknown field 3 in transition.observe.metrics");
 }
 
 // ---- 8. keys ----

@@ -1,6 +1,7 @@
 // Every refusal exits 1 with one clear line naming what and why, and leaves the ledger
 // byte-for-byte unchanged. Usage errors exit 2.
 #include <chrono>
+#include <filesystem>
 
 #include "ledger/entry.pb.h"
 #include "ledger/key_files.h"
@@ -78,6 +79,42 @@ TEST_F(CliRefusals, AReplayedSignedRequest) {
   req.set_body(req.body() + " ");  // and a tampered one fails its signature
   Write("tampered.req", req.SerializeAsString());
   ExpectRefused({"submit", dir_.Sub("tampered.req")}, "does not verify");
+}
+
+// Offline signing end to end: the signing host has keys and no ledger; the ledger's host has the
+// ledger and no keys. `--out-request` writes what `dvs submit` reads.
+TEST_F(CliRefusals, ARequestSignedOfflineIsSubmittedOnTheLedgerHostOnce) {
+  std::string id = Package("1.0");
+  const std::string before = Fingerprint();
+  const std::string nowhere = dir_.Sub("no-ledger-on-the-signing-host");
+  Outcome signed_offline = Dvs({"--ledger", nowhere, "approve", id, "--key", Key("governance"),
+                                "--out-request", dir_.Sub("approve.req")});
+  ASSERT_EQ(signed_offline.code, 0) << signed_offline.err;
+  EXPECT_NE(signed_offline.out.find("submit it with: dvs submit " + dir_.Sub("approve.req")),
+            std::string::npos)
+      << signed_offline.out;
+  EXPECT_FALSE(std::filesystem::exists(nowhere)) << "signing offline opened a ledger";
+  EXPECT_EQ(Fingerprint(), before) << "signing offline wrote to the ledger";
+  EXPECT_EQ(StatusJson(id).fields().at("state").string_value(), "packaged");
+
+  Outcome submitted = Dvs({"submit", dir_.Sub("approve.req")});
+  ASSERT_EQ(submitted.code, 0) << submitted.err;
+  EXPECT_NE(submitted.out.find("approve " + id), std::string::npos) << submitted.out;
+  EXPECT_EQ(StatusJson(id).fields().at("state").string_value(), "approved");
+  ExpectRefused({"submit", dir_.Sub("approve.req")},
+                "was already applied (a replayed signed request)");
+
+  // package, with the manifest's content signed in: the same id as packaging on the ledger host.
+  Write("m2.yaml", ManifestYaml("2.0"));
+  Outcome package = Dvs({"--ledger", nowhere, "package", dir_.Sub("m2.yaml"), "--key",
+                         Key("publisher"), "--out-request", dir_.Sub("package.req"), "--json"});
+  ASSERT_EQ(package.code, 0) << package.err;
+  EXPECT_EQ(test::ParseJson(package.out).fields().at("kind").string_value(), "package")
+      << package.out;
+  Outcome packaged = Dvs({"submit", dir_.Sub("package.req")});
+  ASSERT_EQ(packaged.code, 0) << packaged.err;
+  const std::string id2 = Package("2.0");  // identical content: the id of what was submitted
+  EXPECT_NE(packaged.out.find(id2), std::string::npos) << packaged.out;
 }
 
 TEST_F(CliRefusals, DeployingARolledBackBundle) {
@@ -176,6 +213,23 @@ TEST_F(CliRefusals, BadManifestsAreRefusedBeforeAnythingIsWritten) {
     Write("bad.yaml", c.yaml);
     ExpectRefused({"package", dir_.Sub("bad.yaml"), "--key", Key("publisher")}, c.want);
   }
+}
+
+TEST_F(CliRefusals, APolicyWithAnEmptyListIsRefusedNamingTheKey) {
+  // Each would allow anything: any license, any value of the tag.
+  for (auto [yaml, want] : std::vector<std::pair<std::string, std::string>>{
+           {"allowed_licenses: []\n", "allowed_licenses: is an empty list"},
+           {"allowed_licenses: [MIT]\nrequired_tags: {fedramp: []}\n",
+            "required_tags.fedramp: is an empty list, which would allow any value"},
+           {"required_reviews: []\n", "required_reviews: is an empty list"}}) {
+    SCOPED_TRACE(yaml);
+    Write("empty.yaml", yaml);
+    ExpectRefused({"policy", "set", dir_.Sub("empty.yaml"), "--key", Key("root")}, want);
+  }
+  // `~` says "any value" on purpose, and is accepted.
+  Write("any.yaml", "allowed_licenses: [Apache-2.0]\nrequired_tags: {fedramp: ~}\n");
+  Outcome r = Dvs({"policy", "set", dir_.Sub("any.yaml"), "--key", Key("root")});
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 TEST_F(CliRefusals, UsageErrorsExitTwo) {

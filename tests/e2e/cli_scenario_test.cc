@@ -96,14 +96,31 @@ TEST_F(CliScenario, ArtifactsAreHashedIntoTheManifestAndCheckedLater) {
   Outcome p = Dvs({"package", dir_.Sub("m.yaml"), "--key", Key("publisher")});
   ASSERT_EQ(p.code, 0) << p.err;
   std::string id = p.out.substr(0, p.out.find('\n'));
+  // Not approved yet: the file matches, but governance signed nothing, and exit 0 would say it did.
+  Outcome unapproved = Dvs({"verify-artifact", id, dir_.Sub("model.onnx")});
+  EXPECT_EQ(unapproved.code, 1);
+  EXPECT_EQ(unapproved.err, "dvs: verify-artifact: " + dir_.Sub("model.onnx") +
+                                " matches artifact model.onnx of " + id +
+                                ", but governance has not approved " + id + " (it is packaged)\n");
+  ASSERT_EQ(Dvs({"approve", id, "--key", Key("governance")}).code, 0);
   Outcome ok = Dvs({"verify-artifact", id, dir_.Sub("model.onnx")});
   EXPECT_EQ(ok.code, 0) << ok.err;
   EXPECT_NE(ok.out.find("matches artifact model.onnx"), std::string::npos);
+  EXPECT_NE(ok.out.find("approved by governance at seq"), std::string::npos) << ok.out;
   Write("model.onnx", "weights v1, tampered");
   Outcome bad = Dvs({"verify-artifact", id, dir_.Sub("model.onnx")});
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("is not one of the 1 artifacts governance signed"), std::string::npos)
       << bad.err;
+  // Rejected after approval: governance withdrew its signature.
+  Write("model.onnx", "weights v1");
+  ASSERT_EQ(
+      Dvs({"reject", id, "--reason", "license audit failed", "--key", Key("governance")}).code, 0);
+  Outcome rejected = Dvs({"verify-artifact", id, dir_.Sub("model.onnx")});
+  EXPECT_EQ(rejected.code, 1);
+  EXPECT_NE(rejected.err.find("governance has not approved " + id + " (it is rejected)"),
+            std::string::npos)
+      << rejected.err;
 }
 
 TEST_F(CliScenario, ReadCommandsPrintTablesAndJson) {

@@ -10,8 +10,9 @@
 
 #include "api/controller/routers.h"
 #include "tests/serve/backend_server.h"
-#include "tests/serve/serve_fixture.h"
-#include "tests/serve/free_port.h"
+#include "tests/serve/proxy_fixture.h"
+#include "tools/testbed/free_port.h"
+#include "tools/testbed/programs.h"
 
 namespace dvs {
 namespace {
@@ -20,25 +21,15 @@ using test::Eventually;
 using test::Slurp;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kSample = 200;
-constexpr double kTolerancePct = 3.0;
-
-std::string FindHaproxy() {
-  for (const char* p : {"/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return "";
-}
-
 double Weight(const google::protobuf::Struct& s) { return s.fields().at("weight").number_value(); }
 
 using test::FreePort;
 
-class HaproxyRouting : public test::ServeFixture {
+class HaproxyRouting : public test::ProxyFixture {
  protected:
   void SetUp() override {
-    ServeFixture::SetUp();
-    haproxy_ = FindHaproxy();
+    ProxyFixture::SetUp();
+    haproxy_ = test::FindProgram("haproxy");
     ASSERT_FALSE(haproxy_.empty()) << "haproxy is not installed (tools/run installs it)";
     // A short folder of its own: a Unix socket path has at most 107 bytes.
     char tmpl[] = "/tmp/dvs-hx-XXXXXX";
@@ -76,7 +67,7 @@ class HaproxyRouting : public test::ServeFixture {
       ::kill(haproxy_pid_, SIGKILL);
       ::waitpid(haproxy_pid_, nullptr, 0);
     }
-    ServeFixture::TearDown();
+    ProxyFixture::TearDown();
     if (!sock_dir_.empty()) std::filesystem::remove_all(sock_dir_);
   }
 
@@ -98,39 +89,6 @@ class HaproxyRouting : public test::ServeFixture {
   void StartServing() {
     StartServer({"--router", Spec(), "--haproxy-backends", dir_.Sub("backends.yaml")},
                 "1h");  // no timer decisions: each step below comes from an observation
-  }
-
-  // Which backend answered each of `n` requests, each on a new connection (as new clients do).
-  std::map<std::string, int> Sample(int n) {
-    std::map<std::string, int> got;
-    for (int i = 0; i < n; ++i) {
-      auto r = HttpCall(front_, "GET", "/", "", {{"Connection", "close"}}, 5000);
-      got[r.ok() && r->status == 200 ? r->body : "error"]++;
-    }
-    return got;
-  }
-
-  bool SharesMatch(const std::map<std::string, int>& want, std::map<std::string, int>* seen) {
-    *seen = Sample(kSample);
-    int total = 0;
-    for (const auto& [v, n] : *seen) total += n;
-    for (const auto& [v, n] : *seen) {
-      if (!want.count(v)) return false;
-    }
-    for (const auto& [v, pct] : want) {
-      double share = 100.0 * (*seen)[v] / total;
-      if (std::fabs(share - pct) > kTolerancePct) return false;
-      if (pct == 0 && (*seen)[v] != 0) return false;
-    }
-    return true;
-  }
-
-  void ExpectShares(const std::map<std::string, int>& want, const char* when) {
-    std::map<std::string, int> seen;
-    bool ok = Eventually([&] { return SharesMatch(want, &seen); }, 10000);
-    std::string got;
-    for (const auto& [v, n] : seen) got += v + "=" + std::to_string(n) + " ";
-    EXPECT_TRUE(ok) << when << ": got " << got << "\nserver log:\n" << ServerLog();
   }
 
   // The details of the ledger's confirm entries, oldest first.
@@ -163,7 +121,6 @@ class HaproxyRouting : public test::ServeFixture {
   std::string haproxy_, sock_dir_, admin_, user_;
   int front_port_ = 0;
   pid_t haproxy_pid_ = -1;
-  HttpUrl front_;
 };
 
 TEST_F(HaproxyRouting, SharesFollowDeployEachStepAndRollbackEachConfirmedInTheLedger) {

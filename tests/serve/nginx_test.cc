@@ -10,8 +10,9 @@
 #include <cmath>
 #include <map>
 
-#include "tests/serve/serve_fixture.h"
-#include "tests/serve/free_port.h"
+#include "tests/serve/proxy_fixture.h"
+#include "tools/testbed/free_port.h"
+#include "tools/testbed/programs.h"
 
 namespace dvs {
 namespace {
@@ -20,19 +21,9 @@ using test::Eventually;
 using test::Slurp;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kSample = 200;
-constexpr double kTolerancePct = 3.0;
-
-std::string FindNginx() {
-  for (const char* p : {"/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return "";
-}
-
 using test::FreePort;
 
-class NginxRouting : public test::ServeFixture {
+class NginxRouting : public test::ProxyFixture {
  protected:
   void TearDown() override {
     if (!nginx_.empty() && !prefix_.empty()) {
@@ -44,51 +35,15 @@ class NginxRouting : public test::ServeFixture {
       ::kill(nginx_pid_, SIGKILL);
       ::waitpid(nginx_pid_, nullptr, 0);
     }
-    ServeFixture::TearDown();
-  }
-
-  // Which backend answered each of `n` requests, each on a new connection (as new clients do).
-  std::map<std::string, int> Sample(int n) {
-    std::map<std::string, int> got;
-    for (int i = 0; i < n; ++i) {
-      auto r = HttpCall(front_, "GET", "/", "", {{"Connection", "close"}}, 5000);
-      got[r.ok() && r->status == 200 ? r->body : "error"]++;
-    }
-    return got;
-  }
-
-  // True when the shares of a sample match `want` (version -> %) within the tolerance.
-  bool SharesMatch(const std::map<std::string, int>& want, std::map<std::string, int>* seen) {
-    *seen = Sample(kSample);
-    int total = 0;
-    for (const auto& [v, n] : *seen) total += n;
-    for (const auto& [v, n] : *seen) {
-      if (!want.count(v)) return false;  // errors, or a version that should get nothing
-    }
-    for (const auto& [v, pct] : want) {
-      double share = 100.0 * (*seen)[v] / total;
-      if (std::fabs(share - pct) > kTolerancePct) return false;
-      if (pct == 0 && (*seen)[v] != 0) return false;
-    }
-    return true;
-  }
-
-  void ExpectShares(const std::map<std::string, int>& want, const char* when) {
-    std::map<std::string, int> seen;
-    // nginx applies a reload asynchronously: allow it a moment, then demand the shares.
-    bool ok = Eventually([&] { return SharesMatch(want, &seen); }, 10000);
-    std::string got;
-    for (const auto& [v, n] : seen) got += v + "=" + std::to_string(n) + " ";
-    EXPECT_TRUE(ok) << when << ": got " << got;
+    ProxyFixture::TearDown();
   }
 
   std::string nginx_, prefix_;
   pid_t nginx_pid_ = -1;
-  HttpUrl front_;
 };
 
 TEST_F(NginxRouting, BackendsReceiveTheSharesOfTheRoutingTableAndNothingAfterRollback) {
-  nginx_ = FindNginx();
+  nginx_ = test::FindProgram("nginx");
   ASSERT_FALSE(nginx_.empty()) << "nginx is not installed (tools/run installs nginx-light)";
   prefix_ = dir_.Sub("nginx");
   std::filesystem::create_directories(prefix_ + "/tmp");

@@ -2,16 +2,13 @@
 // CloudEvents 1.0 document signed by the controller's key, in ledger order, each at least once
 // and, after a restart of the server, resumed from the last acknowledged seq; a receiver that
 // is down delays no decision.
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-
 #include <atomic>
 #include <mutex>
 
 #include "api/controller/notifiers.h"
 #include "ledger/key_files.h"
 #include "tests/serve/serve_fixture.h"
+#include "tools/testbed/loopback_listener.h"
 
 namespace dvs {
 namespace {
@@ -24,29 +21,10 @@ struct Delivery {
   google::protobuf::Struct event;
 };
 
-// A webhook receiver: answers each POST with `status` (200 acknowledges), or holds it unanswered.
+// A webhook receiver: answers each POST with `status` (200 acknowledges).
 class Receiver {
  public:
-  Receiver() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    ::listen(fd_, 64);
-    socklen_t len = sizeof(a);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~Receiver() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hooks/dvs"; }
+  std::string Url() const { return "http://" + listener_.address() + "/hooks/dvs"; }
   std::atomic<int> status{200};
   std::vector<Delivery> got() {
     std::lock_guard<std::mutex> l(mu_);
@@ -55,39 +33,17 @@ class Receiver {
   int refused() const { return refused_; }
 
  private:
-  void Loop() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      Serve(c);
-      ::close(c);
-    }
-  }
   void Serve(int c) {
-    std::string req;
-    char buf[4096];
-    size_t need = std::string::npos;
-    while (need == std::string::npos || req.size() < need) {
-      pollfd q{c, POLLIN, 0};
-      if (::poll(&q, 1, 2000) <= 0) return;
-      ssize_t n = ::recv(c, buf, sizeof(buf), 0);
-      if (n <= 0) return;
-      req.append(buf, static_cast<size_t>(n));
-      size_t end = req.find("\r\n\r\n");
-      if (need == std::string::npos && end != std::string::npos) {
-        need = end + 4 + std::stoul(Header(req.substr(0, end), "content-length", "0"));
-      }
-    }
+    const std::string req = test::ReadHttpRequest(c, 2000);
+    if (req.empty()) return;
     const size_t end = req.find("\r\n\r\n");
     const std::string head = req.substr(0, end);
     const int code = status;
     if (code == 200) {
       Delivery d{req.substr(end + 4),
-                 Header(head, "dvs-signature"),
-                 Header(head, "dvs-key-id"),
-                 Header(head, "content-type"),
+                 test::HeaderValue(head, "dvs-signature"),
+                 test::HeaderValue(head, "dvs-key-id"),
+                 test::HeaderValue(head, "content-type"),
                  {}};
       d.event = test::ParseJson(d.body);
       std::lock_guard<std::mutex> l(mu_);
@@ -95,27 +51,14 @@ class Receiver {
     } else {
       ++refused_;
     }
-    const std::string reply =
-        "HTTP/1.1 " + std::to_string(code) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    (void)!::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
-  }
-  static std::string Header(const std::string& head, const std::string& name,
-                            const std::string& otherwise = "") {
-    std::string lower;
-    for (char ch : head) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    size_t at = lower.find("\r\n" + name + ":");
-    if (at == std::string::npos) return otherwise;
-    size_t from = at + 3 + name.size();
-    while (from < head.size() && head[from] == ' ') ++from;
-    return head.substr(from, head.find("\r\n", from) - from);
+    test::SendAll(c, "HTTP/1.1 " + std::to_string(code) +
+                         " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   }
 
-  int fd_ = -1, port_ = 0;
-  std::atomic<bool> stop_{false};
   std::atomic<int> refused_{0};
   std::mutex mu_;
   std::vector<Delivery> got_;
-  std::thread thread_;
+  test::LoopbackListener listener_{[this](int c) { Serve(c); }};  // last: destroyed first
 };
 
 std::string Field(const google::protobuf::Struct& s, const std::string& k) {

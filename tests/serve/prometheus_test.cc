@@ -10,9 +10,9 @@
 #include <filesystem>
 
 #include "dvs/queries.h"
-#include "tests/serve/metrics_backend.h"
 #include "tests/serve/serve_fixture.h"
-#include "tests/serve/free_port.h"
+#include "tools/testbed/free_port.h"
+#include "tools/testbed/metrics_backend.h"
 
 namespace dvs {
 namespace {

@@ -58,7 +58,61 @@ class ServeRobustness : public test::ServeFixture {
     HttpReply r = Http("GET", "/healthz");
     EXPECT_EQ(r.status, 200) << r.body;
   }
+  // A `dvs serve` that must refuse to start: its outcome, or a failure (and a kill) if it is
+  // still running after 10 s, that is, if it started.
+  Outcome ServeThatMustNotStart(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const std::string tag = "refused-serve" + std::to_string(runs_++);
+    const pid_t pid = test::StartDvs(args, Ledger(), dir_.path(), tag);
+    for (int i = 0; i < 1000; ++i) {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        return {WEXITSTATUS(status), test::Slurp(dir_.Sub(tag + ".out")),
+                test::Slurp(dir_.Sub(tag + ".err"))};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    ADD_FAILURE() << "dvs serve " << extra[0]
+                  << " started: " << test::Slurp(dir_.Sub(tag + ".out"));
+    return {};
+  }
 };
+
+TEST_F(ServeRobustness, ASecondServerOnTheSameLedgerIsRefusedUntilTheFirstIsGoneEvenByKill) {
+  StartServer();
+  const std::string lock = Ledger() + "/serve.lock";
+  Outcome second = ServeThatMustNotStart({"--controller-key", Key("controller")});
+  EXPECT_EQ(second.code, 1);
+  EXPECT_EQ(second.err, "dvs: serve: ledger " + Ledger() + " is already served by dvs serve pid " +
+                            std::to_string(server_pid_) + " (" + lock +
+                            "); one server, one controller per ledger\n");
+  ExpectHealthy();
+  // SIGKILL runs no cleanup: the kernel releases the lock with the process.
+  ::kill(server_pid_, SIGKILL);
+  ::waitpid(server_pid_, nullptr, 0);
+  server_pid_ = -1;
+  StartServer();
+  ExpectHealthy();
+  EXPECT_EQ(StopServer().code, 0);
+  StartServer();  // and after an orderly stop
+  ExpectHealthy();
+}
+
+TEST_F(ServeRobustness, StartRefusesARouterFolderThatIsNotThereAndCheckpointsWithoutALogKey) {
+  Outcome router = ServeThatMustNotStart({"--router", "file:/nonexistent/dir/x"});
+  EXPECT_EQ(router.code, 1);
+  EXPECT_EQ(router.err,
+            "dvs: serve: router 'file:/nonexistent/dir/x': folder /nonexistent/dir does not "
+            "exist\n");
+  Outcome every = ServeThatMustNotStart({"--checkpoint-every", "10"});
+  EXPECT_EQ(every.code, 2);
+  EXPECT_EQ(every.err,
+            "dvs: serve: --checkpoint-every needs --log-key (or $DVS_LOG_KEY): checkpoints are "
+            "signed by the log key, and without one none is written\n");
+}
 
 TEST_F(ServeRobustness, BadRequestsGetNamedFourHundreds) {
   StartServer();

@@ -120,6 +120,8 @@ TEST_F(ServeScenario, AReadRefusedLocallyIsRefusedTheSameWayThroughTheServer) {
            {{"status", "no_such"}, 1, "'no_such' is neither a bundle nor a service"},
            {{"state", "--at", "yesterday"}, 2, "yesterday"},
            {{"state", "--at", "999999"}, 1, "seq 999999 is beyond the ledger"},
+           {{"state", "--at", "1795699828000"}, 1, "for unix ms write --at @1795699828000"},
+           {{"state", "--at", "@17956x"}, 2, "@ takes unix milliseconds"},
            {{"log", "--from", "9", "--to", "3"}, 2, "--from 9 is after --to 3"},
            {{"audit", "--type", "rollbak"}, 2, "no entry type 'rollbak' (types: genesis,"},
            {{"audit", "--since", "2026-12-01T00:00:00Z", "--until", "2026-01-01T00:00:00Z"},
@@ -305,7 +307,6 @@ TEST_F(ServeScenario, ServeUsageErrorsAreNamed) {
            {{"--listen", "127.0.0.1"}, 2, "is not ADDR:PORT"},
            {{"--listen", "127.0.0.1:99999"}, 2, "port must be 0..65535"},
            {{"--listen", "not-an-address:80"}, 2, "is not an IP address"},
-           {{"--listen", "127.0.0.1:" + url_.port}, 1, "cannot listen on"},
            {{"--tick", "soon"}, 2, "--tick"},
            {{"--router", "nginx:/tmp/x.conf"}, 2, "needs --nginx-backends"},
            {{"--router", "carrier-pigeon:x"}, 2, "router kind 'carrier-pigeon'"},
@@ -318,6 +319,12 @@ TEST_F(ServeScenario, ServeUsageErrorsAreNamed) {
     EXPECT_EQ(r.code, c.code) << c.args[0] << " " << c.args[1] << ": " << r.err;
     EXPECT_NE(r.err.find(c.words), std::string::npos) << r.err;
   }
+  // The port in use, by a server on another ledger (on this one, the ledger's lock refuses first).
+  ASSERT_EQ(Local({"--ledger", dir_.Sub("other"), "init", "--root-key", Key("root")}).code, 0);
+  Outcome taken =
+      Local({"--ledger", dir_.Sub("other"), "serve", "--listen", "127.0.0.1:" + url_.port});
+  EXPECT_EQ(taken.code, 1) << taken.err;
+  EXPECT_NE(taken.err.find("cannot listen on"), std::string::npos) << taken.err;
   ExpectServerStillAnswers();
 }
 

@@ -153,6 +153,77 @@ TEST_F(ApplyGuards, PolicyNeedsRootAndStaysWithinItsLimits) {
   ExpectRefused(h.root, t, "required_reviews: 'not a name' has the character ' '");
 }
 
+TEST_F(ApplyGuards, ARequiredTagNeedsAllowedValuesOrAnyValueNeverAnEmptyList) {
+  sm::Transition t;
+  auto& tags = *t.mutable_set_governance_policy()->mutable_policy()->mutable_required_tags();
+  tags["fedramp"];  // no values, and any_value unset: it would allow anything
+  ExpectRefused(h.root, t, "required_tags.fedramp: lists no allowed values");
+  tags["fedramp"].set_any_value(true);
+  tags["fedramp"].add_allowed("high");
+  ExpectRefused(h.root, t, "required_tags.fedramp: lists allowed values and also allows any value");
+  tags["fedramp"].clear_allowed();
+  ASSERT_TRUE(h.Submit(h.root, t).ok());  // present, any value
+  tags["fedramp"].set_any_value(false);
+  tags["fedramp"].add_allowed("high");
+  ASSERT_TRUE(h.Submit(h.root, t).ok());
+}
+
+// Wire encoding by hand: what a client other than ours could sign.
+std::string Varint(uint64_t v) {
+  std::string out;
+  for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+  out.push_back(static_cast<char>(v));
+  return out;
+}
+std::string Tag(uint32_t number, uint32_t wire_type) { return Varint(number << 3 | wire_type); }
+std::string Delimited(uint32_t number, const std::string& payload) {
+  return Tag(number, 2) + Varint(payload.size()) + payload;
+}
+
+// A signed body whose bytes are `t`'s followed by `extra` (a repeated singular message merges).
+Entry WithExtraBytes(test::Harness& h, const SecretKey& key, const sm::Transition& t,
+                     const std::string& extra) {
+  Entry e = h.MakeEntry(key, t);
+  e.body += extra;
+  e.signature = key.Sign(kEntryBodyContext, e.body);
+  return e;
+}
+
+void ExpectEntryRefused(test::Harness& h, const Entry& e, const std::string& want) {
+  ASSERT_TRUE(sm::Transition().ParseFromString(e.body)) << "the bytes must parse, else it is moot";
+  auto parsed = ParseTransition(e.body);
+  ASSERT_FALSE(parsed.ok()) << "accepted, expected: " << want;
+  EXPECT_EQ(parsed.status().message(), want);
+  const std::string before = EncodeSnapshot(h.state, Hash{});
+  Status s = h.SubmitEntry(e);
+  EXPECT_EQ(s.message(), want) << s.ToString();
+  EXPECT_EQ(EncodeSnapshot(h.state, Hash{}), before) << "a refused entry changed the state";
+}
+
+TEST_F(ApplyGuards, UnknownFieldsAreRefusedInsideMapEntriesAndAtEveryDepth) {
+  const std::string id = h.Release("svc", "1.0");
+  sm::Transition t;
+  t.mutable_observe()->set_bundle(id);
+  t.mutable_observe()->set_samples(200);
+  // observe (18) > metrics (2) > one entry {key 1, value 2, and an unknown field 3}: the parser
+  // drops field 3 of a map entry, so only the bytes can tell.
+  const std::string metric = Delimited(1, "error_rate") + Tag(2, 1) + std::string(8, '\0');
+  ASSERT_TRUE(
+      h.SubmitEntry(WithExtraBytes(h, h.observer, t, Delimited(18, Delimited(2, metric)))).ok());
+  ExpectEntryRefused(
+      h,
+      WithExtraBytes(h, h.observer, t, Delimited(18, Delimited(2, metric + Tag(3, 0) + Varint(1)))),
+      "unknown field 3 in transition.observe.metrics: not part of the signed format");
+  // Inside the observe message itself.
+  ExpectEntryRefused(h, WithExtraBytes(h, h.observer, t, Delimited(18, Tag(99, 0) + Varint(7))),
+                     "unknown field 99 in transition.observe: not part of the signed format");
+  // At the top, and a known number with another wire type (request_id as a number).
+  ExpectEntryRefused(h, WithExtraBytes(h, h.observer, t, Tag(77, 0) + Varint(1)),
+                     "unknown field 77 in transition: not part of the signed format");
+  ExpectEntryRefused(h, WithExtraBytes(h, h.observer, t, Tag(1, 0) + Varint(5)),
+                     "unknown field 1 in transition: not part of the signed format");
+}
+
 TEST_F(ApplyGuards, EveryKindNeedsItsRole) {
   h.Release("svc", "1.0");
   auto v2 = h.Release("svc", "2.0");

@@ -10,8 +10,11 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "statemachine/manifest_rules.h"
+#include "ledger/entry.pb.h"
+#include "ledger/files.h"
 #include "ledger/key_files.h"
+#include "statemachine/apply.h"
+#include "statemachine/manifest_rules.h"
 
 namespace dvs::cli {
 
@@ -80,6 +83,34 @@ void AddKeyOption(CLI::App* sub, std::string* key) {
   sub->add_option("--key", *key, "signing key file (default: $DVS_KEY)");
 }
 
+void AddOutRequestOption(CLI::App* sub, Globals* g) {
+  sub->add_option("--out-request", g->out_request,
+                  "sign offline: write the request to FILE for `dvs submit FILE` on the "
+                  "ledger's host within the hour; opens no ledger");
+}
+
+int WriteRequest(const Globals& g, const std::string& what, const SignedBody& body) {
+  ledger::Entry req;  // seq, prev_hash and time are the ledger's to assign
+  req.set_body(body.body);
+  req.set_signer_key(std::string(body.signer.bytes()));
+  req.set_signature(body.signature);
+  if (Status w = ReplaceRegularFile(g.out_request, req.SerializeAsString(), 0600); !w.ok())
+    return Fail(what, w);
+  auto t = ParseTransition(body.body);
+  const std::string request_id = t.ok() ? t->request_id() : "";
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("out").String(g.out_request).Key("kind").String(what);
+    j.Key("request_id").String(request_id).Key("signer").String(body.signer.Id()).EndObject();
+    std::printf("%s\n", j.str().c_str());
+  } else {
+    std::printf("%s request %s signed by %s, written to %s; submit it with: dvs submit %s\n",
+                what.c_str(), request_id.c_str(), body.signer.Id().c_str(), g.out_request.c_str(),
+                g.out_request.c_str());
+  }
+  return kExitOk;
+}
+
 void AddJsonOption(CLI::App* sub, Globals* g, const std::string& help) {
   sub->add_flag("--json", g->json, help);
 }
@@ -142,6 +173,7 @@ int Signed(const Globals& g, const std::string& what, const std::string& key_fla
            const sm::Transition& t) {
   auto key = LoadSigningKey(key_flag);
   if (!key.ok()) return KeyFail(what, key.status());
+  if (!g.out_request.empty()) return WriteRequest(g, what, SignTransition(*key, t));
   return SubmitBody(g, what, SignTransition(*key, t));
 }
 

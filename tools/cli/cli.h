@@ -25,6 +25,7 @@ struct Globals {
   std::string ledger;  // --ledger, $DVS_LEDGER, ./dvs-ledger
   std::string server;  // --server URL, $DVS_SERVER: talk to `dvs serve` instead of a ledger
   bool json = false;   // --json on read commands
+  std::string out_request;  // --out-request FILE on signing commands: sign offline, submit nothing
   int exit_code = kExitOk;
 };
 
@@ -45,6 +46,12 @@ Result<SecretKey> LoadSigningKey(const std::string& flag);
 
 // Adds `--key FILE` to a signing subcommand.
 void AddKeyOption(CLI::App* sub, std::string* key);
+// Adds `--out-request FILE` to a signing subcommand whose transition needs no state (Signed):
+// the signed request is written to FILE for `dvs submit FILE` elsewhere; no ledger is opened.
+void AddOutRequestOption(CLI::App* sub, Globals* g);
+// Writes `body` as a request `dvs submit` reads (a serialized dvs.ledger.Entry with body,
+// signer_key and signature) to g.out_request, and prints what was written.
+int WriteRequest(const Globals& g, const std::string& what, const SignedBody& body);
 // Adds `--json` to a subcommand that prints data (a read, or a write's receipt).
 void AddJsonOption(CLI::App* sub, Globals* g,
                    const std::string& help = "print JSON instead of a table");
@@ -75,8 +82,8 @@ Format OutputFormat(const Globals& g);
 size_t TerminalWidth();
 
 // A signing command whose transition needs no state: loads the key (--key or $DVS_KEY), signs
-// `t`, submits it to the ledger or the server, prints the receipt. `what` names the command in
-// errors.
+// `t`, submits it to the ledger or the server, prints the receipt; with --out-request, writes the
+// signed request to that file instead (WriteRequest). `what` names the command in errors.
 int Signed(const Globals& g, const std::string& what, const std::string& key_flag,
            const sm::Transition& t);
 

@@ -20,7 +20,7 @@ struct KeyArgs {
   bool passphrase = false;
 };
 
-int Keygen(const KeyArgs& a) {
+int Keygen(const Globals& g, const KeyArgs& a) {
   SecretKey key = SecretKey::Generate();
   std::string pass;
   if (a.passphrase) {
@@ -36,6 +36,14 @@ int Keygen(const KeyArgs& a) {
   Status s = WriteKeyFiles(key, a.out, a.passphrase ? &pass : nullptr);
   sodium_memzero(pass.data(), pass.size());
   if (!s.ok()) return Fail("keygen", s);
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("key_id").String(key.public_key().Id());
+    j.Key("secret_key").String(a.out).Key("public_key").String(a.out + ".pub");
+    j.Key("encrypted").Bool(a.passphrase).EndObject();
+    std::printf("%s\n", j.str().c_str());
+    return kExitOk;
+  }
   std::printf("%s\n", key.public_key().Id().c_str());
   return kExitOk;
 }
@@ -46,6 +54,13 @@ int Init(const Globals& g, const KeyArgs& a) {
   if (!root.ok()) return Fail("init", root.status());
   auto svc = ReleaseService::Init(g.ledger, *root, a.name);
   if (!svc.ok()) return Fail("init", svc.status());
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("ledger").String(a.name).Key("path").String(g.ledger);
+    j.Key("root_key").String(root->public_key().Id()).EndObject();
+    std::printf("%s\n", j.str().c_str());
+    return kExitOk;
+  }
   std::printf("ledger %s created at %s; root key %s\n", a.name.c_str(), g.ledger.c_str(),
               root->public_key().Id().c_str());
   return kExitOk;
@@ -87,7 +102,8 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
       "Prints the key id. Commands that sign with an encrypted key ask for its passphrase\n"
       "(or read $DVS_PASSPHRASE).\nExample:\n  dvs keygen --out keys/release-admin.key "
       "--passphrase");
-  keygen->callback([&] { g.exit_code = Keygen(a); });
+  AddJsonOption(keygen, &g, "print the key id and the files written as JSON");
+  keygen->callback([&] { g.exit_code = Keygen(g, a); });
 
   auto* init =
       app.add_subcommand("init", "Create a ledger whose genesis is signed by the root key");
@@ -95,6 +111,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
   init->add_option("--name", a.name, "the ledger's name (its origin in checkpoints)");
   init->footer(
       "Example:\n  dvs init --ledger ./var/ledger --root-key keys/root.key --name irs-prod");
+  AddJsonOption(init, &g, "print the ledger's name, folder and root key as JSON");
   init->callback([&] { g.exit_code = Init(g, a); });
 
   auto* key = app.add_subcommand("key", "Grant, revoke and list the keys that may sign");
@@ -109,6 +126,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
           "root, governance, publisher, release_admin, observer, controller, log (repeatable)")
       ->required();
   AddKeyOption(grant, &a.key);
+  AddOutRequestOption(grant, &g);
   AddJsonOption(grant, &g, kReceiptJson);
   grant->footer(
       "Example:\n  dvs key grant alice --pub keys/alice.key.pub --role release_admin --key "
@@ -120,6 +138,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
   revoke->add_option("name", a.key_name, "the key's name")->required();
   PrintableText(revoke->add_option("--reason", a.reason, "why, for the audit trail"))->required();
   AddKeyOption(revoke, &a.key);
+  AddOutRequestOption(revoke, &g);
   AddJsonOption(revoke, &g, kReceiptJson);
   revoke->footer("Example:\n  dvs key revoke alice --reason 'laptop lost' --key keys/root.key");
   revoke->callback([&] { g.exit_code = Revoke(g, a); });
@@ -135,6 +154,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
   set->add_option("file", a.file, "policy YAML: allowed_licenses, required_reviews, required_tags")
       ->required();
   AddKeyOption(set, &a.key);
+  AddOutRequestOption(set, &g);
   AddJsonOption(set, &g, kReceiptJson);
   set->footer(
       "Example policy.yaml:\n  allowed_licenses: [Apache-2.0, MIT]\n  required_reviews: "

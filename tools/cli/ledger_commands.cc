@@ -75,13 +75,26 @@ int CheckpointCmd(const Globals& g, const LedgerArgs& a) {
   }
   cp.root = *root;
   const std::string note = SignCheckpoint(cp, k->name, *key);
-  if (a.out.empty()) {
-    std::printf("%s", note.c_str());
-    return kExitOk;
+  if (!a.out.empty()) {
+    if (Status w = ReplaceRegularFile(a.out, note); !w.ok()) return Fail("checkpoint", w);
   }
-  if (Status w = ReplaceRegularFile(a.out, note); !w.ok()) return Fail("checkpoint", w);
-  std::printf("checkpoint of %llu entries written to %s\n",
-              static_cast<unsigned long long>(cp.size), a.out.c_str());
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("origin").String(cp.origin).Key("size").Uint(cp.size);
+    j.Key("root").String(ToBase64(AsBytes(cp.root))).Key("seq").Uint(receipt->seq);
+    if (a.out.empty()) {
+      j.Key("note").String(note);
+    } else {
+      j.Key("out").String(a.out);
+    }
+    j.EndObject();
+    std::printf("%s\n", j.str().c_str());
+  } else if (a.out.empty()) {
+    std::printf("%s", note.c_str());
+  } else {
+    std::printf("checkpoint of %llu entries written to %s\n",
+                static_cast<unsigned long long>(cp.size), a.out.c_str());
+  }
   return kExitOk;
 }
 
@@ -164,8 +177,16 @@ int Reindex(const Globals& g) {
   if (!svc.ok()) return Fail("reindex", svc.status());
   Status s = (*svc)->Reindex();
   if (!s.ok()) return Fail("reindex", s);
+  auto head = (*svc)->LedgerHead();
+  if (!head.ok()) return Fail("reindex", head.status());
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("entries").Uint(head->size).Key("rebuilt").Bool(true).EndObject();
+    std::printf("%s\n", j.str().c_str());
+    return kExitOk;
+  }
   std::printf("audit records and indexes rebuilt from %llu entries\n",
-              static_cast<unsigned long long>((*svc)->LedgerHead()->size));
+              static_cast<unsigned long long>(head->size));
   return kExitOk;
 }
 
@@ -176,9 +197,15 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
 
   auto* state = app.add_subcommand(
       "state", "Time travel: the routing table and bundle states as of a seq or a time");
-  state->add_option("--at", a.at, "a seq (that entry included) or an RFC 3339 time")->required();
+  state
+      ->add_option("--at", a.at,
+                   "a seq (a plain number; that entry included), an RFC 3339 time, or @ and unix "
+                   "milliseconds")
+      ->required();
   AddJsonOption(state, &g);
-  state->footer("Example:\n  dvs state --at 2026-04-15T02:10:00Z");
+  state->footer(
+      "Examples:\n  dvs state --at 2026-04-15T02:10:00Z\n  dvs state --at 120\n  dvs state --at "
+      "@1776219000000");
   state->callback([&] { g.exit_code = StateAt(g, a); });
 
   auto* events =
@@ -193,6 +220,8 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
       "checkpoint", "Sign the log's (origin, size, root) as a c2sp.org tlog-checkpoint (log role)");
   checkpoint->add_option("--out", a.out, "write the signed note to FILE (default: stdout)");
   AddKeyOption(checkpoint, &a.key);
+  AddJsonOption(checkpoint, &g,
+                "print {origin, size, root, seq} and the note (or the file written) as JSON");
   checkpoint->footer("Example:\n  dvs checkpoint --out q3.checkpoint --key keys/log.key");
   checkpoint->callback([&] { g.exit_code = CheckpointCmd(g, a); });
 
@@ -225,6 +254,7 @@ void AddLedgerCommands(CLI::App& app, Globals& g) {
 
   auto* reindex =
       app.add_subcommand("reindex", "Rebuild the audit records and indexes from the entries alone");
+  AddJsonOption(reindex, &g, "print {entries, rebuilt} as JSON");
   reindex->footer("Example:\n  dvs reindex --ledger ./var/ledger");
   reindex->callback([&] { g.exit_code = Reindex(g); });
 }

@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // A mistyped command or option: name it and the closest known one, on one line.
     if (std::string unknown = UnknownName(app, argc, argv); !unknown.empty()) return Usage(unknown);
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+      if (std::string missing = MissingArgument(app); !missing.empty()) return Usage(missing);
+    }
     app.exit(e);  // prints the message and the usage line
     return kExitUsage;
   }

@@ -30,17 +30,32 @@ struct ReleaseArgs {
   bool full = false;
 };
 
+// The bundle id, as text (the id alone: scripts capture it) or {"bundle": ID}.
+int PrintBundleId(const Globals& g, const std::string& id) {
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("bundle").String(id).EndObject();
+    std::printf("%s\n", j.str().c_str());
+  } else {
+    std::printf("%s\n", id.c_str());
+  }
+  return kExitOk;
+}
+
 int Package(const Globals& g, const ReleaseArgs& a) {
   auto key = LoadSigningKey(a.key);
   if (!key.ok()) return KeyFail("package", key.status());
   auto m = LoadManifest(a.manifest);
   if (!m.ok()) return Fail("package", m.status());
+  if (!g.out_request.empty()) {
+    if (Status v = ValidateManifest(*m); !v.ok()) return Fail("package", v);
+    return WriteRequest(g, "package", SignTransition(*key, make::Package(EncodeManifest(*m))));
+  }
   auto client = OpenClient(g);
   if (!client.ok()) return Fail("package", client.status());
   auto id = (*client)->Package(*key, *m);
   if (!id.ok()) return Fail("package", id.status());
-  std::printf("%s\n", id->c_str());
-  return kExitOk;
+  return PrintBundleId(g, *id);
 }
 
 Result<Metrics> ParseMetrics(const std::vector<std::string>& specs) {
@@ -110,6 +125,8 @@ int Submit(const Globals& g, const ReleaseArgs& a) {
   return SubmitBody(g, "submit", SignedBody{pb.body(), *signer, pb.signature()});
 }
 
+// Exit 0 only when FILE is one of BUNDLE's artifacts AND governance approved BUNDLE (and did not
+// reject it since): an auditor's script reads exit 0 as "governance signed this file".
 int VerifyArtifact(const Globals& g, const ReleaseArgs& a) {
   if (int e = LocalOnly(g, "verify-artifact")) return e;
   auto svc = OpenLedger(g);
@@ -122,28 +139,39 @@ int VerifyArtifact(const Globals& g, const ReleaseArgs& a) {
   uint64_t size = 0;
   auto digest = Sha256File(a.file, &size);
   if (!digest.ok()) return Fail("verify-artifact", digest.status());
+  const sm::Artifact* match = nullptr;
   for (const auto& art : b->manifest.artifacts()) {
-    if (art.sha256() == *digest && g.json) {
-      Json j;
-      j.BeginObject().Key("file").String(a.file).Key("matches").Bool(true);
-      j.Key("bundle").String(b->id).Key("artifact").String(art.path());
-      j.Key("sha256").String(ToHex(art.sha256())).Key("size").Uint(size);
-      j.Key("approved_by").String(b->approved_by).EndObject();
-      std::printf("%s\n", j.str().c_str());
-      return kExitOk;
-    }
-    if (art.sha256() == *digest) {
-      std::printf("%s matches artifact %s of %s (sha256 %s), approved by %s\n", a.file.c_str(),
-                  art.path().c_str(), b->id.c_str(), ToHex(art.sha256()).c_str(),
-                  b->approved_by.empty() ? "(not approved yet)" : b->approved_by.c_str());
-      return kExitOk;
-    }
+    if (art.sha256() == *digest) match = &art;
   }
-  return Fail(
-      "verify-artifact",
-      Status::Refused(a.file + " (sha256 " + ToHex(*digest).substr(0, 16) +
-                      "...) is not one of the " + std::to_string(b->manifest.artifacts_size()) +
-                      " artifacts governance signed for " + b->id));
+  if (match == nullptr) {
+    return Fail(
+        "verify-artifact",
+        Status::Refused(a.file + " (sha256 " + ToHex(*digest).substr(0, 16) +
+                        "...) is not one of the " + std::to_string(b->manifest.artifacts_size()) +
+                        " artifacts governance signed for " + b->id));
+  }
+  const char* state_name = BundleStateName(b->state);
+  if (!b->approved_seq.has_value() || b->state == BundleState::kRejected) {
+    return Fail("verify-artifact",
+                Status::Refused(a.file + " matches artifact " + match->path() + " of " + b->id +
+                                ", but governance has not approved " + b->id + " (it is " +
+                                state_name + ")"));
+  }
+  if (g.json) {
+    Json j;
+    j.BeginObject().Key("file").String(a.file).Key("matches").Bool(true);
+    j.Key("bundle").String(b->id).Key("artifact").String(match->path());
+    j.Key("sha256").String(ToHex(match->sha256())).Key("size").Uint(size);
+    j.Key("approved_by").String(b->approved_by).Key("approved_seq").Uint(*b->approved_seq);
+    j.Key("state").String(state_name).EndObject();
+    std::printf("%s\n", j.str().c_str());
+    return kExitOk;
+  }
+  std::printf("%s matches artifact %s of %s (sha256 %s), approved by %s at seq %llu; now %s\n",
+              a.file.c_str(), match->path().c_str(), b->id.c_str(), ToHex(match->sha256()).c_str(),
+              b->approved_by.c_str(), static_cast<unsigned long long>(*b->approved_seq),
+              state_name);
+  return kExitOk;
 }
 
 }  // namespace
@@ -158,6 +186,8 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("package", "Package a bundle from a manifest; prints the bundle id");
   package->add_option("manifest", a.manifest, "manifest YAML file")->required();
   AddKeyOption(package, &a.key);
+  AddOutRequestOption(package, &g);
+  AddJsonOption(package, &g, "print {\"bundle\": ID} instead of the id alone");
   package->footer(
       "Packaging the same version with identical content again prints the same id.\n"
       "Example:\n  dvs package tax_calc-9.0.yaml --key keys/publisher.key");
@@ -167,6 +197,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("approve", "Approve a bundle under the governance policy (governance)");
   bundle_arg(approve);
   AddKeyOption(approve, &a.key);
+  AddOutRequestOption(approve, &g);
   AddJsonOption(approve, &g, kReceiptJson);
   approve->footer("Example:\n  dvs approve tax_calc_9.0_3f2a1b --key keys/governance.key");
   approve->callback([&] { g.exit_code = Signed(g, "approve", a.key, make::Approve(a.bundle)); });
@@ -175,6 +206,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(reject);
   PrintableText(reject->add_option("--reason", a.reason, "why"))->required();
   AddKeyOption(reject, &a.key);
+  AddOutRequestOption(reject, &g);
   AddJsonOption(reject, &g, kReceiptJson);
   reject->footer(
       "Example:\n  dvs reject tax_calc_9.0_3f2a1b --reason 'model card missing' --key "
@@ -189,6 +221,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
                                  "canary weight, 1..100 (default: the manifest's)"),
               1, 100);
   AddKeyOption(deploy, &a.key);
+  AddOutRequestOption(deploy, &g);
   AddJsonOption(deploy, &g, kReceiptJson);
   deploy->footer(
       "Example:\n  dvs deploy tax_calc_9.0_3f2a1b --canary-pct 5 --key keys/release-admin.key");
@@ -202,6 +235,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
                                   "how many requests the metrics cover (default 1)"),
               1, kMaxSamples);
   AddKeyOption(observe, &a.key);
+  AddOutRequestOption(observe, &g);
   AddJsonOption(observe, &g, kReceiptJson);
   observe->footer(
       "Example:\n  dvs observe tax_calc_9.0_3f2a1b --metric error_rate=0.03 --metric "
@@ -232,6 +266,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(pause);
   PrintableText(pause->add_option("--reason", a.reason, "why"));
   AddKeyOption(pause, &a.key);
+  AddOutRequestOption(pause, &g);
   AddJsonOption(pause, &g, kReceiptJson);
   pause->footer(
       "Example:\n  dvs pause tax_calc_9.0_3f2a1b --reason 'investigating' --key "
@@ -243,6 +278,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
       app.add_subcommand("resume", "Let the controller ramp a paused canary again (release_admin)");
   bundle_arg(resume);
   AddKeyOption(resume, &a.key);
+  AddOutRequestOption(resume, &g);
   AddJsonOption(resume, &g, kReceiptJson);
   resume->footer("Example:\n  dvs resume tax_calc_9.0_3f2a1b --key keys/release-admin.key");
   resume->callback([&] { g.exit_code = Signed(g, "resume", a.key, make::Resume(a.bundle)); });
@@ -253,6 +289,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(rollback);
   PrintableText(rollback->add_option("--reason", a.reason, "why, for the audit trail"))->required();
   AddKeyOption(rollback, &a.key);
+  AddOutRequestOption(rollback, &g);
   AddJsonOption(rollback, &g, kReceiptJson);
   rollback->footer(
       "Example:\n  dvs rollback tax_calc_9.0_3f2a1b --reason 'overcharges reported' --key "
@@ -265,6 +302,7 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   bundle_arg(retire);
   PrintableText(retire->add_option("--reason", a.reason, "why"))->required();
   AddKeyOption(retire, &a.key);
+  AddOutRequestOption(retire, &g);
   AddJsonOption(retire, &g, kReceiptJson);
   retire->footer(
       "Example:\n  dvs retire tax_calc_8.7_9c1d2e --reason 'superseded for a quarter' --key "
@@ -281,16 +319,22 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   AddJsonOption(submit, &g, kReceiptJson);
   submit->footer(
       "The signature is checked, then the transition goes through the same rules as any other.\n"
-      "A request can be applied once: submitting it again is refused as a replay.\n"
-      "Example:\n  dvs submit approve-9.0.req");
+      "A request can be applied once: submitting it again is refused as a replay, and only\n"
+      "within an hour of its signing. Signing commands write one with --out-request FILE.\n"
+      "Example:\n  dvs approve tax_calc_9.0_3f2a1b --key keys/governance.key --out-request "
+      "approve-9.0.req\n  dvs submit approve-9.0.req");
   submit->callback([&] { g.exit_code = Submit(g, a); });
 
   auto* verify = app.add_subcommand(
-      "verify-artifact", "Tell whether FILE is an artifact governance signed for BUNDLE");
+      "verify-artifact",
+      "Tell whether FILE is an artifact of BUNDLE and governance approved BUNDLE");
   bundle_arg(verify);
   verify->add_option("file", a.file, "the file to check")->required();
   AddJsonOption(verify, &g, "print the match as JSON");
-  verify->footer("Example:\n  dvs verify-artifact tax_calc_9.0_3f2a1b build/tax_calc.tar");
+  verify->footer(
+      "Exits 0 only when FILE is one of BUNDLE's artifacts and governance approved BUNDLE (and\n"
+      "did not reject it); 1 otherwise, saying which and the bundle's state.\n"
+      "Example:\n  dvs verify-artifact tax_calc_9.0_3f2a1b build/tax_calc.tar");
   verify->callback([&] { g.exit_code = VerifyArtifact(g, a); });
 }
 

@@ -1,12 +1,14 @@
 // dvs serve: the release controller as a long-running process (api/include/dvs/server.h).
 #include <cstdio>
+#include <cstdlib>
 
 #include "dvs/manifest.h"
 #include "dvs/server.h"
+#include "ledger/key_files.h"
 #include "statemachine/roles.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/serve_config.h"
-#include "ledger/key_files.h"
+#include "tools/cli/serve_lock.h"
 
 namespace dvs::cli {
 
@@ -21,10 +23,16 @@ struct ServeArgs {
   int idle_timeout_s = 30;
   int max_streams = 256;
   uint64_t checkpoint_every = 1000;
+  bool checkpoint_every_given = false;  // --checkpoint-every on the command line or in --config
 };
 
 int Serve(const Globals& g, const ServeArgs& a) {
   if (!g.server.empty()) return Usage("serve: --server makes no sense here; serve opens --ledger");
+  if (a.checkpoint_every_given && a.log_key.empty() && std::getenv("DVS_LOG_KEY") == nullptr) {
+    return Usage(
+        "serve: --checkpoint-every needs --log-key (or $DVS_LOG_KEY): checkpoints are signed by "
+        "the log key, and without one none is written");
+  }
   ServeOptions o;
   // ADDR:PORT is a server URL's authority: the client's parser splits it the same way.
   auto listen = HttpUrl::Parse("http://" + a.listen);
@@ -47,6 +55,11 @@ int Serve(const Globals& g, const ServeArgs& a) {
   o.threads = a.threads;
   o.idle_timeout_ms = a.idle_timeout_s * 1000;
   o.max_streams = a.max_streams;
+  // Every argument is checked before the lock below: a usage error is named as such even while
+  // another server holds this ledger.
+  if (Status c = Server::CheckOptions(o); !c.ok()) {
+    return c.IsInvalidArgument() ? Usage("serve: " + c.message()) : Fail("serve", c);
+  }
 
   std::optional<SecretKey> controller;
   if (!a.controller_key.empty()) {
@@ -56,6 +69,10 @@ int Serve(const Globals& g, const ServeArgs& a) {
   }
   auto svc = OpenLedger(g, a.log_key, a.checkpoint_every);
   if (!svc.ok()) return Fail("serve", svc.status());
+  // Before anything acts on the ledger's behalf (routers, notifiers, the controller); held until
+  // the process exits.
+  auto lock = ServeLock::Acquire(g.ledger);
+  if (!lock.ok()) return Fail("serve", lock.status());
   if (!a.log_key.empty()) {
     auto k = LoadSecretKey(a.log_key);
     auto state = (*svc)->Current();
@@ -121,9 +138,11 @@ void AddServeCommand(CLI::App& app, Globals& g) {
   serve->add_option("--log-key", a.log_key,
                     "key with the log role: append a signed checkpoint every 1,000 entries, so "
                     "the state survives restarts without a full replay (default $DVS_LOG_KEY)");
-  WholeNumber(serve->add_option("--checkpoint-every", a.checkpoint_every,
-                                "entries between two checkpoints with --log-key (default 1000)"),
-              1, 1'000'000'000);
+  auto* checkpoint_every =
+      WholeNumber(serve->add_option("--checkpoint-every", a.checkpoint_every,
+                                    "entries between two checkpoints; needs --log-key (default "
+                                    "1000)"),
+                  1, 1'000'000'000);
   serve->add_option("--tick", a.tick, "controller period (default 1s)");
   serve->add_option("--router", a.routers,
                     "file:PATH | exec:CMD | nginx:CONF | haproxy:SOCKET (repeatable)");
@@ -156,13 +175,17 @@ void AddServeCommand(CLI::App& app, Globals& g) {
   app.config_formatter(std::make_shared<YamlServeConfig>(serve));
   serve->footer(
       "Clients sign their own requests (dvs --server URL CMD --key FILE); the server holds only\n"
-      "the controller key. SIGTERM finishes in-flight requests, then exits 0.\n"
+      "the controller key. SIGTERM finishes in-flight requests, then exits 0. One server per\n"
+      "ledger: a second one is refused, naming the first one's pid (DIR/serve.lock).\n"
       "--config FILE: YAML whose keys are these flags without -- (listen: 127.0.0.1:8080,\n"
       "router: [file:/run/dvs/routes.json]); a flag on the command line overrides its key.\n"
       "Example:\n  dvs serve --listen 127.0.0.1:8080 --controller-key keys/controller.key \\\n"
       "    --router file:/run/dvs/routes.json --router nginx:/etc/nginx/conf.d/dvs.conf \\\n"
       "    --nginx-backends backends.yaml");
-  serve->callback([&] { g.exit_code = Serve(g, a); });
+  serve->callback([&g, checkpoint_every] {
+    a.checkpoint_every_given = checkpoint_every->count() > 0;
+    g.exit_code = Serve(g, a);
+  });
 }
 
 }  // namespace dvs::cli

@@ -1,6 +1,7 @@
 #include "tools/cli/suggest.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace dvs::cli {
 
@@ -60,8 +61,9 @@ std::string CommandPath(const CLI::App* app) {
   return out;
 }
 
-std::string HelpCommand(const std::string& path) {
-  return "dvs " + (path.empty() ? "" : path + " ") + "--help";
+// "dvs status --help": `root` is the program (dvs, dvs-verify).
+std::string HelpCommand(const CLI::App& root, const std::string& path) {
+  return root.get_name() + " " + (path.empty() ? "" : path + " ") + "--help";
 }
 
 }  // namespace
@@ -91,7 +93,7 @@ std::string UnknownName(const CLI::App& app, int argc, const char* const* argv) 
       if (opt == nullptr) {
         const std::string where = CommandPath(cur);
         return (where.empty() ? "" : where + ": ") +
-               WithSuggestion("option", name, OptionNames(cur), HelpCommand(where));
+               WithSuggestion("option", name, OptionNames(cur), HelpCommand(app, where));
       }
       if (opt->get_expected_min() > 0 && name == arg) ++i;  // its value
       continue;
@@ -110,8 +112,32 @@ std::string UnknownName(const CLI::App& app, int argc, const char* const* argv) 
       for (const CLI::App* s : subs) names.push_back(s->get_name());
       const std::string where = CommandPath(cur);
       return (where.empty() ? "" : where + ": ") +
-             WithSuggestion("command", arg, names, HelpCommand(where));
+             WithSuggestion("command", arg, names, HelpCommand(app, where));
     }
+  }
+  return "";
+}
+
+std::string MissingArgument(const CLI::App& app) {
+  const CLI::App* cur = &app;
+  while (!cur->get_subcommands().empty()) cur = cur->get_subcommands().front();
+  const std::string where = CommandPath(cur);
+  const std::string prefix = where.empty() ? "" : where + ": ";
+  if (cur->get_require_subcommand_min() > 0) {
+    std::string names;
+    for (const CLI::App* s : cur->get_subcommands([](const CLI::App*) { return true; }))
+      names += (names.empty() ? "" : ", ") + s->get_name();
+    return prefix + "a command is needed" +
+           (where.empty() ? " (" + HelpCommand(app, where) + " lists them)" : ": " + names);
+  }
+  for (const CLI::Option* o : cur->get_options()) {
+    if (!o->get_required() || o->count() > 0) continue;
+    std::string name = o->get_name();
+    if (o->get_positional()) {
+      std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+    }
+    return prefix + name + " is missing (" + o->get_description() + "); " +
+           HelpCommand(app, where) + " shows an example";
   }
   return "";
 }

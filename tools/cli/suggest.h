@@ -1,4 +1,5 @@
-// "Did you mean ...?": the closest known name to a mistyped command or option.
+// Our phrasing for the command-line parser's errors: "did you mean ...?" for a mistyped command
+// or option, and what is missing when a required argument is not given.
 #ifndef DVS_TOOLS_CLI_SUGGEST_H_
 #define DVS_TOOLS_CLI_SUGGEST_H_
 
@@ -17,6 +18,13 @@ std::string ClosestMatch(const std::string& word, const std::vector<std::string>
 //   "status: unknown option '--jsn'; did you mean '--json'?"
 // Returns "" when every command and option name is known (the error is about something else).
 std::string UnknownName(const CLI::App& app, int argc, const char* const* argv);
+
+// After a parse of `app` failed with CLI::RequiredError: what was missing, in the deepest
+// subcommand given, with the help command that shows an example:
+//   "status: TARGET is missing (bundle id or service name); dvs status --help shows an example"
+//   "key: a command is needed: grant, revoke, list"
+// Returns "" when no required argument is missing (the error is about something else).
+std::string MissingArgument(const CLI::App& app);
 
 }  // namespace dvs::cli
 

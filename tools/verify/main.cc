@@ -15,8 +15,9 @@
 
 #include "dvs/json.h"
 #include "dvs/verify.h"
-#include "tools/verify/progress_bar.h"
 #include "ledger/key_files.h"
+#include "tools/cli/suggest.h"
+#include "tools/verify/progress_bar.h"
 
 namespace {
 
@@ -46,7 +47,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // In dvs's phrasing (tools/cli/suggest.h): the mistyped option and the closest one, or what
+    // is missing, on one line.
+    std::string message = dvs::cli::UnknownName(app, argc, argv);
+    if (message.empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr)
+      message = dvs::cli::MissingArgument(app);
+    if (message.empty()) {
+      app.exit(e);
+      return kUsage;
+    }
+    std::fprintf(stderr, "dvs-verify: %s\n", message.c_str());
     return kUsage;
   }
 

@@ -41,8 +41,13 @@ class Json {
 // RFC 3339 UTC with milliseconds: 2026-11-26T02:20:01.123Z
 std::string Rfc3339Time(int64_t ms);
 
-// RFC 3339 (2026-11-26T02:20:01Z, fractional seconds and offsets allowed) or unix milliseconds.
+// RFC 3339 (2026-11-26T02:20:01Z, fractional seconds and offsets allowed), unix milliseconds, or
+// "@" and unix milliseconds (@1795699828000). InvalidArgument naming the text and the forms.
 Result<int64_t> ParseTime(const std::string& text);
+// The times that cannot be mistaken for a number of something else (`dvs state --at`, where a
+// plain number is a seq): RFC 3339, or "@" and unix milliseconds. InvalidArgument
+// "'TEXT' is not a time (why)".
+Result<int64_t> ParseMarkedTime(const std::string& text);
 
 // Appends s as a quoted, escaped JSON string.
 void AppendJsonString(std::string* out, std::string_view s);

@@ -37,7 +37,9 @@ Result<sm::Manifest> LoadManifest(const std::string& path);
 // A governance policy:
 //   allowed_licenses: [Apache-2.0, MIT]
 //   required_reviews: [ethics_review]          # each must be "passed" in the manifest
-//   required_tags: {fedramp: [moderate, high]} # present, and one of these when listed
+//   required_tags: {fedramp: [moderate, high], ato: ~} # present, and one of these; ~: any value
+// Every key is optional; a key given with an empty list ([]) is refused (InvalidArgument naming
+// it), since in the signed policy an empty list would allow anything.
 Result<sm::GovernancePolicy> ParsePolicy(std::string_view yaml);
 Result<sm::GovernancePolicy> LoadPolicy(const std::string& path);
 

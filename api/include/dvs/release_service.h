@@ -240,8 +240,9 @@ class ReleaseService {
   Result<std::vector<LogRow>> Audit(const AuditQuery& q);
   // The state after the first `size` entries (time travel): nearest snapshot, then replay.
   Result<State> StateAt(uint64_t size);
-  // `dvs state --at`: a seq (that entry included) or an RFC 3339 time; InvalidArgument naming the
-  // text when it is neither.
+  // `dvs state --at`: a seq (a plain number: that entry included), an RFC 3339 time, or "@" and
+  // unix milliseconds (ParseMarkedTime); InvalidArgument naming the text when it is none of them,
+  // NotFound when a seq is beyond the ledger.
   Result<State> StateAsOf(const std::string& at);
   // The number of entries whose log time is <= time_ms.
   Result<uint64_t> SizeAtTime(int64_t time_ms);

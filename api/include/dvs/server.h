@@ -50,6 +50,11 @@ struct ServeOptions {
 
 class Server {
  public:
+  // What Start refuses before it does anything: InvalidArgument for an address that is not an IP
+  // (or not loopback without allow_remote), a tick, thread count or timeout out of range, or a
+  // router spec MakeRouter refuses (NotFound: a file: router's folder is not there). Binds
+  // nothing, starts nothing: for callers that must check their arguments before taking a lock.
+  static Status CheckOptions(const ServeOptions& options);
   // Binds the listening socket and starts the routers. `controller` may be null (no timer, no
   // automatic decisions, POST /v1/tick answers 503); it must outlive the server.
   static Result<std::unique_ptr<Server>> Start(ReleaseService& svc, const SecretKey* controller,

@@ -1,26 +1,24 @@
-// A small HTTP backend the Prometheus tests control: for each version it counts requests and
-// errors and keeps a latency histogram, advancing them as traffic at the rate, error fraction and
-// latency the test sets, and exposes them at /metrics in Prometheus' text format:
+// A small HTTP backend the Prometheus tests and dvs-analysis-bench control: for each version it
+// counts requests and errors and keeps a latency histogram, advancing them as traffic at the
+// rate, error fraction and latency the test sets, and exposes them at /metrics in Prometheus'
+// text format:
 //   http_requests_total{version="9.0"}  http_errors_total{version="9.0"}
 //   http_request_duration_seconds_bucket{version="9.0",le="0.1"} ... _sum ... _count
 // A version with rate 0 exposes nothing (a query for it is empty). Other paths, for the web
 // provider: /json/<name> answers the JSON the test set under <name>; /slow never answers in time.
-#ifndef DVS_TESTS_SERVE_METRICS_BACKEND_H_
-#define DVS_TESTS_SERVE_METRICS_BACKEND_H_
-
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#ifndef DVS_TOOLS_TESTBED_METRICS_BACKEND_H_
+#define DVS_TOOLS_TESTBED_METRICS_BACKEND_H_
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
+
+#include "tools/testbed/loopback_listener.h"
 
 namespace dvs::test {
 
@@ -32,29 +30,14 @@ class MetricsBackend {
     double latency_s = 0.05;
   };
 
-  MetricsBackend() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    ::listen(fd_, 64);
-    socklen_t len = sizeof(a);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    accept_ = std::thread([this] { AcceptLoop(); });
-    advance_ = std::thread([this] { AdvanceLoop(); });
-  }
+  MetricsBackend() : advance_([this] { AdvanceLoop(); }) {}
   ~MetricsBackend() {
-    stop_ = true;
-    accept_.join();
+    stop_ = true;  // ends /slow answers, so that the listener can join their threads
     advance_.join();
-    for (auto& t : handlers_) t.join();
-    ::close(fd_);
   }
 
-  int port() const { return port_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return listener_.port(); }
+  std::string address() const { return listener_.address(); }
 
   void Set(const std::string& version, Traffic t) {
     std::lock_guard<std::mutex> l(mu_);
@@ -119,26 +102,8 @@ class MetricsBackend {
     return out;
   }
 
-  void AcceptLoop() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      handlers_.emplace_back([this, c] { Handle(c); });
-    }
-  }
-
   void Handle(int c) {
-    std::string req;
-    char buf[4096];
-    while (req.find("\r\n\r\n") == std::string::npos) {
-      pollfd p{c, POLLIN, 0};
-      if (::poll(&p, 1, 2000) <= 0) break;
-      ssize_t n = ::read(c, buf, sizeof(buf));
-      if (n <= 0) break;
-      req.append(buf, static_cast<size_t>(n));
-    }
+    const std::string req = ReadHttpRequest(c, 2000);
     const size_t sp = req.find(' '), sp2 = req.find(' ', sp + 1);
     const std::string path = sp == std::string::npos ? "" : req.substr(sp + 1, sp2 - sp - 1);
     std::string body, type = "application/json";
@@ -163,25 +128,20 @@ class MetricsBackend {
                        (status == 200 ? " OK" : " Not Found") + "\r\nContent-Type: " + type +
                        "\r\nContent-Length: " + std::to_string(body.size()) +
                        "\r\nConnection: close\r\n\r\n";
-    std::string all = head + body;
-    for (size_t off = 0; off < all.size();) {
-      ssize_t n = ::send(c, all.data() + off, all.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
-    }
-    ::close(c);
+    SendAll(c, head + body);
   }
 
-  int fd_ = -1, port_ = 0;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::map<std::string, Traffic> traffic_;   // GUARDED_BY(mu_)
   std::map<std::string, Series> series_;     // GUARDED_BY(mu_)
   std::map<std::string, std::string> json_;  // GUARDED_BY(mu_)
-  std::thread accept_, advance_;
-  std::vector<std::thread> handlers_;  // only the accept thread adds; joined at the end
+  std::thread advance_;
+  // Last: destroyed first, so that no handler runs on the members above once they are gone.
+  LoopbackListener listener_{[this](int c) { Handle(c); },
+                             LoopbackListener::Threads::kPerConnection};
 };
 
 }  // namespace dvs::test
 
-#endif  // DVS_TESTS_SERVE_METRICS_BACKEND_H_
+#endif  // DVS_TOOLS_TESTBED_METRICS_BACKEND_H_

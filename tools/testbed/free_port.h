@@ -1,8 +1,8 @@
 // A loopback TCP port that was free a moment ago, for the real servers the tests and benchmarks
 // start (nginx, HAProxy, Prometheus). Another process could take it before it is bound again;
 // the callers start their server right away.
-#ifndef DVS_TESTS_SERVE_FREE_PORT_H_
-#define DVS_TESTS_SERVE_FREE_PORT_H_
+#ifndef DVS_TOOLS_TESTBED_FREE_PORT_H_
+#define DVS_TOOLS_TESTBED_FREE_PORT_H_
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -25,4 +25,4 @@ inline int FreePort() {
 
 }  // namespace dvs::test
 
-#endif  // DVS_TESTS_SERVE_FREE_PORT_H_
+#endif  // DVS_TOOLS_TESTBED_FREE_PORT_H_
