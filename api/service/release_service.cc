@@ -99,6 +99,17 @@ Result<std::unique_ptr<ReleaseService>> ReleaseService::Open(const std::string& 
   return svc;
 }
 
+Result<std::unique_ptr<ReleaseService>> ReleaseService::OpenReplica(
+    const std::string& dir, const ServiceOptions& options) {
+  auto svc = Open(dir, options);
+  if (svc.ok() || !svc.status().IsNotFound()) return svc;
+  std::unique_ptr<ReleaseService> fresh(new ReleaseService());
+  fresh->options_ = WithDerived(options);
+  DVS_ASSIGN_OR_RETURN(fresh->log_, Log::Create(dir, fresh->options_.log));
+  fresh->tip_ = std::make_shared<TrustedTip>();
+  return fresh;
+}
+
 Status ReleaseService::Restore() {
   DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
   LoadReport report;
@@ -269,26 +280,112 @@ Status ReleaseService::CommitWriter(WriteTxn& w, TrustedTip& tip, Writer& writer
 }
 
 void ReleaseService::CommitGroup(const std::vector<Writer*>& group) {
+  // Cluster mode: a group that lost the race to the next seq catches up and is formed again.
+  // Each attempt is another node's commit, so this ends unless the cluster is that busy.
+  constexpr int kMaxRaces = 50;
+  for (int attempt = 1;; ++attempt) {
+    bool lost_race = false;
+    Status st = CommitGroupOnce(group, &lost_race);
+    if (lost_race) {
+      st = attempt == kMaxRaces
+               ? Status::Unavailable("cluster: other nodes appended first " +
+                                     std::to_string(kMaxRaces) +
+                                     " times in a row; nothing was written, try again")
+               : log_of_record_->CatchUp().Prefixed("cluster: catching up");
+      if (st.ok()) continue;
+    }
+    if (!st.ok()) {
+      for (Writer* writer : group) writer->result = st;
+    }
+    return;
+  }
+}
+
+Status ReleaseService::CommitGroupOnce(const std::vector<Writer*>& group, bool* lost_race) {
   std::lock_guard<std::mutex> lock(mu_);
   bool touched = false;  // the in-memory state may hold uncommitted changes
   auto head = log_->Write([&](WriteTxn& w) -> Status {
     DVS_RETURN_IF_ERROR(CatchUp(w));
+    const uint64_t first = w.head().size;
+    const Hash first_hash = w.head().hash;
     for (Writer* writer : group) {
       TrustedTip& tip = MutableTip();
       DVS_RETURN_IF_ERROR(CommitWriter(w, tip, *writer, &touched));
     }
-    if (!touched) return Status::OK();
-    return MaybeCheckpoint(w, MutableTip(), &touched);
+    if (touched) DVS_RETURN_IF_ERROR(MaybeCheckpoint(w, MutableTip(), &touched));
+    if (log_of_record_ == nullptr || w.head().size == first) return Status::OK();
+    // Cluster mode: the entries count once the log of record has them; this replica then keeps
+    // them too (if this process dies now, it gets them back from the log of record).
+    std::vector<std::string> formed;
+    for (uint64_t seq = first; seq < w.head().size; ++seq) {
+      DVS_ASSIGN_OR_RETURN(std::string raw, w.GetRaw(seq));
+      formed.push_back(std::move(raw));
+    }
+    DVS_ASSIGN_OR_RETURN(bool committed, log_of_record_->Publish(first, first_hash, formed));
+    if (!committed) {
+      *lost_race = true;
+      return Status::Refused("cluster: another node appended at seq " + std::to_string(first));
+    }
+    return Status::OK();
   });
-  if (head.ok()) return;
+  if (head.ok()) return Status::OK();
   // The commit failed, or a write inside it did: nothing of the group is in the ledger, and what
   // is in memory may be ahead of it. Rebuild it from what was committed.
   Status failed = head.status();
   if (touched) {
     Status r = Restore();
     if (!r.ok()) failed = r.Prefixed(failed.ToString() + "; then reloading failed");
+    if (!r.ok()) *lost_race = false;
   }
-  for (Writer* writer : group) writer->result = failed;
+  if (*lost_race) return Status::OK();
+  return failed;
+}
+
+Result<Head> ReleaseService::AppendReplicated(uint64_t first,
+                                              const std::vector<std::string>& entries) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool touched = false;
+  auto head = log_->Write([&](WriteTxn& w) -> Status {
+    DVS_RETURN_IF_ERROR(CatchUp(w));
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const uint64_t seq = first + i;
+      const std::string at = "entry " + std::to_string(seq) + " of the log of record";
+      if (seq < w.head().size) {
+        DVS_ASSIGN_OR_RETURN(std::string mine, w.GetRaw(seq));
+        if (mine != entries[i]) {
+          return Status::Corruption(at + " differs from this replica's: the replica diverged "
+                                    "(was its ledger written outside the cluster?)");
+        }
+        continue;
+      }
+      if (seq > w.head().size) {
+        return Status::InvalidArgument(at + " does not follow this replica's head (" +
+                                       std::to_string(w.head().size) + " entries)");
+      }
+      auto e = Entry::Decode(entries[i]);
+      if (!e.ok()) return e.status().Prefixed(at);
+      if (e->seq != seq) {
+        return Status::Corruption(at + " says it is entry " + std::to_string(e->seq));
+      }
+      DVS_RETURN_IF_ERROR(w.UseTime(e->append_time_ms).Prefixed(at));
+      auto vb = VerifiedBody::Verify(SignedBody{e->body, e->signer, e->signature});
+      if (!vb.ok()) return vb.status().Prefixed(at);
+      DVS_RETURN_IF_ERROR(AppendOne(w, MutableTip(), *vb, nullptr, &touched).Prefixed(at));
+      // Same seq, body, signer, signature and time: only the previous hash can differ, and then
+      // the entry does not chain onto this replica.
+      DVS_ASSIGN_OR_RETURN(std::string stored, w.GetRaw(seq));
+      if (stored != entries[i]) {
+        return Status::Corruption(at + " does not chain onto this replica's entry " +
+                                  std::to_string(seq - 1) + ": its previous hash differs");
+      }
+    }
+    return Status::OK();
+  });
+  if (!head.ok() && touched) {
+    Status r = Restore();
+    if (!r.ok()) return r.Prefixed(head.status().ToString() + "; then reloading failed");
+  }
+  return head;
 }
 
 Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
@@ -316,8 +413,9 @@ Result<std::vector<Receipt>> ReleaseService::WriteSigned(std::vector<SignedBody>
 }
 
 Result<std::vector<Receipt>> ReleaseService::SubmitVerified(std::vector<VerifiedBody> checked) {
+  // A copy each time: in cluster mode a group that lost the race is formed again.
   return Commit([&](const TrustedTip&, int64_t) -> Result<std::vector<VerifiedBody>> {
-    return std::move(checked);
+    return checked;
   });
 }
 
