@@ -136,6 +136,13 @@ Status EtcdLog::CatchUp() {
   }
 }
 
+Result<bool> EtcdLog::HasMoreThan(uint64_t size) {
+  auto remote = RemoteSize();
+  // Unknown (etcd unreachable): the refusal stands; it was judged on what this replica holds.
+  if (!remote.ok()) return false;
+  return *remote > size;
+}
+
 Result<uint64_t> EtcdLog::RemoteSize() {
   DVS_ASSIGN_OR_RETURN(auto kvs, reads_.Range(head_key_, "", 1));
   if (kvs.empty()) return uint64_t{0};

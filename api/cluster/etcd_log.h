@@ -56,6 +56,7 @@ class EtcdLog : public LogOfRecord {
   Result<bool> Publish(uint64_t first, const Hash& head_hash,
                        const std::vector<std::string>& entries) override;
   Status CatchUp() override;
+  Result<bool> HasMoreThan(uint64_t size) override;
 
   // Joins the cluster: when etcd holds no log under the prefix, publishes this ledger's entries
   // (it must hold at least a genesis); otherwise catches up, refusing a replica ahead of etcd or

@@ -313,7 +313,18 @@ Status ReleaseService::CommitGroupOnce(const std::vector<Writer*>& group, bool* 
       DVS_RETURN_IF_ERROR(CommitWriter(w, tip, *writer, &touched));
     }
     if (touched) DVS_RETURN_IF_ERROR(MaybeCheckpoint(w, MutableTip(), &touched));
-    if (log_of_record_ == nullptr || w.head().size == first) return Status::OK();
+    if (log_of_record_ == nullptr) return Status::OK();
+    // Cluster mode: a refusal may come from a replica that lags; then catch up and judge again.
+    bool refused = false;
+    for (Writer* writer : group) refused = refused || !writer->result.ok();
+    if (refused) {
+      DVS_ASSIGN_OR_RETURN(bool behind, log_of_record_->HasMoreThan(first));
+      if (behind) {
+        *lost_race = true;
+        return Status::Refused("cluster: this replica lags behind seq " + std::to_string(first));
+      }
+    }
+    if (w.head().size == first) return Status::OK();
     // Cluster mode: the entries count once the log of record has them; this replica then keeps
     // them too (if this process dies now, it gets them back from the log of record).
     std::vector<std::string> formed;
@@ -328,7 +339,10 @@ Status ReleaseService::CommitGroupOnce(const std::vector<Writer*>& group, bool* 
     }
     return Status::OK();
   });
-  if (head.ok()) return Status::OK();
+  if (head.ok()) {
+    ShareTip();
+    return Status::OK();
+  }
   // The commit failed, or a write inside it did: nothing of the group is in the ledger, and what
   // is in memory may be ahead of it. Rebuild it from what was committed.
   Status failed = head.status();
@@ -385,6 +399,7 @@ Result<Head> ReleaseService::AppendReplicated(uint64_t first,
     Status r = Restore();
     if (!r.ok()) return r.Prefixed(head.status().ToString() + "; then reloading failed");
   }
+  if (head.ok()) ShareTip();
   return head;
 }
 
@@ -458,7 +473,23 @@ Result<std::vector<Receipt>> ReleaseService::SubmitBatch(std::vector<SignedBody>
 
 // ---- reads ----
 
+void ReleaseService::ShareTip() {
+  // Embedded mode has no wait worth avoiding, and holding the tip here would make every write
+  // copy it (copy-on-write): readers there take mu_ as before.
+  if (log_of_record_ == nullptr) return;
+  std::lock_guard<std::mutex> l(shared_mu_);
+  shared_tip_ = tip_;  // copy-on-write from now on: MutableTip sees a second owner
+}
+
 Result<std::shared_ptr<const TrustedTip>> ReleaseService::CurrentTip() {
+  {
+    // The committed head is read without the write lock (LMDB readers never wait); when the
+    // shared tip is that very entry, it is the state to answer from.
+    DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
+    std::lock_guard<std::mutex> l(shared_mu_);
+    if (shared_tip_ && shared_tip_->state.size == head.size && shared_tip_->head_hash == head.hash)
+      return shared_tip_;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
   if (head.size > tip_->state.size) {
@@ -466,6 +497,7 @@ Result<std::shared_ptr<const TrustedTip>> ReleaseService::CurrentTip() {
                           return log_->GetRaw(seq);
                         }).Prefixed("catching up"));
   }
+  ShareTip();
   return std::shared_ptr<const TrustedTip>(tip_);
 }
 

@@ -164,6 +164,10 @@ class LogOfRecord {
                                const std::vector<std::string>& entries) = 0;
   // Brings this replica up to the log of record's head (ReleaseService::AppendReplicated).
   virtual Status CatchUp() = 0;
+  // True when the log of record holds more than `size` entries: asked before a refusal is
+  // returned, so that a write through a replica that lags is judged against what was committed
+  // before it, not refused for a state the cluster has left.
+  virtual Result<bool> HasMoreThan(uint64_t size) = 0;
 };
 
 class ReleaseService {
@@ -344,6 +348,11 @@ class ReleaseService {
   std::shared_ptr<struct TrustedTip> tip_;
   LoadReport load_report_;
   LogOfRecord* log_of_record_ = nullptr;  // cluster mode; set before any write
+  // Cluster mode: the tip as last committed, for readers: they take it without waiting for mu_,
+  // which a write holds while it waits for the log of record. Set under mu_, after commits.
+  void ShareTip();
+  std::mutex shared_mu_;
+  std::shared_ptr<const struct TrustedTip> shared_tip_;  // GUARDED_BY(shared_mu_)
 };
 
 // A fresh, unique request id (random, 128 bits, hex).
