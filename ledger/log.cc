@@ -181,9 +181,10 @@ Result<Entry> WriteTxn::Add(const VerifiedBody& verified) {
 
 Status WriteTxn::UseTime(int64_t time_ms) {
   if (time_ms < head_.time_ms) {
-    return Status::InvalidArgument("log time " + std::to_string(time_ms) + " is before the head's (" +
-                                   std::to_string(head_.time_ms) + ", entry " +
-                                   std::to_string(head_.size - 1) + "): log time never decreases");
+    return Status::InvalidArgument("log time " + std::to_string(time_ms) +
+                                   " is before the head's (" + std::to_string(head_.time_ms) +
+                                   ", entry " + std::to_string(head_.size - 1) +
+                                   "): log time never decreases");
   }
   time_ms_ = time_ms;
   return Status::OK();

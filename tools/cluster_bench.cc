@@ -56,7 +56,8 @@ double RawTxnSeconds(cluster::EtcdClient& etcd, const std::string& prefix, uint6
                     {{prefix + "/e/" + before, std::string(bytes, 'x'), 0}, {head, after, 0}});
   const double dt = NowSeconds() - t0;
   if (!r.ok() || !r->succeeded) {
-    std::fprintf(stderr, "raw txn failed: %s\n", r.ok() ? "compare" : r.status().ToString().c_str());
+    std::fprintf(stderr, "raw txn failed: %s\n",
+                 r.ok() ? "compare" : r.status().ToString().c_str());
     std::exit(1);
   }
   ++*n;
@@ -134,9 +135,9 @@ int Main(const Args& a) {
   for (int t = 0; t < 64; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; !stop; ++i) {
-        SignedBody body = SignTransition(
-            root, make::GrantKey("b" + std::to_string(t) + "-" + std::to_string(i),
-                                 SecretKey::Generate().public_key(), {"observer"}));
+        SignedBody body =
+            SignTransition(root, make::GrantKey("b" + std::to_string(t) + "-" + std::to_string(i),
+                                                SecretKey::Generate().public_key(), {"observer"}));
         auto r = (*svc)->SubmitSigned(std::move(body));
         (r.ok() ? done : failed).fetch_add(1);
       }
@@ -162,8 +163,8 @@ int Main(const Args& a) {
 
   std::printf("cluster mode on a 3-member etcd (loopback), %d appends, entries of %zu bytes\n",
               a.appends, entry_bytes);
-  bench::PrintRow({"single append p50 (ms)", ours_p50, "ms", "raw etcd txn, same size p50",
-                   raw_p50, true, 1.5});
+  bench::PrintRow({"single append p50 (ms)", ours_p50, "ms", "raw etcd txn, same size p50", raw_p50,
+                   true, 1.5});
   bench::PrintRow({"  embedded append p50, same run", embedded_p50, "ms",
                    "raw etcd txn, same size p50", raw_p50, true, 0});
   bench::PrintRow({"batched appends, 64 clients", ours_rate, "entries/s",
@@ -178,7 +179,8 @@ int Main(const Args& a) {
     SecretKey controller = SecretKey::Generate();
     if (!WriteKeyFiles(controller, keyfile).ok()) return 1;
     auto sv = ReleaseService::Init(dir + "/fo0", root, "failover");
-    if (!sv.ok() || !(*sv)->GrantKey(root, "controller", controller.public_key(), {"controller"}).ok())
+    if (!sv.ok() ||
+        !(*sv)->GrantKey(root, "controller", controller.public_key(), {"controller"}).ok())
       return 1;
     sv->reset();
     struct Node {
@@ -187,7 +189,8 @@ int Main(const Args& a) {
       std::string ledger;
     };
     std::vector<Node> nodes;
-    for (int i = 0; i < 3; ++i) nodes.push_back({test::FreePort(), -1, dir + "/fo" + std::to_string(i)});
+    for (int i = 0; i < 3; ++i)
+      nodes.push_back({test::FreePort(), -1, dir + "/fo" + std::to_string(i)});
     auto start = [&](int i) {
       nodes[i].pid = ::fork();
       if (nodes[i].pid == 0) {
@@ -251,8 +254,8 @@ int Main(const Args& a) {
       const double p50 = Percentile(failover, 50), p99 = Percentile(failover, 99);
       bench::PrintRow({"failover p50 (ms), " + std::to_string(failover.size()) + " kills", p50,
                        "ms", "lease TTL + one tick (2100 ms)", 2100, true, 1.0});
-      bench::PrintRow({"failover p99 (ms)", p99, "ms", "lease TTL + one tick (2100 ms)", 2100,
-                       true, 1.0});
+      bench::PrintRow(
+          {"failover p99 (ms)", p99, "ms", "lease TTL + one tick (2100 ms)", 2100, true, 1.0});
     }
   }
   std::error_code ec;

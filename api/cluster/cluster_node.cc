@@ -1,10 +1,9 @@
-#include "dvs/cluster.h"
-
 #include <nlohmann/json.hpp>
 
 #include "api/cluster/etcd_client.h"
 #include "api/cluster/etcd_log.h"
 #include "api/cluster/leader_election.h"
+#include "dvs/cluster.h"
 
 namespace dvs {
 
@@ -62,7 +61,8 @@ struct ClusterNode::Impl {
         reads(o.endpoints, o.etcd_timeout_ms),
         campaign(o.endpoints, o.etcd_timeout_ms),
         election(campaign, o.prefix + "/leader", o.node, o.lease_ttl_s, o.poll_ms, o.log),
-        log(svc, writes, reads, o.prefix, [this](const auto& e) { return Fence(e); },
+        log(
+            svc, writes, reads, o.prefix, [this](const auto& e) { return Fence(e); },
             [this](int64_t term) { election.LostTerm(term); }, o.log) {}
 
   // A decision (an entry signed by the fenced key) needs this node's current term.
@@ -77,11 +77,11 @@ struct ClusterNode::Impl {
     const int64_t term = election.FenceRevision();
     if (term == 0) {
       const std::string leader = election.LeaderName();
-      return Status::Refused("cluster: this node (" + o.node + ") does not lead" +
-                             (leader.empty() || leader == o.node ? std::string()
-                                                                 : "; " + leader + " does") +
-                             ": only the leader appends entries signed by the controller key " +
-                             o.fenced_signer->Id());
+      return Status::Refused(
+          "cluster: this node (" + o.node + ") does not lead" +
+          (leader.empty() || leader == o.node ? std::string() : "; " + leader + " does") +
+          ": only the leader appends entries signed by the controller key " +
+          o.fenced_signer->Id());
     }
     return term;
   }
@@ -90,7 +90,8 @@ struct ClusterNode::Impl {
 Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ReleaseService& svc,
                                                         ClusterOptions options) {
   if (options.endpoints.empty()) return Status::InvalidArgument("cluster: no etcd member given");
-  if (options.lease_ttl_s < 1) return Status::InvalidArgument("cluster: the lease TTL must be >= 1 s");
+  if (options.lease_ttl_s < 1)
+    return Status::InvalidArgument("cluster: the lease TTL must be >= 1 s");
   if (options.poll_ms < 1) return Status::InvalidArgument("cluster: the poll period must be > 0");
   if (!options.log) options.log = [](const std::string&) {};
   std::unique_ptr<ClusterNode> node(new ClusterNode());

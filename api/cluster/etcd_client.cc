@@ -14,7 +14,8 @@ std::string B64(const std::string& s) { return ToBase64(s); }
 
 Result<std::string> Unb64(const json& j, const char* field) {
   if (!j.contains(field)) return std::string();
-  if (!j[field].is_string()) return Status::Corruption(std::string("etcd: ") + field + " is not text");
+  if (!j[field].is_string())
+    return Status::Corruption(std::string("etcd: ") + field + " is not text");
   auto v = FromBase64(j[field].get<std::string>());
   if (!v) return Status::Corruption(std::string("etcd: ") + field + " is not base64");
   return *v;
@@ -154,8 +155,8 @@ Result<EtcdTxnResult> EtcdClient::Txn(const std::vector<EtcdCompare>& compares,
   auto doc = json::parse(body, nullptr, false);
   if (!doc.is_object()) return Status::Corruption("etcd: txn answer is not JSON");
   EtcdTxnResult r;
-  r.succeeded = doc.contains("succeeded") && doc["succeeded"].is_boolean() &&
-                doc["succeeded"].get<bool>();
+  r.succeeded =
+      doc.contains("succeeded") && doc["succeeded"].is_boolean() && doc["succeeded"].get<bool>();
   if (doc.contains("header")) r.revision = Int(doc["header"], "revision");
   if (!r.succeeded && doc.contains("responses") && doc["responses"].is_array()) {
     for (const json& resp : doc["responses"]) {

@@ -83,7 +83,7 @@ class EtcdClient {
   std::vector<std::string> endpoints_;
   int timeout_ms_;
   std::mutex mu_;
-  size_t current_ = 0;  // GUARDED_BY(mu_)
+  size_t current_ = 0;                                        // GUARDED_BY(mu_)
   std::vector<std::unique_ptr<HttpConnection>> connections_;  // GUARDED_BY(mu_)
 };
 

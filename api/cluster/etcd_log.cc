@@ -111,8 +111,8 @@ Status EtcdLog::CatchUp() {
   std::lock_guard<std::mutex> lock(catch_up_mu_);
   for (;;) {
     DVS_ASSIGN_OR_RETURN(Head local, svc_.LedgerHead());
-    DVS_ASSIGN_OR_RETURN(auto kvs, reads_.Range(BatchKey(local.size), PrefixEnd(prefix_ + "/e/"),
-                                                kBatchesPerRead));
+    DVS_ASSIGN_OR_RETURN(
+        auto kvs, reads_.Range(BatchKey(local.size), PrefixEnd(prefix_ + "/e/"), kBatchesPerRead));
     if (!kvs.empty() && kvs.front().key != BatchKey(local.size)) {
       // The replica's head is inside a batch (its ledger was cut short, or copied mid-batch):
       // start from the batch that holds it.

@@ -151,7 +151,7 @@ void Controller::OfferRoutes() {
 Status Controller::RecordConfirmation(const std::string& router, uint64_t table_seq,
                                       const RoutingTable& table) {
   if (key_ == nullptr) return Status::OK();  // nothing signs here: routers only follow
-  if (!Leads()) return Status::OK();        // the leader records what its routers serve
+  if (!Leads()) return Status::OK();         // the leader records what its routers serve
   auto receipts = svc_.Confirm(*key_, router, table_seq, table);
   if (!receipts.ok()) return receipts.status();
   if (receipts->empty()) return Status::OK();

@@ -153,9 +153,9 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
   if (p == "/v1/entries") return req.method == "POST" ? Submit(req.body, *t) : only("POST");
   if (p == "/v1/tick") return req.method == "POST" ? Tick(*t) : only("POST");
   if (!get) {
-    if (p == "/healthz" || p == "/metrics" || p == "/v1/cluster" || p == "/v1/routes" || p == "/v1/log" ||
-        p == "/v1/audit" || p == "/v1/keys" || p == "/v1/state" || p.rfind("/v1/status/", 0) == 0 ||
-        p.rfind("/v1/history/", 0) == 0)
+    if (p == "/healthz" || p == "/metrics" || p == "/v1/cluster" || p == "/v1/routes" ||
+        p == "/v1/log" || p == "/v1/audit" || p == "/v1/keys" || p == "/v1/state" ||
+        p.rfind("/v1/status/", 0) == 0 || p.rfind("/v1/history/", 0) == 0)
       return only("GET");
   }
   if (get) return Get(*t);

@@ -99,8 +99,8 @@ Result<std::unique_ptr<ReleaseService>> ReleaseService::Open(const std::string& 
   return svc;
 }
 
-Result<std::unique_ptr<ReleaseService>> ReleaseService::OpenReplica(
-    const std::string& dir, const ServiceOptions& options) {
+Result<std::unique_ptr<ReleaseService>> ReleaseService::OpenReplica(const std::string& dir,
+                                                                    const ServiceOptions& options) {
   auto svc = Open(dir, options);
   if (svc.ok() || !svc.status().IsNotFound()) return svc;
   std::unique_ptr<ReleaseService> fresh(new ReleaseService());
@@ -367,7 +367,8 @@ Result<Head> ReleaseService::AppendReplicated(uint64_t first,
       if (seq < w.head().size) {
         DVS_ASSIGN_OR_RETURN(std::string mine, w.GetRaw(seq));
         if (mine != entries[i]) {
-          return Status::Corruption(at + " differs from this replica's: the replica diverged "
+          return Status::Corruption(at +
+                                    " differs from this replica's: the replica diverged "
                                     "(was its ledger written outside the cluster?)");
         }
         continue;
@@ -429,9 +430,8 @@ Result<std::vector<Receipt>> ReleaseService::WriteSigned(std::vector<SignedBody>
 
 Result<std::vector<Receipt>> ReleaseService::SubmitVerified(std::vector<VerifiedBody> checked) {
   // A copy each time: in cluster mode a group that lost the race is formed again.
-  return Commit([&](const TrustedTip&, int64_t) -> Result<std::vector<VerifiedBody>> {
-    return checked;
-  });
+  return Commit(
+      [&](const TrustedTip&, int64_t) -> Result<std::vector<VerifiedBody>> { return checked; });
 }
 
 Result<Receipt> ReleaseService::AppendCheckpoint(const SecretKey& log_key) {

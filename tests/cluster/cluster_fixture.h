@@ -26,7 +26,8 @@ class ClusterFixture : public LedgerFixture {
       const std::string c = "c" + std::to_string(i);
       ASSERT_EQ(Dvs({"keygen", "--out", Key(c)}).code, 0);
       Grant(c, "controller");
-      nodes_.push_back({FreePort(), -1, i == 0 ? Ledger() : dir_.Sub("ledger" + std::to_string(i))});
+      nodes_.push_back(
+          {FreePort(), -1, i == 0 ? Ledger() : dir_.Sub("ledger" + std::to_string(i))});
     }
     etcd_ = std::make_unique<EtcdCluster>(dir_.path(), 3);
     ASSERT_TRUE(etcd_->Start()) << "etcd did not start";
@@ -42,9 +43,7 @@ class ClusterFixture : public LedgerFixture {
     etcd_.reset();
   }
 
-  std::string NodeUrl(int i) const {
-    return "http://127.0.0.1:" + std::to_string(nodes_[i].port);
-  }
+  std::string NodeUrl(int i) const { return "http://127.0.0.1:" + std::to_string(nodes_[i].port); }
 
   // A fresh port each time: etcd's own connections take ephemeral ports too.
   void StartNode(int i, const std::string& ttl = "2s") {
@@ -61,9 +60,8 @@ class ClusterFixture : public LedgerFixture {
     const std::string tag = "node" + std::to_string(i) + "-" + std::to_string(starts_++);
     n.tag = tag;
     n.pid = StartDvs({"serve", "--listen", "127.0.0.1:" + std::to_string(n.port), "--node-name",
-                      "n" + std::to_string(i), "--cluster", etcd_->Url("/dvs-test"),
-                      "--lease-ttl", ttl, "--tick", "100ms", "--controller-key",
-                      Key("c" + std::to_string(i))},
+                      "n" + std::to_string(i), "--cluster", etcd_->Url("/dvs-test"), "--lease-ttl",
+                      ttl, "--tick", "100ms", "--controller-key", Key("c" + std::to_string(i))},
                      n.ledger, dir_.path(), tag);
     for (int k = 0; k < 1000; ++k) {
       if (Slurp(dir_.Sub(tag + ".out")).find("listening on") != std::string::npos) return true;
@@ -98,9 +96,7 @@ class ClusterFixture : public LedgerFixture {
     auto r = HttpCall(*url, "GET", "/v1/cluster", "", {}, 500);
     return r.ok() && r->status == 200 ? r->body : "";
   }
-  bool Leading(int i) {
-    return ClusterView(i).find("\"leading\":true") != std::string::npos;
-  }
+  bool Leading(int i) { return ClusterView(i).find("\"leading\":true") != std::string::npos; }
   // The node that leads now, or -1.
   int Leader(const std::set<int>& skip = {}) {
     for (int i = 0; i < kNodes; ++i) {

@@ -1,10 +1,11 @@
 // Cluster mode end to end: a real three-member etcd cluster (Debian's etcd) and three real
 // `dvs serve --cluster` processes, driven by the real `dvs --server` client.
+#include "dvs/cluster.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "dvs/cluster.h"
 #include "dvs/manifest.h"
 #include "ledger/hash.h"
 #include "ledger/key_files.h"
@@ -27,8 +28,8 @@ class ClusterTest : public test::ClusterFixture {
   // Posts an observation through node `via`; on success records its receipt (seq, hash).
   bool ObserveVia(int via, const std::string& bundle, double err, double lat) {
     server_ = NodeUrl(via);
-    Outcome r = Dvs({"observe", bundle, "--metric", "error_rate=" + std::to_string(err),
-                     "--metric", "latency_ms=" + std::to_string(lat), "--samples", "200", "--key",
+    Outcome r = Dvs({"observe", bundle, "--metric", "error_rate=" + std::to_string(err), "--metric",
+                     "latency_ms=" + std::to_string(lat), "--samples", "200", "--key",
                      Key("observer"), "--json"});
     if (r.code != 0) return false;
     auto j = nlohmann::json::parse(r.out);
@@ -206,10 +207,12 @@ TEST_F(ClusterTest, WithoutQuorumWritesAreRefusedAndReadsWorkUntilItReturns) {
   ASSERT_TRUE(etcd_->WaitHealthy(20000));
   server_ = NodeUrl(1);
   Outcome ok;
-  Eventually([&] {
-    ok = Dvs({"package", dir_.Sub("m-9.0.yaml"), "--key", Key("publisher")});
-    return ok.code == 0;
-  }, 10000);
+  Eventually(
+      [&] {
+        ok = Dvs({"package", dir_.Sub("m-9.0.yaml"), "--key", Key("publisher")});
+        return ok.code == 0;
+      },
+      10000);
   EXPECT_EQ(ok.code, 0) << ok.err;
   const uint64_t size = Entries(1);
   EXPECT_EQ(size, before + 1);

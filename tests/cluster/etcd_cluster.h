@@ -20,7 +20,6 @@
 
 namespace dvs::test {
 
-
 inline constexpr const char* kEtcdBinary = "/usr/bin/etcd";
 
 class EtcdCluster {
@@ -45,17 +44,31 @@ class EtcdCluster {
     Member& m = members_[i];
     std::string initial;
     for (const Member& o : members_) {
-      initial += (initial.empty() ? "" : ",") + o.name + "=http://127.0.0.1:" +
-                 std::to_string(o.peer_port);
+      initial += (initial.empty() ? "" : ",") + o.name +
+                 "=http://127.0.0.1:" + std::to_string(o.peer_port);
     }
     const std::string client = "http://127.0.0.1:" + std::to_string(m.client_port);
     const std::string peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
-    const std::vector<std::string> args = {
-        "--name", m.name, "--data-dir", scratch_ + "/etcd-" + m.name, "--listen-client-urls",
-        client, "--advertise-client-urls", client, "--listen-peer-urls", peer,
-        "--initial-advertise-peer-urls", peer, "--initial-cluster", initial,
-        "--initial-cluster-state", fresh ? "new" : "existing", "--initial-cluster-token",
-        "dvs-test", "--log-level", "error"};
+    const std::vector<std::string> args = {"--name",
+                                           m.name,
+                                           "--data-dir",
+                                           scratch_ + "/etcd-" + m.name,
+                                           "--listen-client-urls",
+                                           client,
+                                           "--advertise-client-urls",
+                                           client,
+                                           "--listen-peer-urls",
+                                           peer,
+                                           "--initial-advertise-peer-urls",
+                                           peer,
+                                           "--initial-cluster",
+                                           initial,
+                                           "--initial-cluster-state",
+                                           fresh ? "new" : "existing",
+                                           "--initial-cluster-token",
+                                           "dvs-test",
+                                           "--log-level",
+                                           "error"};
     const std::string log = scratch_ + "/etcd-" + m.name + "-" + std::to_string(starts_++) + ".log";
     m.pid = ::fork();
     if (m.pid == 0) {
@@ -86,8 +99,8 @@ class EtcdCluster {
       for (const Member& m : members_) {
         if (m.pid <= 0) continue;
         auto url = HttpUrl::Parse("http://127.0.0.1:" + std::to_string(m.client_port));
-        auto r = HttpCall(*url, "POST", "/v3/kv/put", R"({"key":"aGVhbHRo","value":"b2s="})", {},
-                          1000);
+        auto r =
+            HttpCall(*url, "POST", "/v3/kv/put", R"({"key":"aGVhbHRo","value":"b2s="})", {}, 1000);
         if (r.ok() && r->status == 200) return true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -4,10 +4,10 @@
 #include "dvs/cluster.h"
 #include "dvs/manifest.h"
 #include "dvs/server.h"
+#include "ledger/key_files.h"
 #include "statemachine/roles.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/serve_config.h"
-#include "ledger/key_files.h"
 
 namespace dvs::cli {
 
@@ -56,15 +56,17 @@ int Serve(const Globals& g, const ServeArgs& a) {
   }
   ClusterOptions co;
   if (!a.cluster.empty()) {
-    if (Status st = ParseClusterUrl(a.cluster, &co); !st.ok()) return Usage("serve: " + st.message());
+    if (Status st = ParseClusterUrl(a.cluster, &co); !st.ok())
+      return Usage("serve: " + st.message());
     auto ttl = ParseDuration(a.lease_ttl);
     if (!ttl.ok() || *ttl < 1000 || *ttl % 1000 != 0)
       return Usage("serve: --lease-ttl " + a.lease_ttl + " must be whole seconds, at least 1s");
     co.lease_ttl_s = static_cast<int>(*ttl / 1000);
     co.node = a.node_name.empty() ? o.host + ":" + std::to_string(o.port) : a.node_name;
     if (o.port == 0 && a.node_name.empty())
-      return Usage("serve: --cluster with --listen port 0 needs --node-name (nodes tell each "
-                   "other apart by name)");
+      return Usage(
+          "serve: --cluster with --listen port 0 needs --node-name (nodes tell each "
+          "other apart by name)");
     co.log = [](const std::string& line) { std::fprintf(stderr, "dvs serve: %s\n", line.c_str()); };
     if (controller) co.fenced_signer = controller->public_key();
   }
