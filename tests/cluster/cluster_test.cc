@@ -4,9 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cinttypes>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "api/cluster/etcd_client.h"
+#include "api/cluster/etcd_log.h"
 #include "dvs/manifest.h"
+#include "dvs/transitions.h"
 #include "ledger/hash.h"
 #include "ledger/key_files.h"
 #include "tests/cluster/cluster_fixture.h"
@@ -268,6 +273,66 @@ TEST_F(ClusterFencing, AnExLeaderWhoseTermEndedInEtcdAppendsNothing) {
   auto grant = (*svc)->GrantKey(*LoadSecretKey(Key("root")), "late",
                                 SecretKey::Generate().public_key(), {"observer"});
   EXPECT_TRUE(grant.ok()) << grant.status().ToString();
+  (*node)->Stop();
+}
+
+// A replica appends what etcd holds only through the checks of every append: an entry the
+// rules refuse, put into etcd by someone who can write there, is never appended, and this node
+// then refuses writes rather than fork.
+TEST_F(ClusterFencing, AReplicaNeverAppendsAnEntryTheRulesRefuseEvenFromEtcd) {
+  test::EtcdCluster etcd(dir_.path(), 1);
+  ASSERT_TRUE(etcd.Start());
+  auto svc = ReleaseService::Open(Ledger());
+  ASSERT_TRUE(svc.ok()) << svc.status().ToString();
+  std::mutex mu;
+  std::string logged;
+  ClusterOptions o;
+  ASSERT_TRUE(ParseClusterUrl(etcd.Url("/rogue"), &o).ok());
+  o.node = "n0";
+  o.log = [&](const std::string& line) {
+    std::lock_guard<std::mutex> l(mu);
+    logged += line + "\n";
+  };
+  auto node = ClusterNode::Start(**svc, o);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  auto head = (*svc)->LedgerHead();
+  ASSERT_TRUE(head.ok());
+
+  // Well signed, well chained, and refused by the rules: a deploy of a bundle nobody packaged.
+  auto admin = LoadSecretKey(Key("admin"));
+  ASSERT_TRUE(admin.ok());
+  SignedBody b = SignTransition(*admin, make::Deploy("no-such-bundle", 0));
+  Entry e;
+  e.seq = head->size;
+  e.prev_hash = head->hash;
+  e.append_time_ms = head->time_ms + 1;
+  e.body = b.body;
+  e.signer = b.signer;
+  e.signature = b.signature;
+  const std::string raw = e.Encode();
+  char seq[24];
+  std::snprintf(seq, sizeof(seq), "%020" PRIu64, head->size);
+  cluster::EtcdClient client(etcd.Endpoints(), 2000);
+  auto put =
+      client.Txn({}, {{std::string("/rogue/e/") + seq, cluster::EncodeBatch({raw}), 0},
+                      {"/rogue/head", cluster::HeadValue(head->size + 1, LeafHash(raw)), 0}});
+  ASSERT_TRUE(put.ok() && put->succeeded);
+
+  const std::string refusal = "entry " + std::to_string(head->size) + " of the log of record";
+  EXPECT_TRUE(Eventually(
+      [&] {
+        std::lock_guard<std::mutex> l(mu);
+        return logged.find(refusal) != std::string::npos;
+      },
+      3000))
+      << logged;
+  EXPECT_EQ((*svc)->LedgerHead()->size, head->size);
+  // A write here would have to follow that entry: refused, naming it, and nothing appended.
+  auto r = (*svc)->GrantKey(*LoadSecretKey(Key("root")), "late", SecretKey::Generate().public_key(),
+                            {"observer"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(refusal), std::string::npos) << r.status().ToString();
+  EXPECT_EQ((*svc)->LedgerHead()->size, head->size);
   (*node)->Stop();
 }
 
