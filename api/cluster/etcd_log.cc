@@ -155,7 +155,9 @@ Result<uint64_t> EtcdLog::RemoteSize() {
 }
 
 Status EtcdLog::Join() {
-  DVS_ASSIGN_OR_RETURN(uint64_t remote, RemoteSize());
+  auto remote_size = RemoteSize();
+  if (!remote_size.ok()) return remote_size.status().Prefixed("cluster: cannot join " + prefix_);
+  const uint64_t remote = *remote_size;
   DVS_ASSIGN_OR_RETURN(Head local, svc_.LedgerHead());
   if (remote == 0) {
     if (local.size == 0) {
