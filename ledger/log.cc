@@ -179,6 +179,17 @@ Result<Entry> WriteTxn::Add(const VerifiedBody& verified) {
   return e;
 }
 
+Status WriteTxn::UseTime(int64_t time_ms) {
+  if (time_ms < head_.time_ms) {
+    return Status::InvalidArgument("log time " + std::to_string(time_ms) +
+                                   " is before the head's (" + std::to_string(head_.time_ms) +
+                                   ", entry " + std::to_string(head_.size - 1) +
+                                   "): log time never decreases");
+  }
+  time_ms_ = time_ms;
+  return Status::OK();
+}
+
 // Records leaf `seq`'s check, then every stored perfect subtree it completes: none unless it
 // completes one of level kLowestStoredMerkleLevel, which is hashed from the entries. Derived data:
 // the left siblings above are read back from the Merkle database, so damage there spreads to the

@@ -103,6 +103,10 @@ class WriteTxn {
   Result<std::string> GetRaw(uint64_t seq) const;
   // Appends one entry at head().size; returns it as stored.
   Result<Entry> Add(const VerifiedBody& body);
+  // Entries added from now on carry `time_ms` instead: a replica re-appending entries that
+  // another node formed (their bytes, append time included, are fixed). InvalidArgument when it
+  // is before the head's time: log time never decreases.
+  Status UseTime(int64_t time_ms);
   // Derived databases (LogOptions::derived). Get returns nullopt for a missing key.
   Status PutDerived(const std::string& db, std::string_view key, std::string_view value);
   // The same for a key expected above every key in `db` (records keyed by seq, written in order):

@@ -21,6 +21,8 @@ const char* CodeName(Status::Code c) {
       return "permission denied";
     case Status::Code::kForbidden:
       return "forbidden";
+    case Status::Code::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
 }

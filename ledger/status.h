@@ -27,6 +27,7 @@ class Status {
     kIOError,           // the operating system or LMDB failed
     kPermissionDenied,  // file modes, read-only ledgers
     kForbidden,         // the signer may not do it: unknown key, revoked, or without the role
+    kUnavailable,       // a service the write depends on cannot commit now (cluster: no quorum)
   };
 
   Status() = default;  // OK
@@ -43,6 +44,7 @@ class Status {
   }
 
   static Status Forbidden(std::string m) { return Status(Code::kForbidden, std::move(m)); }
+  static Status Unavailable(std::string m) { return Status(Code::kUnavailable, std::move(m)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -52,6 +54,7 @@ class Status {
   bool IsRefused() const { return code_ == Code::kRefused; }
   bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
   bool IsForbidden() const { return code_ == Code::kForbidden; }
+  bool IsUnavailable() const { return code_ == Code::kUnavailable; }
 
   // "refused: <message>", "corruption: <message>", ... ; "ok" when ok().
   std::string ToString() const;

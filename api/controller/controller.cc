@@ -52,6 +52,9 @@ Result<std::vector<TickOutcome>> Controller::Evaluate(const std::vector<std::str
   if (key_ == nullptr) {
     return Status::Refused("this server runs no controller (no controller key)");
   }
+  if (!Leads()) {
+    return Status::Refused("cluster: this node does not lead; the leader decides");
+  }
   const auto t0 = std::chrono::steady_clock::now();
   auto outcomes =
       svc_.Tick(*key_, services, routers_ ? routers_->Specs() : std::vector<std::string>{});
@@ -85,6 +88,7 @@ Result<std::vector<TickOutcome>> Controller::Evaluate(const std::vector<std::str
 }
 
 void Controller::OnTimer() {
+  if (!Leads()) return;
   if (key_ != nullptr) {
     auto r = Evaluate({});
     if (!r.ok()) log_("controller: " + r.status().ToString());
@@ -100,7 +104,7 @@ void Controller::OnCommitted(std::vector<Receipt>& receipts) {
   for (const Receipt& r : receipts) may_route = may_route || !r.observation;
   if (may_route) OfferRoutes();
   if (woken_) woken_();
-  if (key_ == nullptr) return;
+  if (key_ == nullptr || !Leads()) return;
   // An observation counts at once: evaluate its service now, not at the next tick.
   std::vector<std::string> services;
   auto state = svc_.Current();
@@ -132,7 +136,7 @@ void Controller::OnCommitted(std::vector<Receipt>& receipts) {
 void Controller::OnLedgerGrew() { Advanced(); }
 
 void Controller::OfferRoutes() {
-  if (!routers_) return;
+  if (!routers_ || !Leads()) return;
   auto state = svc_.Current();
   if (!state.ok()) {
     log_("routes: " + state.status().ToString());
@@ -147,6 +151,7 @@ void Controller::OfferRoutes() {
 Status Controller::RecordConfirmation(const std::string& router, uint64_t table_seq,
                                       const RoutingTable& table) {
   if (key_ == nullptr) return Status::OK();  // nothing signs here: routers only follow
+  if (!Leads()) return Status::OK();         // the leader records what its routers serve
   auto receipts = svc_.Confirm(*key_, router, table_seq, table);
   if (!receipts.ok()) return receipts.status();
   if (receipts->empty()) return Status::OK();
@@ -205,7 +210,8 @@ void Controller::AnalysisLoop() {
     int64_t wait_ms = 200;
     auto state = svc_.Current();
     if (!state.ok()) log_("analysis: " + state.status().ToString());
-    for (const auto& [name, service] : state.ok() ? (*state)->services : NoServices()) {
+    const bool leads = Leads();
+    for (const auto& [name, service] : state.ok() && leads ? (*state)->services : NoServices()) {
       if (!service.canary || service.canary->paused) continue;
       const Bundle& canary = (*state)->bundles.at(service.canary->bundle);
       if (!canary.manifest.has_analysis()) continue;
@@ -247,7 +253,9 @@ void Controller::AnalyzeOnce(const State& state, const Service& service) {
 
 void Controller::Advanced() {
   OfferRoutes();
-  for (auto& n : notifiers_) n->Wake();  // never waits for a receiver
+  if (Leads()) {
+    for (auto& n : notifiers_) n->Wake();  // never waits for a receiver
+  }
   if (woken_) woken_();
 }
 

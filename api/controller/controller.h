@@ -48,6 +48,10 @@ class Controller {
   ~Controller();
 
   bool decides() const { return key_ != nullptr; }
+  // Cluster mode: act (decide, analyze, drive the routers, notify) only while `leads` returns
+  // true; a follower's controller only wakes event streams. Call before the controller runs.
+  void SetLeadership(std::function<bool()> leads) { leads_ = std::move(leads); }
+  bool Leads() const { return !leads_ || leads_(); }
 
   Result<std::vector<TickOutcome>> Evaluate(const std::vector<std::string>& services);
   void OnTimer();
@@ -83,6 +87,7 @@ class Controller {
   std::set<std::string> waiting_;  // GUARDED_BY(waiting_mu_): steps held for the routers
   Logger log_;
   std::function<void()> woken_;
+  std::function<bool()> leads_;  // cluster mode; empty: always
 
   const SecretKey* observer_ = nullptr;
   std::thread analysis_;

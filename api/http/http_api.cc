@@ -135,6 +135,8 @@ ApiResponse HttpApi::Failed(const Status& s) {
       return Error(403, "forbidden", s.message());
     case Status::Code::kRefused:
       return Error(409, "refused", s.message());
+    case Status::Code::kUnavailable:
+      return Error(503, "unavailable", s.message());
     default:
       return Error(500, "internal", s.ToString());
   }
@@ -151,9 +153,9 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
   if (p == "/v1/entries") return req.method == "POST" ? Submit(req.body, *t) : only("POST");
   if (p == "/v1/tick") return req.method == "POST" ? Tick(*t) : only("POST");
   if (!get) {
-    if (p == "/healthz" || p == "/metrics" || p == "/v1/routes" || p == "/v1/log" ||
-        p == "/v1/audit" || p == "/v1/keys" || p == "/v1/state" || p.rfind("/v1/status/", 0) == 0 ||
-        p.rfind("/v1/history/", 0) == 0)
+    if (p == "/healthz" || p == "/metrics" || p == "/v1/cluster" || p == "/v1/routes" ||
+        p == "/v1/log" || p == "/v1/audit" || p == "/v1/keys" || p == "/v1/state" ||
+        p.rfind("/v1/status/", 0) == 0 || p.rfind("/v1/history/", 0) == 0)
       return only("GET");
   }
   if (get) return Get(*t);
@@ -250,6 +252,10 @@ ApiResponse HttpApi::Get(const Target& t) {
     Json j;
     j.BeginObject().Key("status").String("ok").Key("entries").Uint(head->size).EndObject();
     return Ok(j.str() + "\n", Format::kJson);
+  }
+  if (p == "/v1/cluster") {
+    if (!hooks_.cluster) return Error(404, "not_found", "this server is not in cluster mode");
+    return Ok(hooks_.cluster(), Format::kJson);
   }
   if (p == "/metrics") {
     auto head = svc_.LedgerHead();

@@ -57,6 +57,8 @@ class HttpApi {
     std::function<void(std::vector<Receipt>&)> committed;
     // One controller evaluation of `services` (all when empty); unset without a controller key.
     std::function<Result<std::vector<TickOutcome>>(const std::vector<std::string>&)> tick;
+    // Cluster mode: this node's view of the cluster as JSON (GET /v1/cluster).
+    std::function<std::string()> cluster;
   };
 
   HttpApi(ReleaseService& svc, ServerMetrics& metrics, Hooks hooks)

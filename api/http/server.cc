@@ -486,7 +486,9 @@ Result<std::unique_ptr<Server>> Server::Start(ReleaseService& svc, const SecretK
   impl->control = std::make_unique<Controller>(
       svc, controller, &impl->metrics, std::move(routers),
       [raw](const std::string& l) { raw->Log(l); }, [raw] { raw->WakeStreams(); });
+  if (options.leads) impl->control->SetLeadership(options.leads);
   HttpApi::Hooks hooks;
+  hooks.cluster = options.cluster_status;
   hooks.committed = [raw](std::vector<Receipt>& receipts) { raw->control->OnCommitted(receipts); };
   if (controller != nullptr) {
     hooks.tick = [raw](const std::vector<std::string>& services) {

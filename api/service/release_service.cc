@@ -99,6 +99,17 @@ Result<std::unique_ptr<ReleaseService>> ReleaseService::Open(const std::string& 
   return svc;
 }
 
+Result<std::unique_ptr<ReleaseService>> ReleaseService::OpenReplica(const std::string& dir,
+                                                                    const ServiceOptions& options) {
+  auto svc = Open(dir, options);
+  if (svc.ok() || !svc.status().IsNotFound()) return svc;
+  std::unique_ptr<ReleaseService> fresh(new ReleaseService());
+  fresh->options_ = WithDerived(options);
+  DVS_ASSIGN_OR_RETURN(fresh->log_, Log::Create(dir, fresh->options_.log));
+  fresh->tip_ = std::make_shared<TrustedTip>();
+  return fresh;
+}
+
 Status ReleaseService::Restore() {
   DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
   LoadReport report;
@@ -280,26 +291,128 @@ Status ReleaseService::CommitWriter(WriteTxn& w, TrustedTip& tip, Writer& writer
 }
 
 void ReleaseService::CommitGroup(const std::vector<Writer*>& group) {
+  // Cluster mode: a group that lost the race to the next seq catches up and is formed again.
+  // Each attempt is another node's commit, so this ends unless the cluster is that busy.
+  constexpr int kMaxRaces = 50;
+  for (int attempt = 1;; ++attempt) {
+    bool lost_race = false;
+    Status st = CommitGroupOnce(group, &lost_race);
+    if (lost_race) {
+      st = attempt == kMaxRaces
+               ? Status::Unavailable("cluster: other nodes appended first " +
+                                     std::to_string(kMaxRaces) +
+                                     " times in a row; nothing was written, try again")
+               : log_of_record_->CatchUp().Prefixed("cluster: catching up");
+      if (st.ok()) continue;
+    }
+    if (!st.ok()) {
+      for (Writer* writer : group) writer->result = st;
+    }
+    return;
+  }
+}
+
+Status ReleaseService::CommitGroupOnce(const std::vector<Writer*>& group, bool* lost_race) {
   std::lock_guard<std::mutex> lock(mu_);
   bool touched = false;  // the in-memory state may hold uncommitted changes
   auto head = log_->Write([&](WriteTxn& w) -> Status {
     DVS_RETURN_IF_ERROR(CatchUp(w));
+    const uint64_t first = w.head().size;
+    const Hash first_hash = w.head().hash;
     for (Writer* writer : group) {
       TrustedTip& tip = MutableTip();
       DVS_RETURN_IF_ERROR(CommitWriter(w, tip, *writer, &touched));
     }
-    if (!touched) return Status::OK();
-    return MaybeCheckpoint(w, MutableTip(), &touched);
+    if (touched) DVS_RETURN_IF_ERROR(MaybeCheckpoint(w, MutableTip(), &touched));
+    if (log_of_record_ == nullptr) return Status::OK();
+    // Cluster mode: a refusal may come from a replica that lags; then catch up and judge again.
+    bool refused = false;
+    for (Writer* writer : group) refused = refused || !writer->result.ok();
+    if (refused) {
+      DVS_ASSIGN_OR_RETURN(bool behind, log_of_record_->HasMoreThan(first));
+      if (behind) {
+        *lost_race = true;
+        return Status::Refused("cluster: this replica lags behind seq " + std::to_string(first));
+      }
+    }
+    if (w.head().size == first) return Status::OK();
+    // Cluster mode: the entries count once the log of record has them; this replica then keeps
+    // them too (if this process dies now, it gets them back from the log of record).
+    std::vector<std::string> formed;
+    for (uint64_t seq = first; seq < w.head().size; ++seq) {
+      DVS_ASSIGN_OR_RETURN(std::string raw, w.GetRaw(seq));
+      formed.push_back(std::move(raw));
+    }
+    DVS_ASSIGN_OR_RETURN(bool committed, log_of_record_->Publish(first, first_hash, formed));
+    if (!committed) {
+      *lost_race = true;
+      return Status::Refused("cluster: another node appended at seq " + std::to_string(first));
+    }
+    return Status::OK();
   });
-  if (head.ok()) return;
+  if (head.ok()) {
+    ShareTip();
+    return Status::OK();
+  }
   // The commit failed, or a write inside it did: nothing of the group is in the ledger, and what
   // is in memory may be ahead of it. Rebuild it from what was committed.
   Status failed = head.status();
   if (touched) {
     Status r = Restore();
     if (!r.ok()) failed = r.Prefixed(failed.ToString() + "; then reloading failed");
+    if (!r.ok()) *lost_race = false;
   }
-  for (Writer* writer : group) writer->result = failed;
+  if (*lost_race) return Status::OK();
+  return failed;
+}
+
+Result<Head> ReleaseService::AppendReplicated(uint64_t first,
+                                              const std::vector<std::string>& entries) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool touched = false;
+  auto head = log_->Write([&](WriteTxn& w) -> Status {
+    DVS_RETURN_IF_ERROR(CatchUp(w));
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const uint64_t seq = first + i;
+      const std::string at = "entry " + std::to_string(seq) + " of the log of record";
+      if (seq < w.head().size) {
+        DVS_ASSIGN_OR_RETURN(std::string mine, w.GetRaw(seq));
+        if (mine != entries[i]) {
+          return Status::Corruption(at +
+                                    " differs from this replica's: the replica diverged "
+                                    "(was its ledger written outside the cluster?)");
+        }
+        continue;
+      }
+      if (seq > w.head().size) {
+        return Status::InvalidArgument(at + " does not follow this replica's head (" +
+                                       std::to_string(w.head().size) + " entries)");
+      }
+      auto e = Entry::Decode(entries[i]);
+      if (!e.ok()) return e.status().Prefixed(at);
+      if (e->seq != seq) {
+        return Status::Corruption(at + " says it is entry " + std::to_string(e->seq));
+      }
+      DVS_RETURN_IF_ERROR(w.UseTime(e->append_time_ms).Prefixed(at));
+      auto vb = VerifiedBody::Verify(SignedBody{e->body, e->signer, e->signature});
+      if (!vb.ok()) return vb.status().Prefixed(at);
+      DVS_RETURN_IF_ERROR(AppendOne(w, MutableTip(), *vb, nullptr, &touched).Prefixed(at));
+      // Same seq, body, signer, signature and time: only the previous hash can differ, and then
+      // the entry does not chain onto this replica.
+      DVS_ASSIGN_OR_RETURN(std::string stored, w.GetRaw(seq));
+      if (stored != entries[i]) {
+        return Status::Corruption(at + " does not chain onto this replica's entry " +
+                                  std::to_string(seq - 1) + ": its previous hash differs");
+      }
+    }
+    return Status::OK();
+  });
+  if (!head.ok() && touched) {
+    Status r = Restore();
+    if (!r.ok()) return r.Prefixed(head.status().ToString() + "; then reloading failed");
+  }
+  if (head.ok()) ShareTip();
+  return head;
 }
 
 Result<std::vector<Receipt>> ReleaseService::WriteBuilt(const SecretKey& key,
@@ -327,9 +440,9 @@ Result<std::vector<Receipt>> ReleaseService::WriteSigned(std::vector<SignedBody>
 }
 
 Result<std::vector<Receipt>> ReleaseService::SubmitVerified(std::vector<VerifiedBody> checked) {
-  return Commit([&](const TrustedTip&, int64_t) -> Result<std::vector<VerifiedBody>> {
-    return std::move(checked);
-  });
+  // A copy each time: in cluster mode a group that lost the race is formed again.
+  return Commit(
+      [&](const TrustedTip&, int64_t) -> Result<std::vector<VerifiedBody>> { return checked; });
 }
 
 Result<Receipt> ReleaseService::AppendCheckpoint(const SecretKey& log_key) {
@@ -371,7 +484,23 @@ Result<std::vector<Receipt>> ReleaseService::SubmitBatch(std::vector<SignedBody>
 
 // ---- reads ----
 
+void ReleaseService::ShareTip() {
+  // Embedded mode has no wait worth avoiding, and holding the tip here would make every write
+  // copy it (copy-on-write): readers there take mu_ as before.
+  if (log_of_record_ == nullptr) return;
+  std::lock_guard<std::mutex> l(shared_mu_);
+  shared_tip_ = tip_;  // copy-on-write from now on: MutableTip sees a second owner
+}
+
 Result<std::shared_ptr<const TrustedTip>> ReleaseService::CurrentTip() {
+  {
+    // The committed head is read without the write lock (LMDB readers never wait); when the
+    // shared tip is that very entry, it is the state to answer from.
+    DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
+    std::lock_guard<std::mutex> l(shared_mu_);
+    if (shared_tip_ && shared_tip_->state.size == head.size && shared_tip_->head_hash == head.hash)
+      return shared_tip_;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
   if (head.size > tip_->state.size) {
@@ -379,6 +508,7 @@ Result<std::shared_ptr<const TrustedTip>> ReleaseService::CurrentTip() {
                           return log_->GetRaw(seq);
                         }).Prefixed("catching up"));
   }
+  ShareTip();
   return std::shared_ptr<const TrustedTip>(tip_);
 }
 

@@ -50,7 +50,7 @@ int Usage(const std::string& message) {
 }
 
 Result<std::unique_ptr<ReleaseService>> OpenLedger(const Globals& g, const std::string& log_key,
-                                                   uint64_t checkpoint_every) {
+                                                   uint64_t checkpoint_every, bool replica) {
   ServiceOptions o;
   o.checkpoint_every = checkpoint_every;
   std::string path = log_key;
@@ -65,7 +65,7 @@ Result<std::unique_ptr<ReleaseService>> OpenLedger(const Globals& g, const std::
     if (!k.ok()) return k.status().Prefixed(log_key.empty() ? "DVS_LOG_KEY" : "--log-key");
     o.log_key = std::make_shared<const SecretKey>(std::move(*k));
   }
-  return ReleaseService::Open(g.ledger, o);
+  return replica ? ReleaseService::OpenReplica(g.ledger, o) : ReleaseService::Open(g.ledger, o);
 }
 
 Result<SecretKey> LoadSigningKey(const std::string& flag) {

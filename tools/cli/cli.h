@@ -37,10 +37,12 @@ int KeyFail(const std::string& what, const Status& s);
 int Usage(const std::string& message);
 
 // Opens --ledger. With a log key (`log_key`, else $DVS_LOG_KEY) writes also append a signed
-// checkpoint whenever one is due.
+// checkpoint whenever one is due. `replica` (cluster mode): an empty ledger is created when
+// --ledger holds none, to be filled from the cluster.
 Result<std::unique_ptr<ReleaseService>> OpenLedger(const Globals& g,
                                                    const std::string& log_key = "",
-                                                   uint64_t checkpoint_every = 1000);
+                                                   uint64_t checkpoint_every = 1000,
+                                                   bool replica = false);
 // The signing key: --key FILE, else $DVS_KEY. Usage error when neither is given.
 Result<SecretKey> LoadSigningKey(const std::string& flag);
 

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "dvs/cluster.h"
 #include "dvs/manifest.h"
 #include "dvs/server.h"
 #include "ledger/key_files.h"
@@ -16,7 +17,8 @@ namespace {
 
 struct ServeArgs {
   std::string listen = "127.0.0.1:8080", controller_key, observer_key, log_key, tick = "1s",
-              nginx_backends, nginx_reload = "nginx -s reload", haproxy_backends;
+              nginx_backends, nginx_reload = "nginx -s reload", haproxy_backends, cluster,
+              node_name, lease_ttl = "10s";
   std::vector<std::string> routers, notify;
   bool allow_remote = false;
   int threads = 2;
@@ -67,12 +69,37 @@ int Serve(const Globals& g, const ServeArgs& a) {
     if (!k.ok()) return Fail("serve", k.status().Prefixed("--controller-key"));
     controller.emplace(std::move(*k));
   }
-  auto svc = OpenLedger(g, a.log_key, a.checkpoint_every);
+  ClusterOptions co;
+  if (!a.cluster.empty()) {
+    if (Status st = ParseClusterUrl(a.cluster, &co); !st.ok())
+      return Usage("serve: " + st.message());
+    auto ttl = ParseDuration(a.lease_ttl);
+    if (!ttl.ok() || *ttl < 1000 || *ttl % 1000 != 0)
+      return Usage("serve: --lease-ttl " + a.lease_ttl + " must be whole seconds, at least 1s");
+    co.lease_ttl_s = static_cast<int>(*ttl / 1000);
+    co.node = a.node_name.empty() ? o.host + ":" + std::to_string(o.port) : a.node_name;
+    if (o.port == 0 && a.node_name.empty())
+      return Usage(
+          "serve: --cluster with --listen port 0 needs --node-name (nodes tell each "
+          "other apart by name)");
+    co.log = [](const std::string& line) { std::fprintf(stderr, "dvs serve: %s\n", line.c_str()); };
+    if (controller) co.fenced_signer = controller->public_key();
+  }
+  auto svc = OpenLedger(g, a.log_key, a.checkpoint_every, /*replica=*/!a.cluster.empty());
   if (!svc.ok()) return Fail("serve", svc.status());
   // Before anything acts on the ledger's behalf (routers, notifiers, the controller); held until
   // the process exits.
   auto lock = ServeLock::Acquire(g.ledger);
   if (!lock.ok()) return Fail("serve", lock.status());
+  std::unique_ptr<ClusterNode> cluster;
+  if (!a.cluster.empty()) {
+    auto node = ClusterNode::Start(**svc, co);
+    if (!node.ok()) return Fail("serve", node.status());
+    cluster = std::move(*node);
+    ClusterNode* c = cluster.get();
+    o.leads = [c] { return c->Leads(); };
+    o.cluster_status = [c] { return c->StatusJson(); };
+  }
   if (!a.log_key.empty()) {
     auto k = LoadSecretKey(a.log_key);
     auto state = (*svc)->Current();
@@ -119,6 +146,8 @@ int Serve(const Globals& g, const ServeArgs& a) {
               controller ? controller->public_key().Id().c_str() : "off");
   std::fflush(stdout);
   (*server)->Run(/*handle_signals=*/true);
+  server->reset();
+  if (cluster) cluster->Stop();  // resigns: another node leads at once
   std::printf("dvs serve: stopped\n");
   return kExitOk;
 }
@@ -144,6 +173,14 @@ void AddServeCommand(CLI::App& app, Globals& g) {
                                     "1000)"),
                   1, 1'000'000'000);
   serve->add_option("--tick", a.tick, "controller period (default 1s)");
+  serve->add_option("--cluster", a.cluster,
+                    "etcd://HOST:PORT[,HOST:PORT...]/PREFIX: high availability, etcd as the log "
+                    "of record and --ledger its replica; one node leads and decides");
+  serve->add_option("--node-name", a.node_name,
+                    "with --cluster: this node's name (default: the --listen address)");
+  serve->add_option("--lease-ttl", a.lease_ttl,
+                    "with --cluster: the leader's lease, whole seconds (default 10s): a dead "
+                    "leader is replaced within it");
   serve->add_option("--router", a.routers,
                     "file:PATH | exec:CMD | nginx:CONF | haproxy:SOCKET (repeatable)");
   serve->add_option("--nginx-backends", a.nginx_backends,

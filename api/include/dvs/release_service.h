@@ -147,6 +147,29 @@ struct ConsistencyProofOf {
   std::vector<Hash> proof;
 };
 
+// Cluster mode (api/cluster/): the log of record that every entry must reach before it counts.
+// Each node keeps its own ledger as a replica of it; the replica's entries are byte-identical to
+// the log of record's, so proofs, checkpoints and dvs-verify do not change.
+class LogOfRecord {
+ public:
+  virtual ~LogOfRecord() = default;
+  // Called by the write path inside its local write transaction, with the exact stored bytes of
+  // the entries [first, first + entries.size()) it formed against its replica's head (`first`
+  // entries, the last one's hash `head_hash`). Returns true when they are now committed in the
+  // log of record (the local transaction then commits); false when another node appended at
+  // `first` before (the write path catches up and forms its entries again, against the new
+  // head); an error when they are not committed or not known to be (Unavailable naming why, or
+  // Refused: this node may not append them, e.g. a decision from a node that no longer leads).
+  virtual Result<bool> Publish(uint64_t first, const Hash& head_hash,
+                               const std::vector<std::string>& entries) = 0;
+  // Brings this replica up to the log of record's head (ReleaseService::AppendReplicated).
+  virtual Status CatchUp() = 0;
+  // True when the log of record holds more than `size` entries: asked before a refusal is
+  // returned, so that a write through a replica that lags is judged against what was committed
+  // before it, not refused for a state the cluster has left.
+  virtual Result<bool> HasMoreThan(uint64_t size) = 0;
+};
+
 class ReleaseService {
  public:
   ~ReleaseService();
@@ -157,6 +180,23 @@ class ReleaseService {
   // Opens an existing ledger: latest valid snapshot plus replay of the suffix.
   static Result<std::unique_ptr<ReleaseService>> Open(const std::string& dir,
                                                       const ServiceOptions& options = {});
+  // Cluster mode: opens the ledger in `dir`, or creates an empty one (no genesis) when `dir`
+  // holds none, to be filled from the log of record by AppendReplicated.
+  static Result<std::unique_ptr<ReleaseService>> OpenReplica(const std::string& dir,
+                                                             const ServiceOptions& options = {});
+
+  // Cluster mode: from now on every write is committed in `log` first (LogOfRecord::Publish),
+  // and only then in this ledger; a write that lost the race to the next seq catches up and is
+  // formed again (a signed submission is re-checked against the new head, and refused when it
+  // no longer applies). `log` must outlive this service. REQUIRES: called before any write.
+  void SetLogOfRecord(LogOfRecord* log) { log_of_record_ = log; }
+  // Cluster mode: appends entries another node formed, given as their exact stored bytes
+  // starting at seq `first`, through the same checks as every append (signature, chain, Apply,
+  // indexes, checkpoint root), in one transaction: all or none. Entries this replica already
+  // holds must be byte-identical (Corruption naming the seq otherwise: the replica diverged);
+  // each new entry must be the one this replica would store (same seq, previous hash and bytes).
+  // Returns the head after.
+  Result<Head> AppendReplicated(uint64_t first, const std::vector<std::string>& entries);
 
   // ---- writes: each signs with `key` and returns once committed ----
   Result<Receipt> GrantKey(const SecretKey& key, const std::string& name, const PublicKey& pub,
@@ -283,6 +323,8 @@ class ReleaseService {
   };
   static constexpr size_t kMaxGroup = 256;
   void CommitGroup(const std::vector<Writer*>& group);
+  // One attempt at committing `group`; *lost_race when the log of record had moved on.
+  Status CommitGroupOnce(const std::vector<Writer*>& group, bool* lost_race);
   Status CommitWriter(WriteTxn& w, struct TrustedTip& tip, Writer& writer, bool* touched);
   // Builds transitions against the caught-up state, signs them with `key`, commits them.
   Result<std::vector<Receipt>> WriteBuilt(const SecretKey& key, const Builder& build);
@@ -306,6 +348,12 @@ class ReleaseService {
   // GUARDED_BY(mu_); copy-on-write: readers hold old versions.
   std::shared_ptr<struct TrustedTip> tip_;
   LoadReport load_report_;
+  LogOfRecord* log_of_record_ = nullptr;  // cluster mode; set before any write
+  // Cluster mode: the tip as last committed, for readers: they take it without waiting for mu_,
+  // which a write holds while it waits for the log of record. Set under mu_, after commits.
+  void ShareTip();
+  std::mutex shared_mu_;
+  std::shared_ptr<const struct TrustedTip> shared_tip_;  // GUARDED_BY(shared_mu_)
 };
 
 // A fresh, unique request id (random, 128 bits, hex).

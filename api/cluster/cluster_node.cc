@@ -1,0 +1,130 @@
+#include <nlohmann/json.hpp>
+
+#include "api/cluster/etcd_client.h"
+#include "api/cluster/etcd_log.h"
+#include "api/cluster/leader_election.h"
+#include "dvs/cluster.h"
+
+namespace dvs {
+
+using cluster::EtcdClient;
+using cluster::EtcdLog;
+using cluster::LeaderElection;
+
+Status ParseClusterUrl(std::string_view url, ClusterOptions* o) {
+  const std::string_view scheme = "etcd://";
+  const std::string shown(url);
+  if (url.substr(0, scheme.size()) != scheme) {
+    return Status::InvalidArgument("--cluster '" + shown +
+                                   "' must be etcd://HOST:PORT[,HOST:PORT...]/PREFIX");
+  }
+  url.remove_prefix(scheme.size());
+  const size_t slash = url.find('/');
+  if (slash == std::string_view::npos || slash + 1 == url.size()) {
+    return Status::InvalidArgument("--cluster '" + shown +
+                                   "' needs a /PREFIX after the members (the ledger's keys)");
+  }
+  std::string prefix(url.substr(slash));
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  std::vector<std::string> endpoints;
+  std::string_view members = url.substr(0, slash);
+  while (!members.empty()) {
+    const size_t comma = members.find(',');
+    std::string m(members.substr(0, comma));
+    members = comma == std::string_view::npos ? std::string_view() : members.substr(comma + 1);
+    auto u = HttpUrl::Parse("http://" + m);
+    if (!u.ok() || !u->prefix.empty() || u->port.empty() || u->port.size() > 5) {
+      return Status::InvalidArgument("--cluster '" + shown + "': member '" + m +
+                                     "' is not HOST:PORT");
+    }
+    endpoints.push_back(m);
+  }
+  if (endpoints.empty())
+    return Status::InvalidArgument("--cluster '" + shown + "' names no etcd member");
+  o->endpoints = std::move(endpoints);
+  o->prefix = std::move(prefix);
+  return Status::OK();
+}
+
+struct ClusterNode::Impl {
+  ReleaseService& svc;
+  ClusterOptions o;
+  // Writes, reads (the tailer) and the election each have a client: none waits behind another.
+  EtcdClient writes, reads, campaign;
+  LeaderElection election;
+  EtcdLog log;
+
+  Impl(ReleaseService& s, ClusterOptions opts)
+      : svc(s),
+        o(std::move(opts)),
+        writes(o.endpoints, o.etcd_timeout_ms),
+        reads(o.endpoints, o.etcd_timeout_ms),
+        campaign(o.endpoints, o.etcd_timeout_ms),
+        election(campaign, o.prefix + "/leader", o.node, o.lease_ttl_s, o.poll_ms, o.log),
+        log(
+            svc, writes, reads, o.prefix, [this](const auto& e) { return Fence(e); },
+            [this](int64_t term) { election.LostTerm(term); }, o.log) {}
+
+  // A decision (an entry signed by the fenced key) needs this node's current term.
+  Result<int64_t> Fence(const std::vector<std::string>& entries) {
+    if (!o.fenced_signer) return int64_t{0};
+    bool decision = false;
+    for (const std::string& raw : entries) {
+      auto e = Entry::Decode(raw);
+      if (e.ok() && e->signer == *o.fenced_signer) decision = true;
+    }
+    if (!decision) return int64_t{0};
+    const int64_t term = election.FenceRevision();
+    if (term == 0) {
+      const std::string leader = election.LeaderName();
+      return Status::Refused(
+          "cluster: this node (" + o.node + ") does not lead" +
+          (leader.empty() || leader == o.node ? std::string() : "; " + leader + " does") +
+          ": only the leader appends entries signed by the controller key " +
+          o.fenced_signer->Id());
+    }
+    return term;
+  }
+};
+
+Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ReleaseService& svc,
+                                                        ClusterOptions options) {
+  if (options.endpoints.empty()) return Status::InvalidArgument("cluster: no etcd member given");
+  if (options.lease_ttl_s < 1)
+    return Status::InvalidArgument("cluster: the lease TTL must be >= 1 s");
+  if (options.poll_ms < 1) return Status::InvalidArgument("cluster: the poll period must be > 0");
+  if (!options.log) options.log = [](const std::string&) {};
+  std::unique_ptr<ClusterNode> node(new ClusterNode());
+  node->impl_ = std::make_unique<Impl>(svc, std::move(options));
+  Impl& m = *node->impl_;
+  DVS_RETURN_IF_ERROR(m.log.Join());
+  svc.SetLogOfRecord(&m.log);
+  m.log.StartTailing(m.o.poll_ms);
+  m.election.Start();
+  return node;
+}
+
+ClusterNode::~ClusterNode() { Stop(); }
+
+bool ClusterNode::Leads() const { return impl_->election.Leads(); }
+
+std::string ClusterNode::StatusJson() const {
+  const Impl& m = *impl_;
+  auto head = m.svc.LedgerHead();
+  nlohmann::json j = {{"node", m.o.node},
+                      {"leader", m.election.LeaderName()},
+                      {"leading", m.election.Leads()},
+                      {"term", m.election.FenceRevision()},
+                      {"entries", head.ok() ? head->size : 0},
+                      {"etcd", m.o.endpoints},
+                      {"prefix", m.o.prefix}};
+  return j.dump() + "\n";
+}
+
+void ClusterNode::Stop() {
+  if (!impl_) return;
+  impl_->election.Stop();
+  impl_->log.StopTailing();
+}
+
+}  // namespace dvs

@@ -1,0 +1,223 @@
+#include "api/cluster/etcd_log.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace dvs::cluster {
+
+namespace {
+
+constexpr int64_t kBatchesPerRead = 64;
+
+void PutBigEndian32(std::string* out, uint32_t v) {
+  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+}  // namespace
+
+std::string EncodeBatch(const std::vector<std::string>& entries) {
+  std::string out;
+  for (const std::string& e : entries) {
+    PutBigEndian32(&out, static_cast<uint32_t>(e.size()));
+    out += e;
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> DecodeBatch(std::string_view value) {
+  std::vector<std::string> out;
+  while (!value.empty()) {
+    if (value.size() < 4) return Status::Corruption("batch: a cut length");
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(value[i]);
+    value.remove_prefix(4);
+    if (n > value.size()) return Status::Corruption("batch: an entry runs past the end");
+    out.emplace_back(value.substr(0, n));
+    value.remove_prefix(n);
+  }
+  if (out.empty()) return Status::Corruption("batch: no entry");
+  return out;
+}
+
+std::string HeadValue(uint64_t size, const Hash& hash) {
+  return std::to_string(size) + " " + ToHex(hash);
+}
+
+EtcdLog::EtcdLog(ReleaseService& svc, EtcdClient& writes, EtcdClient& reads, std::string prefix,
+                 Fence fence, std::function<void(int64_t)> lost_term, Logger log)
+    : svc_(svc),
+      writes_(writes),
+      reads_(reads),
+      prefix_(std::move(prefix)),
+      head_key_(prefix_ + "/head"),
+      leader_key_(prefix_ + "/leader"),
+      fence_(std::move(fence)),
+      lost_term_(std::move(lost_term)),
+      log_(std::move(log)) {}
+
+EtcdLog::~EtcdLog() { StopTailing(); }
+
+std::string EtcdLog::BatchKey(uint64_t seq) const {
+  char digits[24];
+  std::snprintf(digits, sizeof(digits), "%020" PRIu64, seq);
+  return prefix_ + "/e/" + digits;
+}
+
+Result<bool> EtcdLog::Publish(uint64_t first, const Hash& head_hash,
+                              const std::vector<std::string>& entries) {
+  DVS_ASSIGN_OR_RETURN(int64_t term, fence_(entries));
+  return PublishInTerm(first, head_hash, entries, term);
+}
+
+Result<bool> EtcdLog::PublishInTerm(uint64_t first, const Hash& head_hash,
+                                    const std::vector<std::string>& entries, int64_t term) {
+  std::string batch = EncodeBatch(entries);
+  if (batch.size() > kMaxBatchBytes) {
+    return Status::Refused("cluster: " + std::to_string(entries.size()) + " entries of " +
+                           std::to_string(batch.size()) +
+                           " bytes in one commit exceed etcd's request limit (" +
+                           std::to_string(kMaxBatchBytes) + " bytes here); send fewer at once");
+  }
+  std::vector<EtcdCompare> compares;
+  if (first == 0) {
+    compares.push_back({EtcdCompare::Target::kCreateRevision, head_key_, 0, ""});
+  } else {
+    compares.push_back({EtcdCompare::Target::kValue, head_key_, 0, HeadValue(first, head_hash)});
+  }
+  if (term != 0) compares.push_back({EtcdCompare::Target::kCreateRevision, leader_key_, term, ""});
+  const Hash new_head = LeafHash(entries.back());
+  std::vector<EtcdPut> puts = {{BatchKey(first), std::move(batch), 0},
+                               {head_key_, HeadValue(first + entries.size(), new_head), 0}};
+  auto r = writes_.Txn(compares, puts, term != 0 ? leader_key_ : "");
+  if (!r.ok()) {
+    return r.status().IsUnavailable()
+               ? Status::Unavailable("cluster: cannot commit: " + r.status().message() +
+                                     "; nothing was appended here (if etcd committed it after "
+                                     "all, every replica gets it)")
+               : r.status().Prefixed("cluster");
+  }
+  if (r->succeeded) return true;
+  if (term != 0 && (!r->read || r->read->create_revision != term)) {
+    lost_term_(term);
+    return Status::Refused("cluster: this node no longer leads (its term " + std::to_string(term) +
+                           " is over" +
+                           (r->read ? ", " + r->read->value + " leads" : std::string()) +
+                           "): its decision was not appended");
+  }
+  return false;
+}
+
+Status EtcdLog::CatchUp() {
+  std::lock_guard<std::mutex> lock(catch_up_mu_);
+  for (;;) {
+    DVS_ASSIGN_OR_RETURN(Head local, svc_.LedgerHead());
+    DVS_ASSIGN_OR_RETURN(
+        auto kvs, reads_.Range(BatchKey(local.size), PrefixEnd(prefix_ + "/e/"), kBatchesPerRead));
+    if (!kvs.empty() && kvs.front().key != BatchKey(local.size)) {
+      // The replica's head is inside a batch (its ledger was cut short, or copied mid-batch):
+      // start from the batch that holds it.
+      DVS_ASSIGN_OR_RETURN(auto before, reads_.Range(prefix_ + "/e/", BatchKey(local.size), 1,
+                                                     /*descending=*/true));
+      kvs.insert(kvs.begin(), before.begin(), before.end());
+    }
+    for (const EtcdKv& kv : kvs) {
+      const std::string digits = kv.key.substr(prefix_.size() + 3);
+      uint64_t first = 0;
+      try {
+        first = std::stoull(digits);
+      } catch (...) {
+        return Status::Corruption("cluster: etcd key " + kv.key + " is not a batch's seq");
+      }
+      auto entries = DecodeBatch(kv.value);
+      if (!entries.ok()) return entries.status().Prefixed("cluster: etcd key " + kv.key);
+      DVS_RETURN_IF_ERROR(svc_.AppendReplicated(first, *entries).status().Prefixed("cluster"));
+    }
+    if (static_cast<int64_t>(kvs.size()) < kBatchesPerRead) return Status::OK();
+  }
+}
+
+Result<bool> EtcdLog::HasMoreThan(uint64_t size) {
+  auto remote = RemoteSize();
+  // Unknown (etcd unreachable): the refusal stands; it was judged on what this replica holds.
+  if (!remote.ok()) return false;
+  return *remote > size;
+}
+
+Result<uint64_t> EtcdLog::RemoteSize() {
+  DVS_ASSIGN_OR_RETURN(auto kvs, reads_.Range(head_key_, "", 1));
+  if (kvs.empty()) return uint64_t{0};
+  const std::string& v = kvs.front().value;
+  try {
+    return static_cast<uint64_t>(std::stoull(v.substr(0, v.find(' '))));
+  } catch (...) {
+    return Status::Corruption("cluster: etcd key " + head_key_ + " is not a head: '" + v + "'");
+  }
+}
+
+Status EtcdLog::Join() {
+  auto remote_size = RemoteSize();
+  if (!remote_size.ok()) return remote_size.status().Prefixed("cluster: cannot join " + prefix_);
+  const uint64_t remote = *remote_size;
+  DVS_ASSIGN_OR_RETURN(Head local, svc_.LedgerHead());
+  if (remote == 0) {
+    if (local.size == 0) {
+      return Status::NotFound("cluster: etcd holds no ledger under " + prefix_ +
+                              " and neither does this node's ledger: run dvs init on one node, "
+                              "and start it first");
+    }
+    // Seed etcd with this ledger, in batches under etcd's request limit.
+    uint64_t seq = 0;
+    Hash prev{};
+    while (seq < local.size) {
+      std::vector<std::string> batch;
+      size_t bytes = 0;
+      while (seq + batch.size() < local.size) {
+        DVS_ASSIGN_OR_RETURN(std::string raw, svc_.log().GetRaw(seq + batch.size()));
+        if (!batch.empty() && bytes + raw.size() + 4 > kMaxBatchBytes) break;
+        bytes += raw.size() + 4;
+        batch.push_back(std::move(raw));
+      }
+      // History, not decisions taken now: no leader term needed.
+      auto ok = PublishInTerm(seq, prev, batch, /*term=*/0);
+      if (!ok.ok()) return ok.status().Prefixed("cluster: seeding etcd");
+      if (!*ok) break;  // another node seeded first: catch up below (and find any divergence)
+      prev = LeafHash(batch.back());
+      seq += batch.size();
+    }
+    log_("cluster: etcd holds this ledger now (" + std::to_string(seq) + " entries)");
+  } else if (local.size > remote) {
+    return Status::Refused("cluster: this node's ledger holds " + std::to_string(local.size) +
+                           " entries but etcd only " + std::to_string(remote) +
+                           ": it was written outside the cluster, or etcd lost its data");
+  }
+  return CatchUp();
+}
+
+void EtcdLog::StartTailing(int poll_ms) {
+  tailer_ = std::thread([this, poll_ms] { TailLoop(poll_ms); });
+}
+
+void EtcdLog::StopTailing() {
+  {
+    std::lock_guard<std::mutex> l(tail_mu_);
+    tail_stopping_ = true;
+  }
+  tail_cv_.notify_all();
+  if (tailer_.joinable()) tailer_.join();
+}
+
+void EtcdLog::TailLoop(int poll_ms) {
+  std::string last_error;
+  std::unique_lock<std::mutex> l(tail_mu_);
+  while (!tail_stopping_) {
+    l.unlock();
+    Status st = CatchUp();
+    if (!st.ok() && st.message() != last_error) log_("replica: " + st.message());
+    if (st.ok() && !last_error.empty()) log_("replica: following etcd again");
+    last_error = st.ok() ? "" : st.message();
+    l.lock();
+    tail_cv_.wait_for(l, std::chrono::milliseconds(poll_ms), [&] { return tail_stopping_; });
+  }
+}
+
+}  // namespace dvs::cluster

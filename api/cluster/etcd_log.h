@@ -1,0 +1,95 @@
+// EtcdLog: etcd as the log of record (LogOfRecord), and this node's ledger as its replica.
+//
+// Keys under PREFIX (part of the persistent format: do not change):
+//   PREFIX/head           "<entries> <hex hash of the last entry>": the log's head
+//   PREFIX/e/<seq>        seq zero-padded to 20 digits: one committed batch, the exact stored
+//                         bytes of entries seq, seq+1, ... each prefixed by its length (4 bytes,
+//                         big-endian). One batch per group commit: one etcd put, whatever the
+//                         group's size (etcd allows 128 operations per transaction by default).
+//   PREFIX/leader         the leading node's name, under its lease (leader_election.h)
+// A batch is committed by one transaction: if PREFIX/head is still the head its writer formed
+// the entries against (and, for decisions, the leader key is still the writer's term), put the
+// batch and the new head. So the batches tile the log with no gap and no overlap.
+//
+// The replica: CatchUp reads the batches after the replica's head and appends them through
+// ReleaseService::AppendReplicated (the checks of every append); Tail does so every poll period
+// on its own thread.
+//
+// Thread safety: Publish is called by the write path (serialized there); CatchUp may run at the
+// same time from the tailer (ReleaseService serializes the appends).
+#ifndef DVS_API_CLUSTER_ETCD_LOG_H_
+#define DVS_API_CLUSTER_ETCD_LOG_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/cluster/etcd_client.h"
+#include "dvs/release_service.h"
+
+namespace dvs::cluster {
+
+// etcd's default limit on a request (--max-request-bytes, 1.5 MiB), less room for the rest of
+// the transaction: a batch above it is refused before it is sent.
+inline constexpr size_t kMaxBatchBytes = 1'400'000;
+
+std::string EncodeBatch(const std::vector<std::string>& entries);
+Result<std::vector<std::string>> DecodeBatch(std::string_view value);
+std::string HeadValue(uint64_t size, const Hash& hash);
+
+class EtcdLog : public LogOfRecord {
+ public:
+  using Logger = std::function<void(const std::string&)>;
+  // Decides, for entries about to be published, the leader term that must still hold (0: none
+  // needed), or refuses them (this node may not append them now).
+  using Fence = std::function<Result<int64_t>(const std::vector<std::string>& entries)>;
+  // `writes` and `reads` are two clients (the tailer must not wait behind a write); both, and
+  // `svc`, must outlive this.
+  EtcdLog(ReleaseService& svc, EtcdClient& writes, EtcdClient& reads, std::string prefix,
+          Fence fence, std::function<void(int64_t)> lost_term, Logger log);
+  ~EtcdLog() override;  // StopTailing()
+
+  Result<bool> Publish(uint64_t first, const Hash& head_hash,
+                       const std::vector<std::string>& entries) override;
+  Status CatchUp() override;
+  Result<bool> HasMoreThan(uint64_t size) override;
+
+  // Joins the cluster: when etcd holds no log under the prefix, publishes this ledger's entries
+  // (it must hold at least a genesis); otherwise catches up, refusing a replica ahead of etcd or
+  // diverged from it.
+  Status Join();
+  // The head etcd holds now: its size.
+  Result<uint64_t> RemoteSize();
+  void StartTailing(int poll_ms);
+  void StopTailing();
+
+  const std::string& prefix() const { return prefix_; }
+  std::string BatchKey(uint64_t seq) const;
+
+ private:
+  void TailLoop(int poll_ms);
+  // Publish without the fence's judgement: `term` 0 or the leader term that must still hold.
+  Result<bool> PublishInTerm(uint64_t first, const Hash& head_hash,
+                             const std::vector<std::string>& entries, int64_t term);
+
+  ReleaseService& svc_;
+  EtcdClient& writes_;
+  EtcdClient& reads_;
+  const std::string prefix_, head_key_, leader_key_;
+  Fence fence_;
+  std::function<void(int64_t)> lost_term_;
+  Logger log_;
+  std::mutex catch_up_mu_;  // one catch-up at a time
+  std::mutex tail_mu_;
+  std::condition_variable tail_cv_;
+  bool tail_stopping_ = false;  // GUARDED_BY(tail_mu_)
+  std::thread tailer_;
+};
+
+}  // namespace dvs::cluster
+
+#endif  // DVS_API_CLUSTER_ETCD_LOG_H_

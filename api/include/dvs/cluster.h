@@ -1,0 +1,73 @@
+// Cluster mode: `dvs serve --cluster etcd://HOST:PORT[,HOST:PORT...]/PREFIX`.
+//
+// etcd (Raft) is the log of record; this node's ledger is a replica of it (api/cluster/). A
+// ClusterNode joins a ReleaseService to it:
+//   - every write of the service is committed in etcd first, conditional on etcd's head being
+//     the one the entries were formed against, and only then in the local ledger;
+//   - a tailer appends what other nodes committed to the local ledger, through the same checks
+//     as any append (signature, chain, the release rules);
+//   - the nodes elect one leader with an etcd lease; only the leader decides (Leads()), and the
+//     entries signed by the decision key (`fenced_signer`) are committed only while the term of
+//     leadership they were formed in still holds in etcd, so a paused or partitioned ex-leader
+//     can never append a decision.
+// Entries are byte-identical to the embedded mode: proofs, checkpoints and dvs-verify work on
+// every replica unchanged.
+//
+// Thread safety: Leads() and StatusJson() from any thread.
+#ifndef DVS_API_CLUSTER_H_
+#define DVS_API_CLUSTER_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dvs/release_service.h"
+
+namespace dvs {
+
+struct ClusterOptions {
+  std::vector<std::string> endpoints;  // etcd members, HOST:PORT
+  std::string prefix;                  // every key of this ledger is under it ("/dvs/prod")
+  std::string node;                    // this node's name, as the others see it lead
+  int lease_ttl_s = 10;                // leadership outlives a dead leader by at most this
+  int poll_ms = 100;                   // replica tailing and campaigning period
+  int etcd_timeout_ms = 3000;          // per etcd member and request
+  // Decisions: entries signed by this key are appended only while this node leads.
+  std::optional<PublicKey> fenced_signer;
+  std::function<void(const std::string&)> log;  // one line per notable event
+};
+
+// Parses etcd://HOST:PORT[,HOST:PORT...]/PREFIX into endpoints and prefix (InvalidArgument
+// naming what is wrong).
+Status ParseClusterUrl(std::string_view url, ClusterOptions* options);
+
+class ClusterNode {
+ public:
+  // Joins: when etcd holds no ledger under the prefix, seeds it with `svc`'s (which then must
+  // hold at least its genesis); otherwise catches `svc` up, refusing a ledger that is ahead of
+  // etcd or diverged from it. Then makes etcd `svc`'s log of record, and starts tailing and
+  // campaigning. `svc` must outlive the node. Unavailable when etcd cannot be reached.
+  static Result<std::unique_ptr<ClusterNode>> Start(ReleaseService& svc, ClusterOptions options);
+  ~ClusterNode();  // Stop()
+
+  // True while this node leads (conservatively: never after its lease may have expired).
+  bool Leads() const;
+  // {"node", "leader", "leading", "term", "entries", "etcd": [...], "prefix"}.
+  std::string StatusJson() const;
+  // Resigns (the others need not wait for the lease to expire) and stops tailing. Writes after
+  // Stop fail.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  ClusterNode() = default;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dvs
+
+#endif  // DVS_API_CLUSTER_H_
