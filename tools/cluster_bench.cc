@@ -25,7 +25,7 @@
 #include "dvs/release_service.h"
 #include "dvs/transitions.h"
 #include "ledger/key_files.h"
-#include "tests/cluster/etcd_cluster.h"
+#include "tools/testbed/etcd_cluster.h"
 #include "tools/bench_util.h"
 
 namespace dvs {

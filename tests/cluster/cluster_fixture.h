@@ -10,7 +10,7 @@
 #include <set>
 
 #include "ledger/log.h"
-#include "tests/cluster/etcd_cluster.h"
+#include "tools/testbed/etcd_cluster.h"
 #include "tests/serve/serve_fixture.h"
 
 namespace dvs::test {

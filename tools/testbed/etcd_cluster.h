@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "dvs/http_client.h"
-#include "tests/serve/free_port.h"
+#include "tools/testbed/free_port.h"
 
 namespace dvs::test {
 
