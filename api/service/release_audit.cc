@@ -83,9 +83,12 @@ Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
     }
     for (uint64_t seq = from; seq < to; ++seq) candidates.push_back(seq);
   }
+  // With q.last, newest first until enough matched, then turned back to oldest first.
+  while (!candidates.empty() && candidates.back() >= s->size) candidates.pop_back();
+  if (q.last > 0) std::reverse(candidates.begin(), candidates.end());
   std::vector<LogRow> rows;
   for (uint64_t seq : candidates) {
-    if (seq >= s->size) break;  // appended after our state was read
+    if (q.last > 0 && rows.size() == q.last) break;
     DVS_ASSIGN_OR_RETURN(auto raw, log_->GetDerived(audit::kAuditDb, lmdb::BigEndian64(seq)));
     if (api::AuditRecord rec; !raw || !rec.ParseFromString(*raw)) {
       return Status::Corruption("audit record of seq " + std::to_string(seq) +
@@ -95,6 +98,7 @@ Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
     DVS_ASSIGN_OR_RETURN(LogRow row, RowOf(*log_, *s, seq, e));
     if (Matches(q, actor_key, row)) rows.push_back(std::move(row));
   }
+  if (q.last > 0) std::reverse(rows.begin(), rows.end());
   return rows;
 }
 
