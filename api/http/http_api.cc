@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <thread>
 
+#include "api/http/dashboard.h"
 #include "api/http/http_limits.h"
 #include "dvs/events.h"
 #include "dvs/json.h"
@@ -156,6 +157,11 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
         p.rfind("/v1/history/", 0) == 0)
       return only("GET");
   }
+  if (get || req.method == "HEAD") {
+    if (p.rfind("/v1/", 0) != 0 && p != "/healthz" && p != "/metrics") {
+      if (auto asset = DashboardAnswer(req, p)) return *asset;
+    }
+  }
   if (get) return Get(*t);
   return Error(404, "not_found", "no such endpoint: " + req.method + " " + p);
 }
@@ -186,7 +192,7 @@ Result<std::optional<Query>> QueryOf(const Target& t) {
     DVS_RETURN_IF_ERROR(OnlyParams(t, {"from", "to"}));
   } else if (p == "/v1/audit") {
     DVS_RETURN_IF_ERROR(
-        OnlyParams(t, {"service", "bundle", "actor", "type", "since", "until"}));
+        OnlyParams(t, {"service", "bundle", "actor", "type", "since", "until", "last"}));
   } else if (p == "/v1/routes" || p == "/v1/keys" || p.rfind("/v1/status/", 0) == 0 ||
              p.rfind("/v1/history/", 0) == 0) {
     DVS_RETURN_IF_ERROR(OnlyParams(t, {}));
@@ -229,6 +235,15 @@ Result<std::optional<Query>> QueryOf(const Target& t) {
       if (!ms.ok()) return ms.status().Prefixed(std::string("?") + name);
       *dst = *ms;
     }
+    DVS_ASSIGN_OR_RETURN(auto last, t.One("last"));
+    if (last) {
+      DVS_ASSIGN_OR_RETURN(uint64_t n, ParseSeq("?last", *last));
+      if (n == 0 || n > kMaxAuditLast) {
+        return Status::InvalidArgument("?last " + *last + " is not between 1 and " +
+                                       std::to_string(kMaxAuditLast));
+      }
+      q.last = static_cast<size_t>(n);
+    }
     return std::optional<Query>(Query::Audit(std::move(q)));
   }
   return std::optional<Query>();
@@ -255,6 +270,20 @@ ApiResponse HttpApi::Get(const Target& t) {
     auto head = svc_.LedgerHead();
     return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                        metrics_.Prometheus(head.ok() ? head->size : 0, svc_.commit_stats())};
+  }
+  if (p == "/v1/head") {
+    if (Status s = OnlyParams(t, {}); !s.ok()) return Failed(s);
+    auto head = HeadJson(svc_);
+    if (!head.ok()) return Failed(head.status());
+    return Ok(*head, Format::kJson);
+  }
+  if (const std::string prefix = "/v1/proof/inclusion/"; p.rfind(prefix, 0) == 0) {
+    if (Status s = OnlyParams(t, {}); !s.ok()) return Failed(s);
+    auto seq = ParseSeq("seq", p.substr(prefix.size()));
+    if (!seq.ok()) return Failed(seq.status());
+    auto proof = InclusionProofJson(svc_, *seq);
+    if (!proof.ok()) return Failed(proof.status());
+    return Ok(*proof, Format::kJson);
   }
   auto query = QueryOf(t);
   if (!query.ok()) return Failed(query.status());
