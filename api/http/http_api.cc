@@ -192,7 +192,7 @@ Result<std::optional<Query>> QueryOf(const Target& t) {
     DVS_RETURN_IF_ERROR(OnlyParams(t, {"from", "to"}));
   } else if (p == "/v1/audit") {
     DVS_RETURN_IF_ERROR(
-        OnlyParams(t, {"service", "bundle", "actor", "type", "since", "until", "last"}));
+        OnlyParams(t, {"service", "bundle", "actor", "type", "since", "until", "first", "last"}));
   } else if (p == "/v1/routes" || p == "/v1/keys" || p.rfind("/v1/status/", 0) == 0 ||
              p.rfind("/v1/history/", 0) == 0) {
     DVS_RETURN_IF_ERROR(OnlyParams(t, {}));
@@ -235,15 +235,17 @@ Result<std::optional<Query>> QueryOf(const Target& t) {
       if (!ms.ok()) return ms.status().Prefixed(std::string("?") + name);
       *dst = *ms;
     }
-    DVS_ASSIGN_OR_RETURN(auto last, t.One("last"));
-    if (last) {
-      DVS_ASSIGN_OR_RETURN(uint64_t n, ParseSeq("?last", *last));
-      if (n == 0 || n > kMaxAuditLast) {
-        return Status::InvalidArgument("?last " + *last + " is not between 1 and " +
-                                       std::to_string(kMaxAuditLast));
+    for (auto [name, dst] : {std::pair{"first", &q.first}, std::pair{"last", &q.last}}) {
+      DVS_ASSIGN_OR_RETURN(auto v, t.One(name));
+      if (!v) continue;
+      DVS_ASSIGN_OR_RETURN(uint64_t n, ParseSeq(std::string("?") + name, *v));
+      if (n == 0 || n > kMaxAuditRows) {
+        return Status::InvalidArgument("?" + std::string(name) + " " + *v +
+                                       " is not between 1 and " + std::to_string(kMaxAuditRows));
       }
-      q.last = static_cast<size_t>(n);
+      *dst = static_cast<size_t>(n);
     }
+    if (q.first && q.last) return Status::InvalidArgument("?first and ?last cannot both be given");
     return std::optional<Query>(Query::Audit(std::move(q)));
   }
   return std::optional<Query>();

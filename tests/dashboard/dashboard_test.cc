@@ -46,10 +46,10 @@ TEST_F(DashboardBrowser, SeedScenarioLiveInChromium) {
       "{\"dvs\":" + Quoted(DVS_BINARY) + ",\"ledger\":" + Quoted(Ledger()) +
       ",\"port\":" + std::to_string(test::FreePort()) +
       ",\"controllerKey\":" + Quoted(Key("controller")) + ",\"adminKey\":" + Quoted(Key("admin")) +
-      ",\"observerKey\":" + Quoted(Key("observer")) + ",\"artifacts\":" +
-      Quoted(DVS_DASHBOARD_ARTIFACTS) + ",\"chromium\":" + Quoted(DVS_CHROMIUM) +
-      ",\"stable\":" + Quoted(v90) + ",\"rolledBack\":" + Quoted(v91) +
-      ",\"canary\":" + Quoted(v92) + "}";
+      ",\"observerKey\":" + Quoted(Key("observer")) +
+      ",\"artifacts\":" + Quoted(DVS_DASHBOARD_ARTIFACTS) +
+      ",\"chromium\":" + Quoted(DVS_CHROMIUM) + ",\"stable\":" + Quoted(v90) +
+      ",\"rolledBack\":" + Quoted(v91) + ",\"canary\":" + Quoted(v92) + "}";
   pid_t pid = test::StartProgram(DVS_NODE, {DVS_DASHBOARD_TEST, config}, "", dir_.path(), "node");
   test::Outcome run = test::WaitDvs(pid, dir_.path(), "node");
   std::printf("%s", run.out.c_str());

@@ -1,8 +1,10 @@
 // What the dashboard reads and serves: its assets with a strict CSP, ETags and 304s; GET /v1/head
 // (the head, the latest checkpoint from the type index, and whether the derived Merkle root
 // agrees); GET /v1/proof/inclusion/SEQ (checked with the RFC 6962 algorithm against the root);
-// GET /v1/audit?last=N; observations' metrics and each bundle's thresholds in the JSON. Through
-// HttpApi in-process (the headers) and the real `dvs serve` (304 on the wire).
+// GET /v1/audit?first=N|last=N and time windows; observations' metrics and each bundle's
+// thresholds in the JSON. Through HttpApi in-process (the headers) and the real `dvs serve`
+// (304 on the wire).
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "api/http/dashboard.h"
@@ -136,7 +138,7 @@ TEST_F(DashboardApi, InclusionProofsVerifyAgainstTheRoot) {
   EXPECT_EQ(Get("/v1/proof/inclusion/x1").status, 400);
 }
 
-TEST_F(DashboardApi, AuditLastAnswersTheNewestMatchesOldestFirst) {
+TEST_F(DashboardApi, AuditFirstLastAndTimeWindowsAnswerFromTheIndex) {
   Story();
   auto all = nlohmann::json::parse(Get("/v1/audit?service=tax_calc").body)["entries"];
   ASSERT_GE(all.size(), 4u);
@@ -148,6 +150,29 @@ TEST_F(DashboardApi, AuditLastAnswersTheNewestMatchesOldestFirst) {
   EXPECT_EQ(everything[1]["type"], "checkpoint");
   auto deploys = nlohmann::json::parse(Get("/v1/audit?type=deploy&last=10").body)["entries"];
   EXPECT_EQ(deploys.size(), 2u);
+  auto first2 = nlohmann::json::parse(Get("/v1/audit?service=tax_calc&first=2").body)["entries"];
+  ASSERT_EQ(first2.size(), 2u);
+  EXPECT_EQ(first2[0]["seq"], all[0]["seq"]);
+  EXPECT_EQ(first2[1]["seq"], all[1]["seq"]);
+  // A time window over an index: exactly the rows a filter over all of them keeps.
+  auto bundle = nlohmann::json::parse(Get("/v1/audit?bundle=" + v91_).body)["entries"];
+  const std::string deployed = bundle[2]["time"];  // package, approve, deploy
+  auto since =
+      nlohmann::json::parse(Get("/v1/audit?bundle=" + v91_ + "&since=" + deployed).body)["entries"];
+  nlohmann::json expected = nlohmann::json::array();
+  for (const auto& r : bundle)
+    if (r["time"].get<std::string>() >= deployed) expected.push_back(r);
+  EXPECT_EQ(since, expected);
+  auto until =
+      nlohmann::json::parse(Get("/v1/audit?bundle=" + v91_ + "&until=" + deployed).body)["entries"];
+  for (const auto& r : until) EXPECT_LE(r["time"].get<std::string>(), deployed);
+  EXPECT_EQ(since.size() + until.size(),
+            bundle.size() + std::count_if(bundle.begin(), bundle.end(), [&](const auto& r) {
+              return r["time"].template get<std::string>() == deployed;
+            }));
+  ApiResponse both = Get("/v1/audit?first=1&last=1");
+  EXPECT_EQ(both.status, 400);
+  EXPECT_NE(both.body.find("cannot both"), std::string::npos) << both.body;
   for (const char* bad : {"0", "-1", "x", "10001"}) {
     ApiResponse r = Get(std::string("/v1/audit?last=") + bad);
     EXPECT_EQ(r.status, 400) << bad;
@@ -157,8 +182,8 @@ TEST_F(DashboardApi, AuditLastAnswersTheNewestMatchesOldestFirst) {
 
 TEST_F(DashboardApi, ObservationsCarryTheirMetricsAndStatusItsThresholds) {
   Story();
-  auto obs = nlohmann::json::parse(
-      Get("/v1/audit?bundle=" + v91_ + "&type=observe").body)["entries"];
+  auto obs =
+      nlohmann::json::parse(Get("/v1/audit?bundle=" + v91_ + "&type=observe").body)["entries"];
   ASSERT_EQ(obs.size(), 1u);
   EXPECT_DOUBLE_EQ(obs[0]["metrics"]["latency_ms"].get<double>(), 450);
   EXPECT_EQ(obs[0]["samples"], 300);

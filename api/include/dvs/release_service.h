@@ -135,9 +135,9 @@ struct AuditQuery {
   std::string service, bundle, type;
   std::string actor;                          // a key name or key id
   std::optional<int64_t> since_ms, until_ms;  // inclusive, log time
-  // Only the last `last` matches (0: all), still oldest first; reads no more records than it
-  // returns beyond the index's candidates.
-  size_t last = 0;
+  // Only the first `first` or the last `last` matches (0: all; not both), oldest first; reads no
+  // more records than it returns beyond the index's candidates.
+  size_t first = 0, last = 0;
 };
 
 struct InclusionProofOf {

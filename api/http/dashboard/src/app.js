@@ -12,25 +12,44 @@ const $ = (id) => document.getElementById(id);
 const drawn = new Map();  // bundle -> {key, plots, box}: a rollout is redrawn only when it changed
 let lastSeq = -1;         // the last entry the page has seen an event for
 
+// Entries a rollout's chart reads at most, from its deploy on.
+const ROLLOUT_ROWS = 500;
+// The kinds of entry that end a ramp: what follows is no longer the rollout's.
+const ENDS = new Set(['promote', 'rollback', 'retire']);
+
 async function loadService(name, routes) {
   const deploys = await getJson(`/v1/audit?service=${enc(name)}&type=deploy&last=${ROLLOUTS_PER_SERVICE}`);
-  const bundles = deploys.entries.map((r) => r.bundle).reverse();  // newest first
-  const rollouts = await Promise.all(bundles.map(async (bundle) => {
-    const [status, audit] = await Promise.all([getJson(`/v1/status/${enc(bundle)}`),
-      getJson(`/v1/audit?bundle=${enc(bundle)}`)]);
-    const deploy = audit.entries.find((r) => r.type === 'deploy');
-    return {bundle, status, rows: audit.entries, deploy, baseline: null};
+  const rollouts = await Promise.all(deploys.entries.reverse().map(async (deploy) => {
+    // From the deploy on, oldest first, answered from the bundle's index: a bundle observed for
+    // months after its ramp costs no more than its ramp.
+    const [status, audit] = await Promise.all([getJson(`/v1/status/${enc(deploy.bundle)}`),
+      getJson(`/v1/audit?bundle=${enc(deploy.bundle)}&since=${enc(deploy.time)}&first=${ROLLOUT_ROWS}`)]);
+    const rows = [];
+    for (const row of audit.entries) {
+      if (row.seq < deploy.seq) continue;
+      rows.push(row);
+      if (endsRamp(row)) break;
+    }
+    return {bundle: deploy.bundle, status, rows, deploy, baseline: null};
   }));
+  // The last decision of each kind, one record each from the service+type index.
+  const latest = await Promise.all([...DECISIONS].map((type) =>
+    getJson(`/v1/audit?service=${enc(name)}&type=${type}&last=1`)));
+  let lastDecision = null;
+  for (const answer of latest) {
+    const row = answer.entries[0];
+    if (row && (!lastDecision || row.seq > lastDecision.seq)) lastDecision = row;
+  }
   await Promise.all(rollouts.map(loadBaseline));
   const statuses = {};
   for (const r of rollouts) statuses[r.bundle] = r.status;
-  let lastDecision = null;
-  for (const r of rollouts) {
-    for (const row of r.rows) {
-      if (DECISIONS.has(row.type) && (!lastDecision || row.seq > lastDecision.seq)) lastDecision = row;
-    }
-  }
   return {name, routes, statuses, lastDecision, rollouts};
+}
+
+// A rollback, a retirement, or the promotion that made the bundle stable (at 100 %; a manual
+// promotion by one step goes on ramping).
+function endsRamp(row) {
+  return ENDS.has(row.type) && (row.type !== 'promote' || row.weight_after === 100);
 }
 
 // When a condition compares with the baseline: the observations of the bundle that was stable
@@ -42,7 +61,9 @@ async function loadBaseline(rollout) {
   const stable = (state.bundles ?? []).find((b) => b.service === rollout.status.service &&
     b.state === 'stable' && b.bundle !== rollout.bundle);
   if (!stable) return;
-  const obs = await getJson(`/v1/audit?bundle=${enc(stable.bundle)}&type=observe&last=500`);
+  const end = rollout.rows.at(-1)?.time ?? rollout.deploy.time;
+  const obs = await getJson(`/v1/audit?bundle=${enc(stable.bundle)}&type=observe` +
+    `&until=${enc(end)}&last=${ROLLOUT_ROWS}`);
   rollout.baseline = obs.entries;
 }
 
