@@ -116,7 +116,8 @@ TEST_F(StatusWatch, RedrawsOnEveryCommitWithTheLatestDecisionAndStopsOnCtrlC) {
   ASSERT_TRUE(term.ReadUntil([&](const std::string&) {
     const std::string f = term.LastFrame();
     return f.find("latency_ms < 200") != std::string::npos &&
-           f.find("now 120") != std::string::npos && f.find("holds") != std::string::npos;
+           f.find("now 120") != std::string::npos && f.find(" met") != std::string::npos &&
+           f.find("clear") != std::string::npos;
   })) << term.LastFrame();
 
   // A bad observation and a tick: the rollback, signed by the controller, is the latest decision.

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,9 +60,9 @@ Result<std::string> LastDecision(Client& c, const std::string& service) {
   return line;
 }
 
-// "error_rate < 0.1" against `value`: "holds", "fails", or "" when it compares with the baseline
-// or names no number (the controller is the judge of those).
-std::string Verdict(const std::string& condition, double value) {
+// Whether "error_rate < 0.1" holds for `value`; nullopt when it compares with the baseline or
+// names no number (the controller is the judge of those).
+std::optional<bool> Holds(const std::string& condition, double value) {
   static const char* kOps[] = {"<=", ">=", "==", "!=", "<", ">"};
   for (const char* op : kOps) {
     size_t at = condition.find(op);
@@ -69,18 +70,19 @@ std::string Verdict(const std::string& condition, double value) {
     const std::string rhs = condition.substr(at + std::string(op).size());
     char* end = nullptr;
     const double limit = std::strtod(rhs.c_str(), &end);
-    if (end == rhs.c_str() || rhs.find("baseline") != std::string::npos) return "";
+    if (end == rhs.c_str() || rhs.find("baseline") != std::string::npos) return std::nullopt;
     const std::string o = op;
     const bool holds = o == "<=" ? value <= limit : o == ">=" ? value >= limit
                      : o == "==" ? value == limit : o == "!=" ? value != limit
                      : o == "<"  ? value < limit  : value > limit;
-    return holds ? "holds" : "fails";
+    return holds;
   }
-  return "";
+  return std::nullopt;
 }
 
-// The canary's metrics against its manifest's thresholds, one line per condition:
-//   "  promote when  latency_ms < 200      now 110   holds"
+// The canary's metrics against its manifest's thresholds, one line per condition, each promote
+// condition "met" or "not met", each rollback condition "tripped" or "clear":
+//   "  promote when   latency_ms < 200      now 110   met"
 // Empty when the target has no canary (or a bundle target none observed).
 std::string Thresholds(Client& c, const std::string& target) {
   auto json = c.Read(Query::Status(target), Format::kJson, 0);
@@ -101,6 +103,7 @@ std::string Thresholds(Client& c, const std::string& target) {
                                                                             : nlohmann::json::object();
     for (const char* list : {"promote_when", "rollback_when"}) {
       if (!b.contains(list) || !b[list].is_array()) continue;
+      const bool promote = std::string(list) == "promote_when";
       for (const auto& cond : b[list]) {
         if (!cond.is_string()) continue;
         const std::string text = cond.get<std::string>();
@@ -112,10 +115,13 @@ std::string Thresholds(Client& c, const std::string& target) {
           char num[64];
           std::snprintf(num, sizeof(num), "now %g", v);
           now = num;
-          verdict = Verdict(text, v);
+          const std::optional<bool> holds = Holds(text, v);
+          if (holds) {
+            verdict = promote ? (*holds ? "met" : "not met") : (*holds ? "TRIPPED" : "clear");
+          }
         }
         std::snprintf(line, sizeof(line), "  %-14s %-32s %-14s %s\n",
-                      std::string(list) == "promote_when" ? "promote when" : "roll back when",
+                      promote ? "promote when" : "roll back when",
                       text.c_str(), now.c_str(), verdict.c_str());
         out += line;
       }
