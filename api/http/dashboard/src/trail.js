@@ -16,14 +16,18 @@ export function trailPath(form) {
   return `/v1/audit?${q.join('&')}`;
 }
 
+let latest = 0;  // the newest read asked: an older answer arriving late is dropped
+
 export async function renderTrail(form, table, errorBox) {
+  const mine = ++latest;
   let answer;
   try {
     answer = await getJson(trailPath(form));
   } catch (e) {
-    errorBox.textContent = e.message;  // the server names the bad filter
+    if (mine === latest) errorBox.textContent = e.message;  // the server names the bad filter
     return;
   }
+  if (mine !== latest) return;
   errorBox.textContent = '';
   const rows = [...answer.entries].reverse();
   fill(table.tBodies[0], rows.map((r) => el('tr', {'data-seq': r.seq, 'data-type': r.type},
