@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <thread>
 
+#include "api/http/dashboard.h"
 #include "api/http/http_limits.h"
 #include "dvs/events.h"
 #include "dvs/json.h"
@@ -158,6 +159,11 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
         p.rfind("/v1/status/", 0) == 0 || p.rfind("/v1/history/", 0) == 0)
       return only("GET");
   }
+  if (get || req.method == "HEAD") {
+    if (p.rfind("/v1/", 0) != 0 && p != "/healthz" && p != "/metrics") {
+      if (auto asset = DashboardAnswer(req, p)) return *asset;
+    }
+  }
   if (get) return Get(*t);
   return Error(404, "not_found", "no such endpoint: " + req.method + " " + p);
 }
@@ -188,7 +194,7 @@ Result<std::optional<Query>> QueryOf(const Target& t) {
     DVS_RETURN_IF_ERROR(OnlyParams(t, {"from", "to"}));
   } else if (p == "/v1/audit") {
     DVS_RETURN_IF_ERROR(
-        OnlyParams(t, {"service", "bundle", "actor", "type", "since", "until"}));
+        OnlyParams(t, {"service", "bundle", "actor", "type", "since", "until", "first", "last"}));
   } else if (p == "/v1/routes" || p == "/v1/keys" || p.rfind("/v1/status/", 0) == 0 ||
              p.rfind("/v1/history/", 0) == 0) {
     DVS_RETURN_IF_ERROR(OnlyParams(t, {}));
@@ -231,6 +237,17 @@ Result<std::optional<Query>> QueryOf(const Target& t) {
       if (!ms.ok()) return ms.status().Prefixed(std::string("?") + name);
       *dst = *ms;
     }
+    for (auto [name, dst] : {std::pair{"first", &q.first}, std::pair{"last", &q.last}}) {
+      DVS_ASSIGN_OR_RETURN(auto v, t.One(name));
+      if (!v) continue;
+      DVS_ASSIGN_OR_RETURN(uint64_t n, ParseSeq(std::string("?") + name, *v));
+      if (n == 0 || n > kMaxAuditRows) {
+        return Status::InvalidArgument("?" + std::string(name) + " " + *v +
+                                       " is not between 1 and " + std::to_string(kMaxAuditRows));
+      }
+      *dst = static_cast<size_t>(n);
+    }
+    if (q.first && q.last) return Status::InvalidArgument("?first and ?last cannot both be given");
     return std::optional<Query>(Query::Audit(std::move(q)));
   }
   return std::optional<Query>();
@@ -261,6 +278,20 @@ ApiResponse HttpApi::Get(const Target& t) {
     auto head = svc_.LedgerHead();
     return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                        metrics_.Prometheus(head.ok() ? head->size : 0, svc_.commit_stats())};
+  }
+  if (p == "/v1/head") {
+    if (Status s = OnlyParams(t, {}); !s.ok()) return Failed(s);
+    auto head = HeadJson(svc_);
+    if (!head.ok()) return Failed(head.status());
+    return Ok(*head, Format::kJson);
+  }
+  if (const std::string prefix = "/v1/proof/inclusion/"; p.rfind(prefix, 0) == 0) {
+    if (Status s = OnlyParams(t, {}); !s.ok()) return Failed(s);
+    auto seq = ParseSeq("seq", p.substr(prefix.size()));
+    if (!seq.ok()) return Failed(seq.status());
+    auto proof = InclusionProofJson(svc_, *seq);
+    if (!proof.ok()) return Failed(proof.status());
+    return Ok(*proof, Format::kJson);
   }
   auto query = QueryOf(t);
   if (!query.ok()) return Failed(query.status());

@@ -6,6 +6,10 @@
 //   GET  /v1/status/{bundle|service}  GET /v1/routes   GET /v1/history/{service}
 //   GET  /v1/log?from=&to=            GET /v1/audit?service=&bundle=&actor=&type=&since=&until=
 //   GET  /v1/keys                     GET /v1/state?at=SEQ|TIME
+//   GET  /v1/audit?...&last=N         only the last N matches
+//   GET  /v1/head                     the head, latest checkpoint and verification state
+//   GET  /v1/proof/inclusion/{seq}    the entry's RFC 6962 inclusion proof in the whole log
+//   GET  /  and /dashboard/...        the read-only dashboard (api/http/dashboard.h)
 //   POST /v1/entries                  {"body","signer_key","signature"} (base64), or
 //                                     {"entries":[...]} applied all or none
 //   POST /v1/tick?service=S...        one controller evaluation with the server's key
@@ -32,12 +36,14 @@ namespace dvs {
 struct ApiRequest {
   std::string method, target, body;
   std::string last_event_id;  // the Last-Event-ID header, if any
+  std::string if_none_match;  // the If-None-Match header, if any
 };
 
 struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // more header fields, in order
 };
 
 // A request target split into its decoded path and query parameters.

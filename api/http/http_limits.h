@@ -17,6 +17,9 @@ inline constexpr size_t kMaxHttpBody = 8u << 20;
 // Request line plus headers `dvs serve` accepts; larger: 431.
 inline constexpr size_t kMaxHttpHeader = 16u << 10;
 
+// Rows `GET /v1/audit?first=N` or `?last=N` answers at most (the dashboard asks 200 and 500).
+inline constexpr uint64_t kMaxAuditRows = 10000;
+
 }  // namespace dvs
 
 #endif  // DVS_API_HTTP_HTTP_LIMITS_H_

@@ -191,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.target = std::string(req.target());
     r.body = std::move(req.body());
     r.last_event_id = std::string(req["Last-Event-ID"]);
+    r.if_none_match = std::string(req[http::field::if_none_match]);
     const std::string path = r.target.substr(0, r.target.find('?'));
     if (IsEventsPath(path) && r.method == "GET") return StartEvents(r);
     const bool keep_alive = req.keep_alive();
@@ -213,7 +214,9 @@ class Session : public std::enable_shared_from_this<Session> {
     res->result(static_cast<unsigned>(a.status));
     res->version(11);
     res->set(http::field::server, "dvs");
-    res->set(http::field::content_type, a.content_type);
+    if (a.status != 304) res->set(http::field::content_type, a.content_type);
+    res->set("X-Content-Type-Options", "nosniff");
+    for (const auto& [name, value] : a.headers) res->set(name, value);
     res->keep_alive(keep_alive && !srv_->stopping);
     res->body() = std::move(a.body);
     res->prepare_payload();

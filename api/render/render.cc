@@ -58,6 +58,12 @@ void StatusJsonFields(Json& j, const BundleStatus& s) {
   if (s.observed_ms) j.Key("observed_at").String(Rfc3339Time(s.observed_ms));
   j.Key("digest").String(s.digest_hex).Key("packaged_by").String(s.packaged_by);
   j.Key("approved_by").String(s.approved_by).Key("reason").String(s.reason);
+  for (auto [name, list] : {std::pair{"promote_when", &s.promote_when},
+                            std::pair{"rollback_when", &s.rollback_when}}) {
+    j.Key(name).BeginArray();
+    for (const std::string& c : *list) j.String(c);
+    j.EndArray();
+  }
   if (!s.confirmed.empty()) {
     j.Key("confirmed").BeginArray();
     for (const auto& c : s.confirmed) {

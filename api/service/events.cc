@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "dvs/json.h"
@@ -53,6 +54,14 @@ void WriteRowJson(Json& j, const LogRow& r, const std::string* event) {
     j.Key("weight_before").Uint(r.weight_before).Key("weight_after").Uint(r.weight_after);
   if (event != nullptr && *event == "deploy.outcome") {
     j.Key("outcome").String(r.kind == "promote" ? "promoted" : "rolled_back");
+  }
+  if (r.transition.has_observe()) {
+    // Sorted by name, so the bytes do not depend on the map's order.
+    const auto& metrics = r.transition.observe().metrics();
+    std::map<std::string, double> sorted(metrics.begin(), metrics.end());
+    j.Key("metrics").BeginObject();
+    for (const auto& [k, v] : sorted) j.Key(k).Number(v);
+    j.EndObject().Key("samples").Uint(r.transition.observe().samples());
   }
   if (r.transition.has_observe() && r.transition.observe().measurements_size() > 0) {
     const sm::Observe& o = r.transition.observe();

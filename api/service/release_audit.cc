@@ -55,6 +55,9 @@ Status CheckEntryType(const std::string& type) {
 
 Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
   DVS_RETURN_IF_ERROR(CheckEntryType(q.type));
+  if (q.first > 0 && q.last > 0) {
+    return Status::InvalidArgument("first and last cannot both be given");
+  }
   if (q.since_ms && q.until_ms && *q.since_ms > *q.until_ms) {
     return Status::InvalidArgument("since " + Rfc3339Time(*q.since_ms) + " is after until " +
                                    Rfc3339Time(*q.until_ms));
@@ -83,9 +86,24 @@ Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
     }
     for (uint64_t seq = from; seq < to; ++seq) candidates.push_back(seq);
   }
+  // Log time never decreases along the log, so a time range is a seq range: candidates outside
+  // it are dropped unread (binary searches, not a record read per posting).
+  while (!candidates.empty() && candidates.back() >= s->size) candidates.pop_back();
+  if (!candidates.empty() && q.since_ms && *q.since_ms > INT64_MIN) {
+    DVS_ASSIGN_OR_RETURN(uint64_t first, SizeAtTime(*q.since_ms - 1));
+    candidates.erase(candidates.begin(),
+                     std::lower_bound(candidates.begin(), candidates.end(), first));
+  }
+  if (!candidates.empty() && q.until_ms) {
+    DVS_ASSIGN_OR_RETURN(uint64_t end, SizeAtTime(*q.until_ms));
+    candidates.erase(std::lower_bound(candidates.begin(), candidates.end(), end), candidates.end());
+  }
+  // With q.last, newest first until enough matched, then turned back to oldest first.
+  const size_t limit = q.last > 0 ? q.last : q.first;
+  if (q.last > 0) std::reverse(candidates.begin(), candidates.end());
   std::vector<LogRow> rows;
   for (uint64_t seq : candidates) {
-    if (seq >= s->size) break;  // appended after our state was read
+    if (limit > 0 && rows.size() == limit) break;
     DVS_ASSIGN_OR_RETURN(auto raw, log_->GetDerived(audit::kAuditDb, lmdb::BigEndian64(seq)));
     if (api::AuditRecord rec; !raw || !rec.ParseFromString(*raw)) {
       return Status::Corruption("audit record of seq " + std::to_string(seq) +
@@ -95,6 +113,7 @@ Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
     DVS_ASSIGN_OR_RETURN(LogRow row, RowOf(*log_, *s, seq, e));
     if (Matches(q, actor_key, row)) rows.push_back(std::move(row));
   }
+  if (q.last > 0) std::reverse(rows.begin(), rows.end());
   return rows;
 }
 

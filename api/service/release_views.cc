@@ -30,6 +30,9 @@ BundleStatus StatusFrom(const State& s, const Bundle& b, int64_t now_ms) {
   st.packaged_seq = b.packaged_seq;
   st.reason = b.reason;
   st.step_pct = b.manifest.rollout().step_pct();
+  const auto& rollout = b.manifest.rollout();
+  st.promote_when.assign(rollout.promote_when().begin(), rollout.promote_when().end());
+  st.rollback_when.assign(rollout.rollback_when().begin(), rollout.rollback_when().end());
   if (const Service* svc = s.FindService(b.service)) {
     for (const auto& [router, c] : svc->confirmed) {
       auto w = c.weights.find(b.id);

@@ -109,6 +109,16 @@ TEST_F(StatusWatch, RedrawsOnEveryCommitWithTheLatestDecisionAndStopsOnCtrlC) {
   EXPECT_NE(frame.find(v2), std::string::npos);
   EXPECT_NE(frame.find("5 %"), std::string::npos) << frame;
   EXPECT_NE(frame.find("95 %"), std::string::npos) << frame;
+  // The canary's metrics against its thresholds (none observed yet), then with an observation.
+  EXPECT_NE(frame.find("thresholds of " + v2), std::string::npos) << frame;
+  EXPECT_NE(frame.find("latency_ms < 200"), std::string::npos) << frame;
+  ASSERT_EQ(Observe(v2, 0.05, 120, 10).code, 0);  // too few samples to decide: held
+  ASSERT_TRUE(term.ReadUntil([&](const std::string&) {
+    const std::string f = term.LastFrame();
+    return f.find("latency_ms < 200") != std::string::npos &&
+           f.find("now 120") != std::string::npos && f.find(" met") != std::string::npos &&
+           f.find("clear") != std::string::npos;
+  })) << term.LastFrame();
 
   // A bad observation and a tick: the rollback, signed by the controller, is the latest decision.
   ASSERT_EQ(Observe(v2, 2.5, 100).code, 0);  // the default rollback_when: error_rate > 1

@@ -4,9 +4,14 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
+
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace dvs::cli {
 
@@ -55,6 +60,76 @@ Result<std::string> LastDecision(Client& c, const std::string& service) {
   return line;
 }
 
+// Whether "error_rate < 0.1" holds for `value`; nullopt when it compares with the baseline or
+// names no number (the controller is the judge of those).
+std::optional<bool> Holds(const std::string& condition, double value) {
+  static const char* kOps[] = {"<=", ">=", "==", "!=", "<", ">"};
+  for (const char* op : kOps) {
+    size_t at = condition.find(op);
+    if (at == std::string::npos) continue;
+    const std::string rhs = condition.substr(at + std::string(op).size());
+    char* end = nullptr;
+    const double limit = std::strtod(rhs.c_str(), &end);
+    if (end == rhs.c_str() || rhs.find("baseline") != std::string::npos) return std::nullopt;
+    const std::string o = op;
+    const bool holds = o == "<=" ? value <= limit : o == ">=" ? value >= limit
+                     : o == "==" ? value == limit : o == "!=" ? value != limit
+                     : o == "<"  ? value < limit  : value > limit;
+    return holds;
+  }
+  return std::nullopt;
+}
+
+// The canary's metrics against its manifest's thresholds, one line per condition, each promote
+// condition "met" or "not met", each rollback condition "tripped" or "clear":
+//   "  promote when   latency_ms < 200      now 110   met"
+// Empty when the target has no canary (or a bundle target none observed).
+std::string Thresholds(Client& c, const std::string& target) {
+  auto json = c.Read(Query::Status(target), Format::kJson, 0);
+  if (!json.ok()) return "";
+  auto doc = nlohmann::json::parse(*json, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return "";
+  std::vector<nlohmann::json> bundles;
+  if (doc.contains("bundles") && doc["bundles"].is_array()) {
+    for (const auto& b : doc["bundles"])
+      if (b.is_object() && b.value("role", "") == "canary") bundles.push_back(b);
+  } else {
+    bundles.push_back(doc);
+  }
+  std::string out;
+  for (const auto& b : bundles) {
+    out += "\nthresholds of " + b.value("bundle", "") + ":\n";
+    const auto metrics = b.contains("metrics") && b["metrics"].is_object() ? b["metrics"]
+                                                                            : nlohmann::json::object();
+    for (const char* list : {"promote_when", "rollback_when"}) {
+      if (!b.contains(list) || !b[list].is_array()) continue;
+      const bool promote = std::string(list) == "promote_when";
+      for (const auto& cond : b[list]) {
+        if (!cond.is_string()) continue;
+        const std::string text = cond.get<std::string>();
+        const std::string metric = text.substr(0, text.find_first_of(" <>=!"));
+        char line[512];
+        std::string now = "not observed", verdict;
+        if (metrics.contains(metric) && metrics[metric].is_number()) {
+          const double v = metrics[metric].get<double>();
+          char num[64];
+          std::snprintf(num, sizeof(num), "now %g", v);
+          now = num;
+          const std::optional<bool> holds = Holds(text, v);
+          if (holds) {
+            verdict = promote ? (*holds ? "met" : "not met") : (*holds ? "TRIPPED" : "clear");
+          }
+        }
+        std::snprintf(line, sizeof(line), "  %-14s %-32s %-14s %s\n",
+                      promote ? "promote when" : "roll back when",
+                      text.c_str(), now.c_str(), verdict.c_str());
+        out += line;
+      }
+    }
+  }
+  return out;
+}
+
 std::string Clock() {
   char buf[32];
   std::time_t now = std::time(nullptr);
@@ -91,6 +166,7 @@ int StatusWatch(const Globals& g, const std::string& target) {
     std::string frame = tty ? "\x1b[H\x1b[2J" : "\n";
     frame += "dvs status " + target + " --watch: " + std::to_string(known) + " entries, " +
              Clock() + " (Ctrl-C to stop)\n\n" + *status;
+    frame += Thresholds(c, target);
     frame += "\nlast decision: " + (decision->empty() ? std::string("none yet") : *decision) + "\n";
     std::fputs(frame.c_str(), stdout);
     std::fflush(stdout);

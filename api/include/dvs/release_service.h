@@ -99,6 +99,8 @@ struct BundleStatus {
   uint64_t packaged_seq = 0;
   std::optional<uint64_t> approved_seq;
   uint32_t step_pct = 0;  // the manifest's ramp step
+  // The manifest's conditions, as written ("latency_ms < 200", "error_rate > baseline * 2").
+  std::vector<std::string> promote_when, rollback_when;
   Metrics metrics;        // the latest observation
   uint64_t samples = 0;
   int64_t observed_ms = 0;
@@ -133,6 +135,9 @@ struct AuditQuery {
   std::string service, bundle, type;
   std::string actor;                          // a key name or key id
   std::optional<int64_t> since_ms, until_ms;  // inclusive, log time
+  // Only the first `first` or the last `last` matches (0: all; not both), oldest first; reads no
+  // more records than it returns beyond the index's candidates.
+  size_t first = 0, last = 0;
 };
 
 struct InclusionProofOf {
