@@ -5,7 +5,7 @@
 // through the API appearing live, a hostile reason shown as text, a server restart resumed, no
 // console error. The screenshot lands in the build dir (tests/dashboard-artifacts/).
 #include "tests/e2e/dvs_runner.h"
-#include "tests/serve/free_port.h"
+#include "tools/testbed/free_port.h"
 
 namespace dvs {
 namespace {
