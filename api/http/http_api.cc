@@ -155,6 +155,7 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
   if (p == "/v1/tick") return req.method == "POST" ? Tick(*t) : only("POST");
   if (!get) {
     if (p == "/healthz" || p == "/metrics" || p == "/v1/cluster" || p == "/v1/routes" ||
+        p == "/v1/head" || p.rfind("/v1/proof/", 0) == 0 ||
         p == "/v1/log" || p == "/v1/audit" || p == "/v1/keys" || p == "/v1/state" ||
         p.rfind("/v1/status/", 0) == 0 || p.rfind("/v1/history/", 0) == 0)
       return only("GET");

@@ -117,6 +117,28 @@ TEST_F(CliRefusals, ARequestSignedOfflineIsSubmittedOnTheLedgerHostOnce) {
   EXPECT_NE(packaged.out.find(id2), std::string::npos) << packaged.out;
 }
 
+// An unset shell variable (`--out-request "$REQ"`) must not turn offline signing into a commit.
+TEST_F(CliRefusals, AnEmptyOutRequestIsAUsageErrorNotACommit) {
+  std::string id = Package("1.0");
+  const std::string before = Fingerprint();
+  Outcome r = Dvs({"approve", id, "--key", Key("governance"), "--out-request", ""});
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.err.find("--out-request: FILE is empty"), std::string::npos) << r.err;
+  EXPECT_EQ(Fingerprint(), before) << "an empty --out-request committed the request";
+  EXPECT_EQ(StatusJson(id).fields().at("state").string_value(), "packaged");
+}
+
+// Other nodes print the leader's name: a name that could forge a log line is refused.
+TEST_F(CliRefusals, AClusterNodeNameIsPlainText) {
+  for (const std::string& bad : {std::string("a\nb"), std::string(""), std::string(65, 'n'),
+                                 std::string("../x"), std::string("n 1")}) {
+    Outcome r = Dvs({"serve", "--listen", "127.0.0.1:0", "--cluster", "etcd://127.0.0.1:1/x",
+                     "--node-name", bad});
+    EXPECT_EQ(r.code, 2) << "'" << bad << "': " << r.err;
+    EXPECT_NE(r.err.find("--node-name"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(CliRefusals, DeployingARolledBackBundle) {
   Release("1.0");
   std::string v2 = Release("2.0");

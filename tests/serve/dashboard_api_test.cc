@@ -110,6 +110,16 @@ TEST_F(DashboardApi, HeadNamesTheLatestCheckpointAndItsVerification) {
   EXPECT_EQ(j["state"]["snapshot_size"], head->size - 1);
   EXPECT_TRUE(j["state"]["snapshots_refused"].empty());
   EXPECT_EQ(Get("/v1/head?x=1").status, 400);
+  // A wrong method is named as such (405), as on every other read endpoint.
+  HttpApi api(*svc_, metrics_, {});
+  for (const char* target : {"/v1/head", "/v1/proof/inclusion/1"}) {
+    ApiRequest post;
+    post.method = "POST";
+    post.target = target;
+    ApiResponse r405 = api.Handle(post);
+    EXPECT_EQ(r405.status, 405) << target << ": " << r405.body;
+    EXPECT_NE(r405.body.find("takes GET, not POST"), std::string::npos) << r405.body;
+  }
 }
 
 TEST_F(DashboardApi, InclusionProofsVerifyAgainstTheRoot) {

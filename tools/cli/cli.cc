@@ -84,9 +84,15 @@ void AddKeyOption(CLI::App* sub, std::string* key) {
 }
 
 void AddOutRequestOption(CLI::App* sub, Globals* g) {
+  // An empty FILE (an unset shell variable) must not fall back to committing the request.
   sub->add_option("--out-request", g->out_request,
                   "sign offline: write the request to FILE for `dvs submit FILE` on the "
-                  "ledger's host within the hour; opens no ledger");
+                  "ledger's host within the hour; opens no ledger")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            return v.empty() ? "FILE is empty (nothing was signed or committed)" : "";
+          },
+          "FILE"));
 }
 
 int WriteRequest(const Globals& g, const std::string& what, const SignedBody& body) {

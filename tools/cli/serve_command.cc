@@ -1,4 +1,5 @@
 // dvs serve: the release controller as a long-running process (api/include/dvs/server.h).
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
@@ -176,8 +177,23 @@ void AddServeCommand(CLI::App& app, Globals& g) {
   serve->add_option("--cluster", a.cluster,
                     "etcd://HOST:PORT[,HOST:PORT...]/PREFIX: high availability, etcd as the log "
                     "of record and --ledger its replica; one node leads and decides");
-  serve->add_option("--node-name", a.node_name,
-                    "with --cluster: this node's name (default: the --listen address)");
+  // Other nodes print the leader's name in their logs and /v1/cluster: letters, digits and
+  // . _ : - only, so a name can never forge a log line.
+  serve
+      ->add_option("--node-name", a.node_name,
+                   "with --cluster: this node's name, 1..64 of A-Z a-z 0-9 . _ : - (default: "
+                   "the --listen address)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            if (v.empty() || v.size() > 64)
+              return "'" + v.substr(0, 64) + "' must be 1..64 characters";
+            for (unsigned char c : v) {
+              if (!std::isalnum(c) && c != '.' && c != '_' && c != ':' && c != '-')
+                return "must be letters, digits and . _ : - only";
+            }
+            return "";
+          },
+          "NAME"));
   serve->add_option("--lease-ttl", a.lease_ttl,
                     "with --cluster: the leader's lease, whole seconds (default 10s): a dead "
                     "leader is replaced within it");
