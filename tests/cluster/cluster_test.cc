@@ -312,7 +312,7 @@ TEST_F(ClusterFencing, AReplicaNeverAppendsAnEntryTheRulesRefuseEvenFromEtcd) {
   const std::string raw = e.Encode();
   char seq[24];
   std::snprintf(seq, sizeof(seq), "%020" PRIu64, head->size);
-  cluster::EtcdClient client(etcd.Endpoints(), 2000);
+  cluster::EtcdClient client(etcd.Endpoints(), 10000);  // generous: CI machines are loaded
   auto put =
       client.Txn({}, {{std::string("/rogue/e/") + seq, cluster::EncodeBatch({raw}), 0},
                       {"/rogue/head", cluster::HeadValue(head->size + 1, LeafHash(raw)), 0}});

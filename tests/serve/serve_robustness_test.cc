@@ -220,8 +220,8 @@ TEST_F(ServeRobustness, EventStreamsAreCappedAndFreedWhenTheSubscriberHangsUp) {
   EXPECT_NE(answer.find("--max-streams"), std::string::npos) << answer;
   ExpectHealthy();  // requests are still served beside the full set of streams
 
-  // One subscriber goes away without a word: well before the 15 s keepalive would notice, a new
-  // subscriber gets its slot.
+  // One subscriber goes away without a word: before the 15 s keepalive would notice, a new
+  // subscriber gets its slot (10 s of room for a loaded machine).
   ::close(streams.back());
   streams.pop_back();
   EXPECT_TRUE(test::Eventually([&] {
@@ -233,7 +233,7 @@ TEST_F(ServeRobustness, EventStreamsAreCappedAndFreedWhenTheSubscriberHangsUp) {
       ::close(fd);
     }
     return ok;
-  }, 3000));
+  }, 10000));
   for (int fd : streams) ::close(fd);
 }
 
