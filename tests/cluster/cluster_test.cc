@@ -22,8 +22,30 @@ namespace {
 using test::Eventually;
 using test::Outcome;
 
+// 8.7 stable and 9.0 a canary; the node that leads (-1 if none did), and the other nodes.
+struct CanaryStory {
+  std::string v90;
+  int leader = -1;
+  std::vector<int> others;
+};
+
 class ClusterTest : public test::ClusterFixture {
  protected:
+  CanaryStory StartCanary() {
+    CanaryStory story;
+    const std::string v87 = Release("8.7");
+    if (!ObserveVia(1, v87, 0.05, 150)) {
+      ADD_FAILURE() << "8.7's observation was refused";
+      return story;
+    }
+    story.v90 = Release("9.0");
+    story.leader = WaitLeader(8000);
+    for (int i = 0; i < kNodes; ++i) {
+      if (i != story.leader) story.others.push_back(i);
+    }
+    return story;
+  }
+
   std::string State(const std::string& bundle) {
     Outcome r = Dvs({"status", bundle, "--json"});
     if (r.code != 0) return "";
@@ -122,15 +144,11 @@ TEST_F(ClusterTest, OnlyTheLeaderDecides) {
 }
 
 TEST_F(ClusterTest, LeaderKilledDuringCanaryAnotherLeadsAndTheRulesStillDecide) {
-  const std::string v87 = Release("8.7");
-  ASSERT_TRUE(ObserveVia(1, v87, 0.05, 150));
-  const std::string v90 = Release("9.0");
-  const int old = WaitLeader(8000);
-  ASSERT_GE(old, 0);
-  std::vector<int> others;
-  for (int i = 0; i < kNodes; ++i) {
-    if (i != old) others.push_back(i);
-  }
+  CanaryStory story = StartCanary();
+  ASSERT_GE(story.leader, 0);
+  const std::string& v90 = story.v90;
+  const int old = story.leader;
+  const std::vector<int>& others = story.others;
   ASSERT_TRUE(ObserveVia(others[0], v90, 0.03, 110));
   KillNode(old, SIGKILL);
   const auto killed = std::chrono::steady_clock::now();
@@ -162,15 +180,11 @@ TEST_F(ClusterTest, LeaderKilledDuringCanaryAnotherLeadsAndTheRulesStillDecide) 
 }
 
 TEST_F(ClusterTest, PausedLeaderAppendsNothingOnceAnotherLeads) {
-  const std::string v87 = Release("8.7");
-  ASSERT_TRUE(ObserveVia(1, v87, 0.05, 150));
-  const std::string v90 = Release("9.0");
-  const int old = WaitLeader(8000);
-  ASSERT_GE(old, 0);
-  std::vector<int> others;
-  for (int i = 0; i < kNodes; ++i) {
-    if (i != old) others.push_back(i);
-  }
+  CanaryStory story = StartCanary();
+  ASSERT_GE(story.leader, 0);
+  const std::string& v90 = story.v90;
+  const int old = story.leader;
+  const std::vector<int>& others = story.others;
   ::kill(nodes_[old].pid, SIGSTOP);
   const uint64_t paused_at = Entries(others[0]);
   const int next = WaitLeader(8000, {old});
