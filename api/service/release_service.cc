@@ -439,10 +439,55 @@ Result<std::vector<Receipt>> ReleaseService::WriteSigned(std::vector<SignedBody>
   return SubmitVerified(std::move(checked));
 }
 
+namespace {
+// The bundle of a package of content the state already holds, else nullptr. Apply accepts such a
+// package and changes nothing, so it is not worth an entry: two clients packaging the same
+// manifest at once, or a cluster node whose first attempt etcd committed after all, would
+// otherwise leave a second, empty package entry.
+const Bundle* AlreadyPackaged(const State& s, const VerifiedBody& vb) {
+  auto t = ParseTransition(vb.get().body);
+  if (!t.ok() || !t->has_package()) return nullptr;
+  const Bundle* b = s.FindBundle(ReceiptBundle(*t));
+  return b != nullptr && b->digest == Sha256(t->package().manifest()) ? b : nullptr;
+}
+}  // namespace
+
 Result<std::vector<Receipt>> ReleaseService::SubmitVerified(std::vector<VerifiedBody> checked) {
-  // A copy each time: in cluster mode a group that lost the race is formed again.
-  return Commit(
-      [&](const TrustedTip&, int64_t) -> Result<std::vector<VerifiedBody>> { return checked; });
+  // Formed against the tip each time (in cluster mode a group that lost the race is formed
+  // again); `held[i]`: the seq of the entry that already holds item i's content.
+  std::vector<std::optional<uint64_t>> held;
+  auto appended = Commit([&](const TrustedTip& tip, int64_t) -> Result<std::vector<VerifiedBody>> {
+    held.assign(checked.size(), std::nullopt);
+    std::vector<VerifiedBody> out;
+    for (size_t i = 0; i < checked.size(); ++i) {
+      if (const Bundle* b = AlreadyPackaged(tip.state, checked[i])) {
+        held[i] = b->packaged_seq;
+      } else {
+        out.push_back(checked[i]);
+      }
+    }
+    return out;
+  });
+  if (!appended.ok()) return appended.status();
+  if (appended->size() == checked.size()) return appended;
+  // Each item held already answers the receipt of the entry that holds it.
+  std::vector<Receipt> out;
+  size_t next = 0;
+  for (size_t i = 0; i < checked.size(); ++i) {
+    if (!held[i]) {
+      out.push_back(std::move((*appended)[next++]));
+      continue;
+    }
+    DVS_ASSIGN_OR_RETURN(std::string raw, log_->GetRaw(*held[i]));
+    DVS_ASSIGN_OR_RETURN(Entry e, Entry::Decode(raw));
+    DVS_ASSIGN_OR_RETURN(sm::Transition t, ParseTransition(e.body));
+    Receipt r{e.seq, e.append_time_ms, LeafHash(raw), t.request_id(), TransitionName(t),
+              ReceiptBundle(t)};
+    DVS_ASSIGN_OR_RETURN(auto state, Current());
+    if (const Bundle* b = state->FindBundle(r.bundle)) r.state = BundleStateName(b->state);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 Result<Receipt> ReleaseService::AppendCheckpoint(const SecretKey& log_key) {

@@ -257,6 +257,35 @@ TEST_F(ReleaseServiceTest, PackagingIsIdempotentForIdenticalContent) {
   EXPECT_EQ(svc_->log().GetHead()->size, size);
 }
 
+// Two clients that package one manifest at once each sign their own entry: the second to commit
+// appends nothing and answers the receipt of the entry that holds the bundle.
+TEST_F(ReleaseServiceTest, ASignedRepackageOfIdenticalContentAppendsNothing) {
+  sm::Manifest m = test::Manifest("svc", "1.0");
+  const std::string bytes = EncodeManifest(m);
+  auto first = svc_->SubmitSigned(SignTransition(h_.publisher, make::Package(bytes)));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const uint64_t size = svc_->log().GetHead()->size;
+  auto again = svc_->SubmitSigned(SignTransition(h_.publisher, make::Package(bytes)));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(svc_->log().GetHead()->size, size);
+  EXPECT_EQ(again->seq, first->seq);
+  EXPECT_EQ(again->hash, first->hash);
+  EXPECT_EQ(again->request_id, first->request_id);
+  EXPECT_EQ(again->bundle, first->bundle);
+  EXPECT_EQ(again->state, "packaged");
+  // In a batch beside a new entry: one receipt per item, in order, one entry appended.
+  std::vector<SignedBody> batch;
+  batch.push_back(SignTransition(h_.publisher, make::Package(bytes)));
+  batch.push_back(
+      SignTransition(h_.publisher, make::Package(EncodeManifest(test::Manifest("svc", "1.1")))));
+  auto both = svc_->SubmitBatch(std::move(batch));
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_EQ((*both)[0].seq, first->seq);
+  EXPECT_EQ((*both)[1].seq, size);
+  EXPECT_EQ(svc_->log().GetHead()->size, size + 1);
+}
+
 TEST_F(ReleaseServiceTest, HistoryAndLogDecodeEntriesForPeople) {
   std::string v1 = Release("1.0");
   auto hist = svc_->History("svc");

@@ -248,7 +248,9 @@ class ReleaseService {
   // Signs `t` with `key` (fresh request id, actor time) and submits it: the path of every command
   // above whose transition does not depend on the state.
   Result<Receipt> Submit(const SecretKey& key, sm::Transition t);
-  // Submits a transition signed elsewhere (a client that holds its own key).
+  // Submits a transition signed elsewhere (a client that holds its own key). A package of
+  // content already packaged appends nothing (Apply would change nothing): it answers the
+  // receipt of the entry that holds the bundle. The same holds per item below.
   Result<Receipt> SubmitSigned(SignedBody body);
   // Appends a Checkpoint entry signed by `log_key` (log role): the Merkle root of every entry
   // before it and the digest of the state they replay to, and stores that state's snapshot.
