@@ -305,6 +305,10 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& dir, const LogOptions&
   return OpenEnv(dir, options, /*create=*/false);
 }
 
+Status Log::SyncDataOnly() {
+  return lmdb::Check(mdb_env_set_flags(env_, MDB_NOMETASYNC, 1), "set MDB_NOMETASYNC");
+}
+
 Result<std::unique_ptr<Log>> Log::OpenEnv(const std::string& dir, const LogOptions& options,
                                           bool create) {
   std::unique_ptr<Log> log(new Log());

@@ -149,6 +149,11 @@ class Log {
   // Runs `fn` inside one write transaction and commits (synced) when it returns OK; on any error
   // nothing is written and the error is returned. Returns the head after the commit.
   Result<Head> Write(const std::function<Status(WriteTxn&)>& fn);
+  // From now on a commit flushes the data it wrote but not LMDB's meta page (MDB_NOMETASYNC):
+  // one fsync per commit instead of two. A system crash may then undo the last committed
+  // transactions, never leave a broken file. Only for a copy whose entries are durable elsewhere
+  // and come back from there (a cluster replica: etcd holds every committed entry).
+  Status SyncDataOnly();
   // Verifies and appends one body. Returns the stored entry.
   Result<Entry> Append(SignedBody body);
   // Verifies every signature (in parallel), then appends all in one transaction, or none: the

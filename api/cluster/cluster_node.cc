@@ -98,7 +98,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ReleaseService& svc,
   node->impl_ = std::make_unique<Impl>(svc, std::move(options));
   Impl& m = *node->impl_;
   DVS_RETURN_IF_ERROR(m.log.Join());
-  svc.SetLogOfRecord(&m.log);
+  DVS_RETURN_IF_ERROR(svc.SetLogOfRecord(&m.log));
   m.log.StartTailing(m.o.poll_ms);
   m.election.Start();
   return node;

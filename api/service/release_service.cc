@@ -110,6 +110,11 @@ Result<std::unique_ptr<ReleaseService>> ReleaseService::OpenReplica(const std::s
   return fresh;
 }
 
+Status ReleaseService::SetLogOfRecord(LogOfRecord* log) {
+  log_of_record_ = log;
+  return log_->SyncDataOnly().Prefixed("cluster: ledger " + log_->dir());
+}
+
 Status ReleaseService::Restore() {
   DVS_ASSIGN_OR_RETURN(Head head, log_->GetHead());
   LoadReport report;

@@ -194,7 +194,9 @@ class ReleaseService {
   // and only then in this ledger; a write that lost the race to the next seq catches up and is
   // formed again (a signed submission is re-checked against the new head, and refused when it
   // no longer applies). `log` must outlive this service. REQUIRES: called before any write.
-  void SetLogOfRecord(LogOfRecord* log) { log_of_record_ = log; }
+  // From then on this ledger's commits need not be durable by themselves (the log of record's
+  // are): they skip one of LMDB's two fsyncs (Log::SyncDataOnly).
+  Status SetLogOfRecord(LogOfRecord* log);
   // Cluster mode: appends entries another node formed, given as their exact stored bytes
   // starting at seq `first`, through the same checks as every append (signature, chain, Apply,
   // indexes, checkpoint root), in one transaction: all or none. Entries this replica already
