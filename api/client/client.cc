@@ -83,7 +83,8 @@ class Local final : public Client {
 
 class Remote final : public Client {
  public:
-  Remote(HttpUrl url, int timeout_ms) : url_(std::move(url)), timeout_ms_(timeout_ms) {}
+  Remote(HttpUrl url, int timeout_ms, std::optional<uint64_t> min_seq)
+      : url_(std::move(url)), timeout_ms_(timeout_ms), min_seq_(min_seq) {}
 
   Result<std::string> Read(const Query& q, Format f, size_t) override {
     DVS_ASSIGN_OR_RETURN(HttpReply reply, Call("GET", q.HttpTarget(f), ""));
@@ -169,7 +170,8 @@ class Remote final : public Client {
       if (stopped) return Status::OK();
       if (st.ok() && *st != 200) {
         // The stream was refused: the same query as a plain request says why.
-        auto reply = Call("GET", "/v1/events?from=" + std::to_string(from) + "&follow=false", "");
+        auto reply =
+            CallOnce("GET", "/v1/events?from=" + std::to_string(from) + "&follow=false", "");
         return reply.ok() ? Status::Refused("server answered " + std::to_string(*st))
                           : reply.status();
       }
@@ -183,7 +185,7 @@ class Remote final : public Client {
   Result<uint64_t> WaitBeyond(uint64_t known, int timeout_ms) override {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     for (;;) {
-      DVS_ASSIGN_OR_RETURN(HttpReply reply, Call("GET", "/healthz", ""));
+      DVS_ASSIGN_OR_RETURN(HttpReply reply, CallOnce("GET", "/healthz", ""));
       auto doc = nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
       if (!doc.is_object() || !doc.contains("entries") || !doc["entries"].is_number_unsigned())
         return Status::Corruption("the server's /healthz does not say how many entries it has");
@@ -194,8 +196,24 @@ class Remote final : public Client {
   }
 
  private:
+  // A read with a min_seq waits (retrying within the timeout) while the server is behind it.
   Result<HttpReply> Call(const std::string& method, const std::string& target,
                          const std::string& body) {
+    if (method != "GET" || !min_seq_) return CallOnce(method, target, body);
+    const std::string at_least = target + (target.find('?') == std::string::npos ? "?" : "&") +
+                                 "min_seq=" + std::to_string(*min_seq_);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+    for (;;) {
+      DVS_ASSIGN_OR_RETURN(HttpReply reply,
+                           HttpCall(url_, method, at_least, body, {}, timeout_ms_));
+      if (reply.status < 400) return reply;
+      const bool behind = reply.status == 503 && reply.body.find("\"behind\"") != std::string::npos;
+      if (!behind || std::chrono::steady_clock::now() >= until) return RefusalOf(reply);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  Result<HttpReply> CallOnce(const std::string& method, const std::string& target,
+                             const std::string& body) {
     DVS_ASSIGN_OR_RETURN(HttpReply reply, HttpCall(url_, method, target, body, {}, timeout_ms_));
     if (reply.status < 400) return reply;
     return RefusalOf(reply);
@@ -203,6 +221,7 @@ class Remote final : public Client {
 
   HttpUrl url_;
   int timeout_ms_;
+  std::optional<uint64_t> min_seq_;
 };
 
 }  // namespace
@@ -232,9 +251,10 @@ std::unique_ptr<Client> LocalClient(std::unique_ptr<ReleaseService> svc) {
   return std::make_unique<Local>(std::move(svc));
 }
 
-Result<std::unique_ptr<Client>> RemoteClient(const std::string& url, int timeout_ms) {
+Result<std::unique_ptr<Client>> RemoteClient(const std::string& url, int timeout_ms,
+                                             std::optional<uint64_t> min_seq) {
   DVS_ASSIGN_OR_RETURN(HttpUrl u, HttpUrl::Parse(url));
-  return std::unique_ptr<Client>(std::make_unique<Remote>(std::move(u), timeout_ms));
+  return std::unique_ptr<Client>(std::make_unique<Remote>(std::move(u), timeout_ms, min_seq));
 }
 
 }  // namespace dvs

@@ -175,7 +175,7 @@ namespace {
 // not silently widen an audit.
 Status OnlyParams(const Target& t, std::initializer_list<const char*> allowed) {
   for (const auto& [name, value] : t.query) {
-    bool known = name == "format";
+    bool known = name == "format" || name == "min_seq";
     for (const char* a : allowed) known = known || name == a;
     if (known) continue;
     std::string takes = "?format";
@@ -256,6 +256,24 @@ Result<std::optional<Query>> QueryOf(const Target& t) {
 
 }  // namespace
 
+std::optional<ApiResponse> HttpApi::Behind(const Target& t) {
+  auto min_seq = t.One("min_seq");
+  if (!min_seq.ok()) return Failed(min_seq.status());
+  if (!*min_seq) return std::nullopt;
+  auto seq = ParseSeq("?min_seq", **min_seq);
+  if (!seq.ok()) return Failed(seq.status());
+  auto head = svc_.LedgerHead();
+  if (!head.ok()) return Failed(head.status());
+  if (head->size > *seq) return std::nullopt;
+  // Not waited for here (that would hold a server thread for a client): the client retries.
+  ApiResponse r = Error(503, "behind",
+                        "this replica holds " + std::to_string(head->size) +
+                            " entries; entry " + std::to_string(*seq) +
+                            " (?min_seq) is not here yet: retry, or ask another node");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 ApiResponse HttpApi::Get(const Target& t) {
   const std::string& p = t.path;
   auto format_name = t.One("format");
@@ -263,6 +281,7 @@ ApiResponse HttpApi::Get(const Target& t) {
   auto format = ParseFormat(format_name->value_or("json"));
   if (!format.ok()) return Failed(format.status());
   const Format f = *format;
+  if (auto behind = Behind(t)) return *behind;
 
   if (p == "/healthz") {
     auto head = svc_.LedgerHead();

@@ -92,6 +92,10 @@ class HttpApi {
 
  private:
   ApiResponse Get(const Target& t);
+  // Every GET takes ?min_seq=SEQ: answer only from a ledger that holds entry SEQ (a cluster
+  // replica may lag the node a client wrote through). The 503 "behind" answer when it does not
+  // (with Retry-After), a 400 for a malformed SEQ, else nullopt: answer as usual.
+  std::optional<ApiResponse> Behind(const Target& t);
   ApiResponse Submit(const std::string& body, const Target& t);
   ApiResponse Tick(const Target& t);
 

@@ -108,7 +108,12 @@ TEST_F(ClusterTest, EntriesWrittenOnAnyNodeAreByteIdenticalOnEveryReplicaAndVeri
   server_ = NodeUrl(0);
   const std::string v87 = Release("8.7");
   ASSERT_TRUE(ObserveVia(1, v87, 0.05, 150));
+  // Read your write through another node: --min-seq waits for its replica to hold the entry.
   server_ = NodeUrl(2);
+  const std::string seen = std::to_string(acked_.back().first);
+  Outcome read = Dvs({"--min-seq", seen, "log", "--from", seen, "--json"});
+  EXPECT_EQ(read.code, 0) << read.err;
+  EXPECT_NE(read.out.find("{\"seq\":" + seen + ","), std::string::npos) << read.out;
   const std::string v90 = Release("9.0");
   RampToStable(v90, {0, 1, 2});
   // A refused submission on a follower is refused there, and appends nothing anywhere.

@@ -141,6 +141,9 @@ TEST_F(ServeRobustness, BadRequestsGetNamedFourHundreds) {
            {"GET", "/v1/status/no_such_thing", "", 404, "neither a bundle nor a service"},
            {"GET", "/v1/events?from=-1", "", 400, "not a seq"},
            {"GET", "/v1/status/%zz", "", 400, "percent-encoding"},
+           {"GET", "/v1/routes?min_seq=abc", "", 400, "?min_seq 'abc' is not a seq"},
+           {"GET", "/v1/log?min_seq=1&min_seq=2", "", 400, "given twice"},
+           {"GET", "/v1/routes?min_seq=999999", "", 503, "entry 999999 (?min_seq) is not here yet"},
        }) {
     HttpReply r = Http(c.method, c.target, c.body);
     EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << ": " << r.body;

@@ -218,8 +218,9 @@ Result<int> ServerTimeoutMs() {
 Result<std::unique_ptr<Client>> OpenClient(const Globals& g) {
   if (!g.server.empty()) {
     DVS_ASSIGN_OR_RETURN(int timeout_ms, ServerTimeoutMs());
-    return RemoteClient(g.server, timeout_ms);
+    return RemoteClient(g.server, timeout_ms, g.min_seq);
   }
+
   DVS_ASSIGN_OR_RETURN(auto svc, OpenLedger(g));
   return LocalClient(std::move(svc));
 }

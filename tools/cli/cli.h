@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "dvs/client.h"
@@ -24,6 +25,7 @@ inline constexpr int kExitUsage = 2;
 struct Globals {
   std::string ledger;  // --ledger, $DVS_LEDGER, ./dvs-ledger
   std::string server;  // --server URL, $DVS_SERVER: talk to `dvs serve` instead of a ledger
+  std::optional<uint64_t> min_seq;  // --min-seq SEQ: reads through --server wait for entry SEQ
   bool json = false;   // --json on read commands
   std::string out_request;  // --out-request FILE on signing commands: sign offline, submit nothing
   int exit_code = kExitOk;

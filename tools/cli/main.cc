@@ -28,22 +28,40 @@ int main(int argc, char** argv) {
                  "ledger directory (default: $DVS_LEDGER, else ./dvs-ledger)");
   // An explicit --ledger beats $DVS_SERVER (and $DVS_LEDGER); with an explicit --server it is a
   // contradiction, refused rather than silently resolved one way.
-  bool ledger_flag = false, server_flag = false;
+  bool ledger_flag = false, server_flag = false, min_seq_flag = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--") break;
     ledger_flag = ledger_flag || a == "--ledger" || a.rfind("--ledger=", 0) == 0;
     server_flag = server_flag || a == "--server" || a.rfind("--server=", 0) == 0;
+    min_seq_flag = min_seq_flag || a == "--min-seq" || a.rfind("--min-seq=", 0) == 0;
   }
   if (ledger_flag && server_flag) {
     return Usage("--ledger and --server name two different ledgers: give one of them");
   }
   const char* env_server = std::getenv("DVS_SERVER");
+  if (min_seq_flag && !server_flag && (env_server == nullptr || ledger_flag)) {
+    return Usage(
+        "--min-seq is for reads through --server (a cluster node's replica may lag); a local "
+        "ledger is read as it is");
+  }
   if (env_server != nullptr && !ledger_flag) g.server = env_server;
   app.add_option("--server", g.server,
                  "talk to `dvs serve` at this URL (http://HOST:PORT) instead of a local ledger; "
                  "default $DVS_SERVER (an explicit --ledger overrides it). Same commands, same "
                  "output; requests are signed here");
+  app.add_option("--min-seq", g.min_seq,
+                 "with --server: read only from a server whose ledger holds entry SEQ (a write's "
+                 "receipt seq), waiting up to $DVS_TIMEOUT for a lagging cluster replica")
+      ->option_text("SEQ")
+      ->check(
+          [](const std::string& v) -> std::string {
+            if (!v.empty() && v.size() <= 19 &&
+                v.find_first_not_of("0123456789") == std::string::npos)
+              return "";
+            return "'" + v + "' is not a seq (a whole number, as a receipt gives)";
+          },
+          "SEQ");
   AddKeyCommands(app, g);
   AddReleaseCommands(app, g);
   AddReadCommands(app, g);

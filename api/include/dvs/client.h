@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,12 @@ class Client {
 std::unique_ptr<Client> LocalClient(std::unique_ptr<ReleaseService> svc);
 // A client of the `dvs serve` at `url` ("http://127.0.0.1:8080"); InvalidArgument naming a
 // malformed URL. Nothing is sent until the first call. A server that does not answer within
-// `timeout_ms` (connect, send, or the whole answer) is an IOError saying so.
-Result<std::unique_ptr<Client>> RemoteClient(const std::string& url, int timeout_ms = 30'000);
+// `timeout_ms` (connect, send, or the whole answer) is an IOError saying so. With `min_seq`,
+// reads are answered only by a server whose ledger holds entry `min_seq` (a cluster replica may
+// lag the node a write went through): while it does not, the read is retried until
+// `timeout_ms`, then refused with the server's "behind" answer.
+Result<std::unique_ptr<Client>> RemoteClient(const std::string& url, int timeout_ms = 30'000,
+                                             std::optional<uint64_t> min_seq = std::nullopt);
 
 struct HttpReply;
 // A server's error reply (status >= 400) as the Status described above.
