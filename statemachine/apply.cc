@@ -220,31 +220,9 @@ Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
     return Status::InvalidArgument("body is not a transition (does not parse)");
   }
   DVS_RETURN_IF_ERROR(CheckParsed(t, entry.body));
-  if (t.request_id().empty()) return Status::InvalidArgument("request_id is required");
-  if (t.request_id().size() > kMaxRequestIdLength) {
-    return Status::InvalidArgument("request_id is longer than " +
-                                   std::to_string(kMaxRequestIdLength) + " characters");
-  }
-  DVS_RETURN_IF_ERROR(CheckPrintable("request_id", t.request_id()));
-  // Replays are refused in two ways: a request signed more than the window away from its log
-  // time is refused outright, and within the window its id must be new. So the state remembers
-  // only the window's ids (request_ids.h), and what it holds does not grow with the ledger.
+  RequestIdSet::Digest request;
+  DVS_RETURN_IF_ERROR(CheckRequest(s, t, entry.append_time_ms, &request));
   const int64_t actor_ms = t.actor_time_ms();
-  const int64_t skew_ms = entry.append_time_ms - actor_ms;
-  if (skew_ms > RequestIdWindow::kWindowMs || -skew_ms > RequestIdWindow::kWindowMs) {
-    return Status::Refused("request " + t.request_id() + " was signed " +
-                           DurationText(skew_ms > 0 ? skew_ms : -skew_ms) +
-                           (skew_ms > 0 ? " before" : " after") +
-                           " the log time it would be applied at; a request "
-                           "must be applied within " +
-                           DurationText(RequestIdWindow::kWindowMs) + " of being signed (" +
-                           (skew_ms > 0 ? "sign it again" : "check the signer's clock") + ")");
-  }
-  const RequestIdSet::Digest request = RequestIdSet::DigestOf(t.request_id());
-  if (s.request_ids.Contains(request, actor_ms)) {
-    return Status::Refused("request " + t.request_id() +
-                           " was already applied (a replayed signed request)");
-  }
   const bool genesis = t.kind_case() == sm::Transition::kGenesis;
   if (entry.seq == 0 && !genesis) return Status::Refused("entry 0 must be genesis");
   const KeyRecord* key = s.KeyOf(entry.signer);
@@ -291,6 +269,37 @@ Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
 }
 
 }  // namespace
+
+Status CheckRequest(const State& s, const sm::Transition& t, int64_t log_time_ms,
+                    RequestIdSet::Digest* digest) {
+  if (t.request_id().empty()) return Status::InvalidArgument("request_id is required");
+  if (t.request_id().size() > kMaxRequestIdLength) {
+    return Status::InvalidArgument("request_id is longer than " +
+                                   std::to_string(kMaxRequestIdLength) + " characters");
+  }
+  DVS_RETURN_IF_ERROR(CheckPrintable("request_id", t.request_id()));
+  // Replays are refused in two ways: a request signed more than the window away from its log
+  // time is refused outright, and within the window its id must be new. So the state remembers
+  // only the window's ids (request_ids.h), and what it holds does not grow with the ledger.
+  const int64_t actor_ms = t.actor_time_ms();
+  const int64_t skew_ms = log_time_ms - actor_ms;
+  if (skew_ms > RequestIdWindow::kWindowMs || -skew_ms > RequestIdWindow::kWindowMs) {
+    return Status::Refused("request " + t.request_id() + " was signed " +
+                           DurationText(skew_ms > 0 ? skew_ms : -skew_ms) +
+                           (skew_ms > 0 ? " before" : " after") +
+                           " the log time it would be applied at; a request "
+                           "must be applied within " +
+                           DurationText(RequestIdWindow::kWindowMs) + " of being signed (" +
+                           (skew_ms > 0 ? "sign it again" : "check the signer's clock") + ")");
+  }
+  const RequestIdSet::Digest request = RequestIdSet::DigestOf(t.request_id());
+  if (s.request_ids.Contains(request, actor_ms)) {
+    return Status::Refused("request " + t.request_id() +
+                           " was already applied (a replayed signed request)");
+  }
+  if (digest != nullptr) *digest = request;
+  return Status::OK();
+}
 
 Status ApplyEntry(State* state, const Entry& entry, Applied* applied) {
   return ApplyChecked(state, entry, applied);

@@ -35,6 +35,12 @@ struct Applied {
 // of order.
 Status ApplyEntry(State* state, const Entry& entry, Applied* applied = nullptr);
 
+// Apply's first rule, alone: `t`'s request id is well formed, it was signed within the window of
+// `log_time_ms`, and `s` has not applied it yet (a replayed signed request). The Status Apply
+// would refuse it with. On success *digest (when given) is the id's digest.
+Status CheckRequest(const State& s, const sm::Transition& t, int64_t log_time_ms,
+                    RequestIdSet::Digest* digest = nullptr);
+
 // The functional form: the new state, or the error. Copies the state; replay uses ApplyEntry.
 Result<State> Apply(const State& state, const Entry& entry);
 

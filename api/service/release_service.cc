@@ -449,9 +449,10 @@ namespace {
 // package and changes nothing, so it is not worth an entry: two clients packaging the same
 // manifest at once, or a cluster node whose first attempt etcd committed after all, would
 // otherwise leave a second, empty package entry.
-const Bundle* AlreadyPackaged(const State& s, const VerifiedBody& vb) {
+// A replayed or stale request is left to Apply, which refuses it as it refuses any other.
+const Bundle* AlreadyPackaged(const State& s, const VerifiedBody& vb, int64_t now_ms) {
   auto t = ParseTransition(vb.get().body);
-  if (!t.ok() || !t->has_package()) return nullptr;
+  if (!t.ok() || !t->has_package() || !CheckRequest(s, *t, now_ms).ok()) return nullptr;
   const Bundle* b = s.FindBundle(ReceiptBundle(*t));
   return b != nullptr && b->digest == Sha256(t->package().manifest()) ? b : nullptr;
 }
@@ -461,11 +462,12 @@ Result<std::vector<Receipt>> ReleaseService::SubmitVerified(std::vector<Verified
   // Formed against the tip each time (in cluster mode a group that lost the race is formed
   // again); `held[i]`: the seq of the entry that already holds item i's content.
   std::vector<std::optional<uint64_t>> held;
-  auto appended = Commit([&](const TrustedTip& tip, int64_t) -> Result<std::vector<VerifiedBody>> {
+  auto appended = Commit([&](const TrustedTip& tip,
+                             int64_t now_ms) -> Result<std::vector<VerifiedBody>> {
     held.assign(checked.size(), std::nullopt);
     std::vector<VerifiedBody> out;
     for (size_t i = 0; i < checked.size(); ++i) {
-      if (const Bundle* b = AlreadyPackaged(tip.state, checked[i])) {
+      if (const Bundle* b = AlreadyPackaged(tip.state, checked[i], now_ms)) {
         held[i] = b->packaged_seq;
       } else {
         out.push_back(checked[i]);

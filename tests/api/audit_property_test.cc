@@ -58,7 +58,14 @@ RC_GTEST_PROP(AuditProperties, IndexedQueriesEqualABruteForceScan, ()) {
         if (it != w.h.state.services.end() && it->second.canary) w.h.Tick(svc, false);
       }
     } else {
-      (void)w.h.Submit(w.Signer(st.kind, st.signer), w.Make(st.kind, st.a, st.b));
+      const sm::Transition t = w.Make(st.kind, st.a, st.b);
+      // A repackage of identical content: the service answers the entry that holds it and
+      // appends nothing (release_service.h), so the history must not hold it either.
+      if (t.has_package()) {
+        const Bundle* b = w.h.state.FindBundle(BundleConcerned(t));
+        if (b != nullptr && b->digest == Sha256(t.package().manifest())) continue;
+      }
+      (void)w.h.Submit(w.Signer(st.kind, st.signer), t);
     }
   }
   // Replay into a real ledger, each entry at its own log time.
@@ -80,12 +87,23 @@ RC_GTEST_PROP(AuditProperties, IndexedQueriesEqualABruteForceScan, ()) {
     auto r = svc->SubmitSigned(SignedBody{e.body, e.signer, e.signature});
     RC_ASSERT(r.ok());
   }
-  const std::vector<Fact> facts = BruteForceFacts(w.h.log);
+  // The facts come from the ledger's own entries, which must be the history's.
+  std::vector<Entry> stored;
+  RC_ASSERT(svc->log()
+                .Scan(0, UINT64_MAX,
+                      [&](uint64_t, std::string_view raw) {
+                        DVS_ASSIGN_OR_RETURN(Entry e, Entry::Decode(raw));
+                        stored.push_back(std::move(e));
+                        return Status::OK();
+                      })
+                .ok());
+  RC_ASSERT(stored.size() == w.h.log.size());
+  const std::vector<Fact> facts = BruteForceFacts(stored);
   std::vector<std::string> bundles = {"", "nothing"};
   for (const Fact& f : facts) {
     if (!f.bundle.empty()) bundles.push_back(f.bundle);
   }
-  const int64_t t0 = w.h.log.front().append_time_ms, t1 = w.h.log.back().append_time_ms;
+  const int64_t t0 = stored.front().append_time_ms, t1 = stored.back().append_time_ms;
   auto sometimes = [] {
     return *rc::gen::inRange(0, 3) == 0;
   };  // each filter in a third of queries

@@ -262,9 +262,15 @@ TEST_F(ReleaseServiceTest, PackagingIsIdempotentForIdenticalContent) {
 TEST_F(ReleaseServiceTest, ASignedRepackageOfIdenticalContentAppendsNothing) {
   sm::Manifest m = test::Manifest("svc", "1.0");
   const std::string bytes = EncodeManifest(m);
-  auto first = svc_->SubmitSigned(SignTransition(h_.publisher, make::Package(bytes)));
+  const SignedBody original = SignTransition(h_.publisher, make::Package(bytes));
+  auto first = svc_->SubmitSigned(original);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   const uint64_t size = svc_->log().GetHead()->size;
+  // The same signed request again is a replay, refused as any replay is.
+  auto replayed = svc_->SubmitSigned(original);
+  ASSERT_FALSE(replayed.ok());
+  EXPECT_NE(replayed.status().message().find("replayed"), std::string::npos)
+      << replayed.status().ToString();
   auto again = svc_->SubmitSigned(SignTransition(h_.publisher, make::Package(bytes)));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(svc_->log().GetHead()->size, size);
