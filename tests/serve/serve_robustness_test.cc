@@ -116,6 +116,28 @@ TEST_F(ServeRobustness, StartRefusesARouterFolderThatIsNotThereAndCheckpointsWit
             "signed by the log key, and without one none is written\n");
 }
 
+TEST_F(ServeRobustness, ClusterGrowthFlagsAreCheckedBeforeAnythingStarts) {
+  const std::string etcd = "etcd://127.0.0.1:1/p";
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--cluster", etcd, "--node-name", "a", "--compact-every", "5"},
+            "--compact-every '5' needs a unit (ms, s, m, h), e.g. 5s"},
+           {{"--cluster", etcd, "--node-name", "a", "--compact-every", "10ms"},
+            "--compact-every 10ms must be between 100ms and 24h, or 0 (never)"},
+           {{"--cluster", etcd, "--node-name", "a", "--advertise-url", "ftp://x"},
+            "--advertise-url 'ftp://x' is not http://HOST:PORT[/PREFIX]"},
+           {{"--advertise-url", "http://10.0.0.1:8080"},
+            "--advertise-url makes sense only with --cluster"},
+       }) {
+    Outcome r = ServeThatMustNotStart(c.args);
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find(c.err), std::string::npos) << r.err;
+  }
+}
+
 // GET /v1/entries: the stored bytes a bootstrapping cluster node fetches from a peer.
 TEST_F(ServeRobustness, RawEntriesAreTheStoredBytesAndBadRangesAreNamed) {
   StartServer();
