@@ -82,7 +82,7 @@ Result<uint64_t> Compactor::Step() {
                                      /*descending=*/true));
   if (holding.empty()) return uint64_t{0};  // compacted past it already
   DVS_ASSIGN_OR_RETURN(uint64_t floor, log_.BatchSeq(holding.front().key));
-  DVS_ASSIGN_OR_RETURN(Floor old, log_.ReadFloor());
+  DVS_ASSIGN_OR_RETURN(Floor old, log_.ReadFloor(&client_));
   if (floor <= old.seq) return uint64_t{0};
   DVS_ASSIGN_OR_RETURN(Hash below, svc_.log().LeafHashAt(floor - 1));
   std::vector<EtcdCompare> compares = {

@@ -72,8 +72,8 @@ Result<uint64_t> EtcdLog::BatchSeq(const std::string& key) const {
   }
 }
 
-Result<Floor> EtcdLog::ReadFloor() {
-  DVS_ASSIGN_OR_RETURN(auto kvs, reads_.Range(floor_key_, "", 1));
+Result<Floor> EtcdLog::ReadFloor(EtcdClient* via) {
+  DVS_ASSIGN_OR_RETURN(auto kvs, (via != nullptr ? *via : reads_).Range(floor_key_, "", 1));
   if (kvs.empty()) return Floor{};
   auto f = ParseFloor(kvs.front().value);
   if (!f.ok()) return f.status().Prefixed("cluster: etcd key " + floor_key_);

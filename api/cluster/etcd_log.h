@@ -82,8 +82,9 @@ class EtcdLog : public LogOfRecord {
   Status Join();
   // The head etcd holds now: its size.
   Result<uint64_t> RemoteSize();
-  // PREFIX/floor now (seq 0 when absent); Corruption when it does not parse.
-  Result<Floor> ReadFloor();
+  // PREFIX/floor now (seq 0 when absent); Corruption when it does not parse. Read through
+  // `via` when given (a thread that must not hold up the tailer's client), else the tailer's.
+  Result<Floor> ReadFloor(EtcdClient* via = nullptr);
   // Brings this replica from its head up to `floor` entries, the last of them hashing to
   // `hash` (it must, or nothing is appended from that source). Set before Join.
   using Bootstrap = std::function<Status(uint64_t floor, const Hash& hash)>;

@@ -511,6 +511,39 @@ TEST_F(ClusterCompaction, ANodeBelowTheFloorWithNoPeerFailsNamingTheFloor) {
   EXPECT_NE(r.err.find("no other node is advertised"), std::string::npos) << r.err;
 }
 
+// What etcd holds is hostile: a floor or a node record that does not parse is named, never
+// trusted.
+TEST(ClusterRecords, MalformedFloorsAndNodeRecordsAreRefused) {
+  const std::string hex(64, 'a');
+  for (const std::string& bad :
+       {std::string(""), std::string("12"), "x " + hex, "0 " + hex, "12 " + hex.substr(1),
+        "12 " + std::string(64, 'z'), "99999999999999999999 " + hex}) {
+    auto f = cluster::ParseFloor(bad);
+    EXPECT_FALSE(f.ok()) << "'" << bad << "'";
+  }
+  auto good = cluster::ParseFloor("12 " + hex);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->seq, 12u);
+  EXPECT_EQ(ToHex(good->hash), hex);
+
+  const std::string ok = cluster::NodeRecordValue("http://10.0.0.1:8080", 7, Hash{});
+  std::string why;
+  cluster::NodeRecord r = cluster::ParseNodeRecord("a", ok, &why);
+  EXPECT_TRUE(r.valid) << why;
+  EXPECT_EQ(r.size, 7u);
+  EXPECT_EQ(r.url, "http://10.0.0.1:8080");
+  for (const std::string& bad :
+       {std::string("not json"), std::string("[]"),
+        std::string(R"({"url":"http://a:1","size":-1,"hash":"00"})"),
+        R"({"url":"http://a:1","size":1,"hash":")" + hex.substr(2) + R"("})",
+        R"({"url":"nowhere","size":1,"hash":")" + hex + R"("})",
+        R"({"url":"http://a:1","size":"1","hash":")" + hex + R"("})"}) {
+    why.clear();
+    EXPECT_FALSE(cluster::ParseNodeRecord("a", bad, &why).valid) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+  }
+}
+
 // Twenty times: kill the leader, restart it, check that another node took over and that a
 // write through a survivor is acknowledged. Then every replica holds every acknowledged entry.
 class ClusterReliability : public ClusterTest {};
