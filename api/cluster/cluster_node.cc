@@ -1,15 +1,21 @@
 #include <nlohmann/json.hpp>
 
+#include "api/cluster/bootstrap.h"
+#include "api/cluster/compactor.h"
 #include "api/cluster/etcd_client.h"
 #include "api/cluster/etcd_log.h"
 #include "api/cluster/leader_election.h"
+#include "api/cluster/node_registry.h"
 #include "dvs/cluster.h"
 
 namespace dvs {
 
+using cluster::Compactor;
 using cluster::EtcdClient;
 using cluster::EtcdLog;
 using cluster::LeaderElection;
+using cluster::NodeRegistry;
+using cluster::PeerBootstrap;
 
 Status ParseClusterUrl(std::string_view url, ClusterOptions* o) {
   const std::string_view scheme = "etcd://";
@@ -49,10 +55,14 @@ Status ParseClusterUrl(std::string_view url, ClusterOptions* o) {
 struct ClusterNode::Impl {
   ReleaseService& svc;
   ClusterOptions o;
-  // Writes, reads (the tailer) and the election each have a client: none waits behind another.
-  EtcdClient writes, reads, campaign;
+  // Writes, reads (the tailer), the election, the advertisement and the compactor each have a
+  // client: none waits behind another.
+  EtcdClient writes, reads, campaign, advertise, compact;
   LeaderElection election;
   EtcdLog log;
+  NodeRegistry registry;
+  PeerBootstrap bootstrap;
+  Compactor compactor;
 
   Impl(ReleaseService& s, ClusterOptions opts)
       : svc(s),
@@ -60,10 +70,15 @@ struct ClusterNode::Impl {
         writes(o.endpoints, o.etcd_timeout_ms),
         reads(o.endpoints, o.etcd_timeout_ms),
         campaign(o.endpoints, o.etcd_timeout_ms),
+        advertise(o.endpoints, o.etcd_timeout_ms),
+        compact(o.endpoints, o.etcd_timeout_ms),
         election(campaign, o.prefix + "/leader", o.node, o.lease_ttl_s, o.poll_ms, o.log),
         log(
             svc, writes, reads, o.prefix, [this](const auto& e) { return Fence(e); },
-            [this](int64_t term) { election.LostTerm(term); }, o.log) {}
+            [this](int64_t term) { election.LostTerm(term); }, o.log),
+        registry(svc, advertise, o.prefix, o.node, o.lease_ttl_s, o.poll_ms, o.log),
+        bootstrap(svc, registry, o.peer_timeout_ms, o.log),
+        compactor(svc, compact, log, registry, election, o.log) {}
 
   // A decision (an entry signed by the fenced key) needs this node's current term.
   Result<int64_t> Fence(const std::vector<std::string>& entries) {
@@ -93,14 +108,19 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ReleaseService& svc,
   if (options.lease_ttl_s < 1)
     return Status::InvalidArgument("cluster: the lease TTL must be >= 1 s");
   if (options.poll_ms < 1) return Status::InvalidArgument("cluster: the poll period must be > 0");
+  if (options.compact_every_ms < 0)
+    return Status::InvalidArgument("cluster: the compaction period must be >= 0 (0: never)");
   if (!options.log) options.log = [](const std::string&) {};
   std::unique_ptr<ClusterNode> node(new ClusterNode());
   node->impl_ = std::make_unique<Impl>(svc, std::move(options));
   Impl& m = *node->impl_;
+  m.log.SetBootstrap(
+      [&m](uint64_t floor, const Hash& hash) { return m.bootstrap.FetchTo(floor, hash); });
   DVS_RETURN_IF_ERROR(m.log.Join());
   DVS_RETURN_IF_ERROR(svc.SetLogOfRecord(&m.log));
   m.log.StartTailing(m.o.poll_ms);
   m.election.Start();
+  if (m.o.compact_every_ms > 0) m.compactor.Start(m.o.compact_every_ms);
   return node;
 }
 
@@ -121,8 +141,12 @@ std::string ClusterNode::StatusJson() const {
   return j.dump() + "\n";
 }
 
+void ClusterNode::Advertise(const std::string& url) { impl_->registry.Start(url); }
+
 void ClusterNode::Stop() {
   if (!impl_) return;
+  impl_->compactor.Stop();
+  impl_->registry.Stop();
   impl_->election.Stop();
   impl_->log.StopTailing();
 }

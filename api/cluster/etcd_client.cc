@@ -128,7 +128,8 @@ Result<std::vector<EtcdKv>> EtcdClient::Range(const std::string& key, const std:
 
 Result<EtcdTxnResult> EtcdClient::Txn(const std::vector<EtcdCompare>& compares,
                                       const std::vector<EtcdPut>& puts,
-                                      const std::string& read_on_failure) {
+                                      const std::string& read_on_failure,
+                                      const std::vector<EtcdDelete>& deletes) {
   json cmp = json::array();
   for (const EtcdCompare& c : compares) {
     if (c.target == EtcdCompare::Target::kCreateRevision) {
@@ -146,6 +147,11 @@ Result<EtcdTxnResult> EtcdClient::Txn(const std::vector<EtcdCompare>& compares,
     json put = {{"key", B64(p.key)}, {"value", B64(p.value)}};
     if (p.lease != 0) put["lease"] = std::to_string(p.lease);
     success.push_back({{"request_put", put}});
+  }
+  for (const EtcdDelete& d : deletes) {
+    json del = {{"key", B64(d.key)}};
+    if (!d.range_end.empty()) del["range_end"] = B64(d.range_end);
+    success.push_back({{"request_delete_range", del}});
   }
   json failure = json::array();
   if (!read_on_failure.empty())
@@ -169,6 +175,20 @@ Result<EtcdTxnResult> EtcdClient::Txn(const std::vector<EtcdCompare>& compares,
     }
   }
   return r;
+}
+
+Status EtcdClient::Put(const EtcdPut& p) {
+  json req = {{"key", B64(p.key)}, {"value", B64(p.value)}};
+  if (p.lease != 0) req["lease"] = std::to_string(p.lease);
+  return Post("/v3/kv/put", req.dump()).status();
+}
+
+Status EtcdClient::Compact(int64_t revision) {
+  json req = {{"revision", std::to_string(revision)}};
+  auto r = Post("/v3/kv/compaction", req.dump());
+  if (!r.ok() && r.status().message().find("already been compacted") != std::string::npos)
+    return Status::OK();
+  return r.status();
 }
 
 Result<int64_t> EtcdClient::LeaseGrant(int64_t ttl_s, int64_t* granted_ttl_s) {

@@ -47,6 +47,11 @@ struct EtcdPut {
   int64_t lease = 0;  // 0: none
 };
 
+// Deletes the keys in [key, range_end) (range_end empty: just `key`).
+struct EtcdDelete {
+  std::string key, range_end;
+};
+
 struct EtcdTxnResult {
   bool succeeded = false;
   int64_t revision = 0;  // the store's revision after the transaction
@@ -64,10 +69,17 @@ class EtcdClient {
   // order or descending.
   Result<std::vector<EtcdKv>> Range(const std::string& key, const std::string& range_end,
                                     int64_t limit, bool descending = false);
-  // If every compare holds, the puts; else reads `read_on_failure` (when not empty).
+  // If every compare holds, the puts and then the deletes; else reads `read_on_failure` (when
+  // not empty).
   Result<EtcdTxnResult> Txn(const std::vector<EtcdCompare>& compares,
                             const std::vector<EtcdPut>& puts,
-                            const std::string& read_on_failure = "");
+                            const std::string& read_on_failure = "",
+                            const std::vector<EtcdDelete>& deletes = {});
+  // One put outside any transaction (an advertisement: no condition needed).
+  Status Put(const EtcdPut& put);
+  // Discards the store's history before `revision` (keys deleted or overwritten before it stop
+  // taking space once etcd reuses their pages). A revision already compacted is not an error.
+  Status Compact(int64_t revision);
   // A new lease of `ttl_s` seconds (etcd may round it up); returns its id.
   Result<int64_t> LeaseGrant(int64_t ttl_s, int64_t* granted_ttl_s = nullptr);
   // Renews lease `id`; returns its TTL again, or 0 when it has expired (or was revoked).

@@ -1,5 +1,6 @@
 #include "api/cluster/etcd_log.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -9,38 +10,31 @@ namespace {
 
 constexpr int64_t kBatchesPerRead = 64;
 
-void PutBigEndian32(std::string* out, uint32_t v) {
-  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
 }  // namespace
-
-std::string EncodeBatch(const std::vector<std::string>& entries) {
-  std::string out;
-  for (const std::string& e : entries) {
-    PutBigEndian32(&out, static_cast<uint32_t>(e.size()));
-    out += e;
-  }
-  return out;
-}
-
-Result<std::vector<std::string>> DecodeBatch(std::string_view value) {
-  std::vector<std::string> out;
-  while (!value.empty()) {
-    if (value.size() < 4) return Status::Corruption("batch: a cut length");
-    uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(value[i]);
-    value.remove_prefix(4);
-    if (n > value.size()) return Status::Corruption("batch: an entry runs past the end");
-    out.emplace_back(value.substr(0, n));
-    value.remove_prefix(n);
-  }
-  if (out.empty()) return Status::Corruption("batch: no entry");
-  return out;
-}
 
 std::string HeadValue(uint64_t size, const Hash& hash) {
   return std::to_string(size) + " " + ToHex(hash);
+}
+
+std::string FloorValue(uint64_t seq, const Hash& hash) {
+  return std::to_string(seq) + " " + ToHex(hash);
+}
+
+Result<Floor> ParseFloor(const std::string& value) {
+  Floor f;
+  f.value = value;
+  const size_t space = value.find(' ');
+  const std::string digits = value.substr(0, space);
+  auto bytes = space == std::string::npos ? std::nullopt : FromHex(value.substr(space + 1));
+  auto hash = bytes ? HashFromBytes(*bytes) : std::nullopt;
+  if (digits.empty() || digits.size() > 19 ||
+      digits.find_first_not_of("0123456789") != std::string::npos || !hash) {
+    return Status::Corruption("is not \"SEQ HEXHASH\": '" + value.substr(0, 100) + "'");
+  }
+  f.seq = std::stoull(digits);
+  f.hash = *hash;
+  if (f.seq == 0) return Status::Corruption("names seq 0: nothing lies below it");
+  return f;
 }
 
 EtcdLog::EtcdLog(ReleaseService& svc, EtcdClient& writes, EtcdClient& reads, std::string prefix,
@@ -51,6 +45,7 @@ EtcdLog::EtcdLog(ReleaseService& svc, EtcdClient& writes, EtcdClient& reads, std
       prefix_(std::move(prefix)),
       head_key_(prefix_ + "/head"),
       leader_key_(prefix_ + "/leader"),
+      floor_key_(prefix_ + "/floor"),
       fence_(std::move(fence)),
       lost_term_(std::move(lost_term)),
       log_(std::move(log)) {}
@@ -61,6 +56,28 @@ std::string EtcdLog::BatchKey(uint64_t seq) const {
   char digits[24];
   std::snprintf(digits, sizeof(digits), "%020" PRIu64, seq);
   return prefix_ + "/e/" + digits;
+}
+
+Result<uint64_t> EtcdLog::BatchSeq(const std::string& key) const {
+  const std::string dir = prefix_ + "/e/";
+  const std::string digits = key.substr(std::min(key.size(), dir.size()));
+  if (key.compare(0, dir.size(), dir) != 0 || digits.size() != 20 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return Status::Corruption("cluster: etcd key " + key + " is not a batch's seq");
+  }
+  try {
+    return static_cast<uint64_t>(std::stoull(digits));
+  } catch (...) {
+    return Status::Corruption("cluster: etcd key " + key + " is not a batch's seq");
+  }
+}
+
+Result<Floor> EtcdLog::ReadFloor(EtcdClient* via) {
+  DVS_ASSIGN_OR_RETURN(auto kvs, (via != nullptr ? *via : reads_).Range(floor_key_, "", 1));
+  if (kvs.empty()) return Floor{};
+  auto f = ParseFloor(kvs.front().value);
+  if (!f.ok()) return f.status().Prefixed("cluster: etcd key " + floor_key_);
+  return f;
 }
 
 Result<bool> EtcdLog::Publish(uint64_t first, const Hash& head_hash,
@@ -120,14 +137,28 @@ Status EtcdLog::CatchUp() {
                                                      /*descending=*/true));
       kvs.insert(kvs.begin(), before.begin(), before.end());
     }
-    for (const EtcdKv& kv : kvs) {
-      const std::string digits = kv.key.substr(prefix_.size() + 3);
-      uint64_t first = 0;
-      try {
-        first = std::stoull(digits);
-      } catch (...) {
-        return Status::Corruption("cluster: etcd key " + kv.key + " is not a batch's seq");
+    if (!kvs.empty()) {
+      DVS_ASSIGN_OR_RETURN(uint64_t next, BatchSeq(kvs.front().key));
+      if (next > local.size) {
+        // etcd no longer holds the entries after this replica's head: below the floor.
+        DVS_ASSIGN_OR_RETURN(Floor floor, ReadFloor());
+        if (floor.seq <= local.size) {
+          return Status::Corruption("cluster: etcd holds no batch at seq " +
+                                    std::to_string(local.size) + " (its next is at " +
+                                    std::to_string(next) + ") yet its floor is " +
+                                    std::to_string(floor.seq) + ": a batch is missing");
+        }
+        if (!bootstrap_) {
+          return Status::Unavailable("cluster: etcd holds entries from seq " +
+                                     std::to_string(floor.seq) + " on only, and this replica " +
+                                     std::to_string(local.size) + " entries");
+        }
+        DVS_RETURN_IF_ERROR(bootstrap_(floor.seq, floor.hash));
+        continue;  // from etcd's batches at the floor (or a newer floor, if it moved meanwhile)
       }
+    }
+    for (const EtcdKv& kv : kvs) {
+      DVS_ASSIGN_OR_RETURN(uint64_t first, BatchSeq(kv.key));
       auto entries = DecodeBatch(kv.value);
       if (!entries.ok()) return entries.status().Prefixed("cluster: etcd key " + kv.key);
       DVS_RETURN_IF_ERROR(svc_.AppendReplicated(first, *entries).status().Prefixed("cluster"));

@@ -7,13 +7,20 @@
 //                         big-endian). One batch per group commit: one etcd put, whatever the
 //                         group's size (etcd allows 128 operations per transaction by default).
 //   PREFIX/leader         the leading node's name, under its lease (leader_election.h)
+//   PREFIX/floor          "<F> <hex hash of entry F-1>": etcd no longer holds the batches below
+//                         seq F (compactor.h); absent: it holds them all. Set in the same
+//                         transaction that deletes them, so a reader that finds no batch at
+//                         its head finds the floor, and the hash a bootstrap must reach.
+//   PREFIX/nodes/<name>   what each live node holds, and its URL (node_registry.h)
 // A batch is committed by one transaction: if PREFIX/head is still the head its writer formed
 // the entries against (and, for decisions, the leader key is still the writer's term), put the
 // batch and the new head. So the batches tile the log with no gap and no overlap.
 //
 // The replica: CatchUp reads the batches after the replica's head and appends them through
 // ReleaseService::AppendReplicated (the checks of every append); Tail does so every poll period
-// on its own thread.
+// on its own thread. A replica whose head is below the floor first has the bootstrap bring it
+// to the floor (from a peer's copy, bootstrap.h), then continues from etcd's batch at F, whose
+// first entry must chain onto entry F-1.
 //
 // Thread safety: Publish is called by the write path (serialized there); CatchUp may run at the
 // same time from the tailer (ReleaseService serializes the appends).
@@ -30,6 +37,7 @@
 
 #include "api/cluster/etcd_client.h"
 #include "dvs/release_service.h"
+#include "ledger/entry_batch.h"
 
 namespace dvs::cluster {
 
@@ -37,9 +45,19 @@ namespace dvs::cluster {
 // the transaction: a batch above it is refused before it is sent.
 inline constexpr size_t kMaxBatchBytes = 1'400'000;
 
-std::string EncodeBatch(const std::vector<std::string>& entries);
-Result<std::vector<std::string>> DecodeBatch(std::string_view value);
+// A batch's value: ledger/entry_batch.h.
+using dvs::DecodeBatch;
+using dvs::EncodeBatch;
 std::string HeadValue(uint64_t size, const Hash& hash);
+
+// PREFIX/floor: the first seq etcd still holds, and the hash of the entry before it.
+struct Floor {
+  uint64_t seq = 0;   // 0: nothing was compacted
+  Hash hash{};        // of entry seq-1
+  std::string value;  // as stored ("" when absent)
+};
+std::string FloorValue(uint64_t seq, const Hash& hash);
+Result<Floor> ParseFloor(const std::string& value);
 
 class EtcdLog : public LogOfRecord {
  public:
@@ -64,11 +82,22 @@ class EtcdLog : public LogOfRecord {
   Status Join();
   // The head etcd holds now: its size.
   Result<uint64_t> RemoteSize();
+  // PREFIX/floor now (seq 0 when absent); Corruption when it does not parse. Read through
+  // `via` when given (a thread that must not hold up the tailer's client), else the tailer's.
+  Result<Floor> ReadFloor(EtcdClient* via = nullptr);
+  // Brings this replica from its head up to `floor` entries, the last of them hashing to
+  // `hash` (it must, or nothing is appended from that source). Set before Join.
+  using Bootstrap = std::function<Status(uint64_t floor, const Hash& hash)>;
+  void SetBootstrap(Bootstrap b) { bootstrap_ = std::move(b); }
   void StartTailing(int poll_ms);
   void StopTailing();
 
   const std::string& prefix() const { return prefix_; }
   std::string BatchKey(uint64_t seq) const;
+  // The first seq of the batch under `key` (a key of BatchKey's form).
+  Result<uint64_t> BatchSeq(const std::string& key) const;
+  const std::string& floor_key() const { return floor_key_; }
+  const std::string& leader_key() const { return leader_key_; }
 
  private:
   void TailLoop(int poll_ms);
@@ -79,7 +108,8 @@ class EtcdLog : public LogOfRecord {
   ReleaseService& svc_;
   EtcdClient& writes_;
   EtcdClient& reads_;
-  const std::string prefix_, head_key_, leader_key_;
+  const std::string prefix_, head_key_, leader_key_, floor_key_;
+  Bootstrap bootstrap_;
   Fence fence_;
   std::function<void(int64_t)> lost_term_;
   Logger log_;

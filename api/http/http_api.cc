@@ -1,6 +1,7 @@
 #include "api/http/http_api.h"
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <initializer_list>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include "dvs/json.h"
 #include "dvs/queries.h"
 #include "dvs/render.h"
+#include "ledger/entry_batch.h"
 #include "statemachine/apply.h"
 
 namespace dvs {
@@ -151,7 +153,10 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
   auto only = [&](const char* method) {
     return Error(405, "method_not_allowed", p + " takes " + method + ", not " + req.method);
   };
-  if (p == "/v1/entries") return req.method == "POST" ? Submit(req.body, *t) : only("POST");
+  if (p == "/v1/entries") {
+    if (req.method == "POST") return Submit(req.body, *t);
+    return get ? RawEntries(*t) : only("POST (submit) or GET (read raw entries)");
+  }
   if (p == "/v1/tick") return req.method == "POST" ? Tick(*t) : only("POST");
   if (!get) {
     if (p == "/healthz" || p == "/metrics" || p == "/v1/cluster" || p == "/v1/routes" ||
@@ -395,6 +400,50 @@ ApiResponse HttpApi::Submit(const std::string& body, const Target& t) {
     out += (i ? "," : "") + one;
   }
   return Ok(out + "]}\n", Format::kJson);
+}
+
+ApiResponse HttpApi::RawEntries(const Target& t) {
+  if (Status s = OnlyParams(t, {"from", "limit"}); !s.ok()) return Failed(s);
+  auto from_text = t.One("from");
+  if (!from_text.ok()) return Failed(from_text.status());
+  if (!*from_text) return Error(400, "bad_request", "?from=SEQ is required (the first entry)");
+  auto from = ParseSeq("?from", **from_text);
+  if (!from.ok()) return Failed(from.status());
+  uint64_t limit = kMaxFetchEntries;
+  auto limit_text = t.One("limit");
+  if (!limit_text.ok()) return Failed(limit_text.status());
+  if (*limit_text) {
+    auto n = ParseSeq("?limit", **limit_text);
+    if (!n.ok() || *n == 0 || *n > kMaxFetchEntries) {
+      return Error(
+          400, "bad_request",
+          "?limit '" + **limit_text + "' is not between 1 and " + std::to_string(kMaxFetchEntries));
+    }
+    limit = *n;
+  }
+  auto head = svc_.LedgerHead();
+  if (!head.ok()) return Failed(head.status());
+  if (*from > head->size) {
+    return Error(404, "not_found",
+                 "?from " + std::to_string(*from) + " is past the head (this ledger holds " +
+                     std::to_string(head->size) + " entries)");
+  }
+  std::string body;
+  const uint64_t to = *from + std::min(limit, head->size - *from);
+  // Scan stops at the first non-OK status: once the body is full, that status only stops it.
+  bool full = false;
+  Status st = svc_.log().Scan(*from, to, [&](uint64_t, std::string_view raw) {
+    if (!body.empty() && body.size() + 4 + raw.size() > kMaxFetchBytes) {
+      full = true;
+      return Status::Refused("the answer is full");
+    }
+    AppendToBatch(&body, raw);
+    return Status::OK();
+  });
+  if (!st.ok() && !full) return Failed(st);
+  ApiResponse r{200, "application/octet-stream", std::move(body)};
+  r.headers.emplace_back("X-Dvs-Entries", std::to_string(head->size));
+  return r;
 }
 
 ApiResponse HttpApi::Tick(const Target& t) {

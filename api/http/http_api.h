@@ -98,6 +98,9 @@ class HttpApi {
   std::optional<ApiResponse> Behind(const Target& t);
   ApiResponse Submit(const std::string& body, const Target& t);
   ApiResponse Tick(const Target& t);
+  // GET /v1/entries?from=SEQ[&limit=N]: the stored bytes of entries from..., as a batch
+  // (ledger/entry_batch.h), application/octet-stream; X-Dvs-Entries: the ledger's size.
+  ApiResponse RawEntries(const Target& t);
 
   ReleaseService& svc_;
   ServerMetrics& metrics_;

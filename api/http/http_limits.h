@@ -20,6 +20,12 @@ inline constexpr size_t kMaxHttpHeader = 16u << 10;
 // Rows `GET /v1/audit?first=N` or `?last=N` answers at most (the dashboard asks 200 and 500).
 inline constexpr uint64_t kMaxAuditRows = 10000;
 
+// GET /v1/entries (a peer's raw entries, for a node that bootstraps) answers at most this many
+// entries, and stops adding entries once its body holds this many bytes (but always answers at
+// least one).
+inline constexpr uint64_t kMaxFetchEntries = 10000;
+inline constexpr size_t kMaxFetchBytes = 4u << 20;
+
 }  // namespace dvs
 
 #endif  // DVS_API_HTTP_HTTP_LIMITS_H_

@@ -10,18 +10,21 @@
 #include <set>
 
 #include "ledger/log.h"
-#include "tools/testbed/etcd_cluster.h"
 #include "tests/serve/serve_fixture.h"
+#include "tools/testbed/etcd_cluster.h"
 
 namespace dvs::test {
 
 class ClusterFixture : public LedgerFixture {
  protected:
-  static constexpr int kNodes = 3;
+  static constexpr int kNodes = 3;  // started by SetUp; AddNode starts more
 
   void SetUp() override {
     LedgerFixture::SetUp();
     if (HasFatalFailure()) return;
+    // A key with the log role, for fixtures that pass --log-key in node_args_.
+    ASSERT_EQ(Dvs({"keygen", "--out", Key("logk")}).code, 0);
+    Grant("logk", "log");
     for (int i = 0; i < kNodes; ++i) {
       const std::string c = "c" + std::to_string(i);
       ASSERT_EQ(Dvs({"keygen", "--out", Key(c)}).code, 0);
@@ -39,8 +42,17 @@ class ClusterFixture : public LedgerFixture {
   }
 
   void TearDown() override {
-    for (int i = 0; i < kNodes; ++i) KillNode(i);
+    for (int i = 0; i < Nodes(); ++i) KillNode(i);
     etcd_.reset();
+  }
+
+  int Nodes() const { return static_cast<int>(nodes_.size()); }
+  // Starts one more node, with an empty ledger of its own (its controller key: c0's); its index.
+  int AddNode() {
+    const int i = Nodes();
+    nodes_.push_back({FreePort(), -1, dir_.Sub("ledger" + std::to_string(i))});
+    StartNode(i);
+    return i;
   }
 
   std::string NodeUrl(int i) const { return "http://127.0.0.1:" + std::to_string(nodes_[i].port); }
@@ -59,10 +71,15 @@ class ClusterFixture : public LedgerFixture {
     n.port = FreePort();
     const std::string tag = "node" + std::to_string(i) + "-" + std::to_string(starts_++);
     n.tag = tag;
-    n.pid = StartDvs({"serve", "--listen", "127.0.0.1:" + std::to_string(n.port), "--node-name",
-                      "n" + std::to_string(i), "--cluster", etcd_->Url("/dvs-test"), "--lease-ttl",
-                      ttl, "--tick", "100ms", "--controller-key", Key("c" + std::to_string(i))},
-                     n.ledger, dir_.path(), tag);
+    const std::string name = "n" + std::to_string(i);
+    const std::string controller = Key("c" + std::to_string(i % kNodes));
+    const std::string listen = "127.0.0.1:" + std::to_string(n.port);
+    const std::string url = etcd_->Url("/dvs-test");
+    std::vector<std::string> args = {"serve", "--listen", listen, "--node-name", name};
+    args.insert(args.end(), {"--cluster", url, "--lease-ttl", ttl, "--tick", "100ms"});
+    args.insert(args.end(), {"--controller-key", controller});
+    args.insert(args.end(), node_args_.begin(), node_args_.end());
+    n.pid = StartDvs(args, n.ledger, dir_.path(), tag);
     for (int k = 0; k < 1000; ++k) {
       if (Slurp(dir_.Sub(tag + ".out")).find("listening on") != std::string::npos) return true;
       int status;
@@ -99,7 +116,7 @@ class ClusterFixture : public LedgerFixture {
   bool Leading(int i) { return ClusterView(i).find("\"leading\":true") != std::string::npos; }
   // The node that leads now, or -1.
   int Leader(const std::set<int>& skip = {}) {
-    for (int i = 0; i < kNodes; ++i) {
+    for (int i = 0; i < Nodes(); ++i) {
       if (!skip.count(i) && Leading(i)) return i;
     }
     return -1;
@@ -119,7 +136,7 @@ class ClusterFixture : public LedgerFixture {
   bool Converged(uint64_t at_least) {
     uint64_t first = 0;
     bool any = false;
-    for (int i = 0; i < kNodes; ++i) {
+    for (int i = 0; i < Nodes(); ++i) {
       if (nodes_[i].pid <= 0) continue;
       uint64_t n = Entries(i);
       if (n < at_least || (any && n != first)) return false;
@@ -158,7 +175,7 @@ class ClusterFixture : public LedgerFixture {
   // Every node's ledger byte-identical to node 0's, entry by entry, each passing dvs-verify.
   void ExpectReplicasIdentical() {
     const std::vector<std::string> first = RawEntries(0);
-    for (int i = 0; i < kNodes; ++i) {
+    for (int i = 0; i < Nodes(); ++i) {
       std::vector<std::string> mine = RawEntries(i);
       EXPECT_EQ(mine.size(), first.size()) << "node " << i;
       EXPECT_TRUE(mine == first) << "node " << i << " holds other bytes";
@@ -174,6 +191,7 @@ class ClusterFixture : public LedgerFixture {
     std::string tag;
   };
   std::vector<Node> nodes_;
+  std::vector<std::string> node_args_;  // more flags for every node's dvs serve
   std::unique_ptr<EtcdCluster> etcd_;
   int starts_ = 0;
 };

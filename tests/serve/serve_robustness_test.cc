@@ -9,9 +9,11 @@
 
 #include "dvs/release_service.h"
 #include "dvs/transitions.h"
+#include "ledger/entry_batch.h"
+#include "ledger/key_files.h"
+#include "ledger/log.h"
 #include "tests/serve/serve_fixture.h"
 #include "tests/serve/sse_client.h"
-#include "ledger/key_files.h"
 
 namespace dvs {
 namespace {
@@ -114,6 +116,86 @@ TEST_F(ServeRobustness, StartRefusesARouterFolderThatIsNotThereAndCheckpointsWit
             "signed by the log key, and without one none is written\n");
 }
 
+TEST_F(ServeRobustness, ClusterGrowthFlagsAreCheckedBeforeAnythingStarts) {
+  const std::string etcd = "etcd://127.0.0.1:1/p";
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--cluster", etcd, "--node-name", "a", "--compact-every", "5"},
+            "--compact-every '5' needs a unit (ms, s, m, h), e.g. 5s"},
+           {{"--cluster", etcd, "--node-name", "a", "--compact-every", "10ms"},
+            "--compact-every 10ms must be between 100ms and 24h, or 0 (never)"},
+           {{"--cluster", etcd, "--node-name", "a", "--advertise-url", "ftp://x"},
+            "--advertise-url 'ftp://x' is not http://HOST:PORT[/PREFIX]"},
+           {{"--advertise-url", "http://10.0.0.1:8080"},
+            "--advertise-url makes sense only with --cluster"},
+       }) {
+    Outcome r = ServeThatMustNotStart(c.args);
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find(c.err), std::string::npos) << r.err;
+  }
+}
+
+// GET /v1/entries: the stored bytes a bootstrapping cluster node fetches from a peer.
+TEST_F(ServeRobustness, RawEntriesAreTheStoredBytesAndBadRangesAreNamed) {
+  StartServer();
+  std::vector<std::string> stored;
+  {
+    LogOptions o;
+    o.read_only = true;
+    auto log = Log::Open(Ledger(), o);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    ASSERT_TRUE((*log)
+                    ->Scan(0, UINT64_MAX,
+                           [&](uint64_t, std::string_view raw) {
+                             stored.emplace_back(raw);
+                             return Status::OK();
+                           })
+                    .ok());
+  }
+  const size_t n = stored.size();
+  ASSERT_GE(n, 3u);
+  HttpReply all = Http("GET", "/v1/entries?from=0");
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.content_type, "application/octet-stream");
+  auto decoded = DecodeBatch(all.body);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(*decoded == stored);
+  HttpReply two = Http("GET", "/v1/entries?from=1&limit=2");
+  ASSERT_EQ(two.status, 200) << two.body;
+  EXPECT_EQ(two.body, EncodeBatch({stored[1], stored[2]}));
+  HttpReply at_head = Http("GET", "/v1/entries?from=" + std::to_string(n));
+  EXPECT_EQ(at_head.status, 200);
+  EXPECT_EQ(at_head.body, "");  // nothing yet
+  struct Case {
+    std::string target;
+    int status;
+    std::string words;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"/v1/entries", 400, "?from=SEQ is required"},
+           {"/v1/entries?from=abc", 400, "?from 'abc' is not a seq"},
+           {"/v1/entries?from=-1", 400, "is not a seq"},
+           {"/v1/entries?from=0&limit=0", 400, "?limit '0' is not between 1 and 10000"},
+           {"/v1/entries?from=0&limit=10001", 400, "?limit '10001' is not between 1 and 10000"},
+           {"/v1/entries?from=0&limit=x", 400, "is not between 1 and 10000"},
+           {"/v1/entries?from=0&from=1", 400, "given twice"},
+           {"/v1/entries?from=0&to=3", 400, "unknown query parameter ?to"},
+           {"/v1/entries?from=" + std::to_string(n + 1), 404,
+            "?from " + std::to_string(n + 1) + " is past the head (this ledger holds " +
+                std::to_string(n) + " entries)"},
+       }) {
+    HttpReply r = Http("GET", c.target);
+    EXPECT_EQ(r.status, c.status) << c.target << ": " << r.body;
+    EXPECT_NE(r.body.find(c.words), std::string::npos) << c.target << ": " << r.body;
+  }
+  // Submissions still go to POST /v1/entries.
+  HttpReply bad = Http("POST", "/v1/entries", "[1]");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
 TEST_F(ServeRobustness, BadRequestsGetNamedFourHundreds) {
   StartServer();
   struct Case {
@@ -124,7 +206,7 @@ TEST_F(ServeRobustness, BadRequestsGetNamedFourHundreds) {
   for (const Case& c : std::vector<Case>{
            {"GET", "/v2/nothing", "", 404, "no such endpoint"},
            {"DELETE", "/v1/routes", "", 405, "takes GET"},
-           {"GET", "/v1/entries", "", 405, "takes POST"},
+           {"DELETE", "/v1/entries", "", 405, "takes POST (submit) or GET"},
            {"POST", "/v1/entries", "{\"body\": ", 400, "not JSON"},
            {"POST", "/v1/entries", "[1,2,3]", 400, "JSON object"},
            {"POST", "/v1/entries", "{\"body\":\"***\",\"signer_key\":\"a\",\"signature\":\"b\"}",
@@ -227,16 +309,18 @@ TEST_F(ServeRobustness, EventStreamsAreCappedAndFreedWhenTheSubscriberHangsUp) {
   // subscriber gets its slot (10 s of room for a loaded machine).
   ::close(streams.back());
   streams.pop_back();
-  EXPECT_TRUE(test::Eventually([&] {
-    int fd = subscribe();
-    const bool ok = first_bytes(fd).find("text/event-stream") != std::string::npos;
-    if (ok) {
-      streams.push_back(fd);
-    } else {
-      ::close(fd);
-    }
-    return ok;
-  }, 10000));
+  EXPECT_TRUE(test::Eventually(
+      [&] {
+        int fd = subscribe();
+        const bool ok = first_bytes(fd).find("text/event-stream") != std::string::npos;
+        if (ok) {
+          streams.push_back(fd);
+        } else {
+          ::close(fd);
+        }
+        return ok;
+      },
+      10000));
   for (int fd : streams) ::close(fd);
 }
 

@@ -19,7 +19,7 @@ namespace {
 struct ServeArgs {
   std::string listen = "127.0.0.1:8080", controller_key, observer_key, log_key, tick = "1s",
               nginx_backends, nginx_reload = "nginx -s reload", haproxy_backends, cluster,
-              node_name, lease_ttl = "10s";
+              node_name, lease_ttl = "10s", advertise_url, compact_every = "1m";
   std::vector<std::string> routers, notify;
   bool allow_remote = false;
   int threads = 2;
@@ -70,6 +70,8 @@ int Serve(const Globals& g, const ServeArgs& a) {
     if (!k.ok()) return Fail("serve", k.status().Prefixed("--controller-key"));
     controller.emplace(std::move(*k));
   }
+  if (a.cluster.empty() && !a.advertise_url.empty())
+    return Usage("serve: --advertise-url makes sense only with --cluster");
   ClusterOptions co;
   if (!a.cluster.empty()) {
     if (Status st = ParseClusterUrl(a.cluster, &co); !st.ok())
@@ -83,6 +85,27 @@ int Serve(const Globals& g, const ServeArgs& a) {
       return Usage(
           "serve: --cluster with --listen port 0 needs --node-name (nodes tell each "
           "other apart by name)");
+    if (a.compact_every == "0") {
+      co.compact_every_ms = 0;
+    } else {
+      auto every = ParseDuration(a.compact_every);
+      if (!every.ok()) return Usage("serve: --compact-every " + every.status().message());
+      if (*every < 100 || *every > 86'400'000)
+        return Usage("serve: --compact-every " + a.compact_every +
+                     " must be between 100ms and 24h, or 0 (never)");
+      co.compact_every_ms = static_cast<int>(*every);
+    }
+    if (!a.advertise_url.empty()) {
+      auto u = HttpUrl::Parse(a.advertise_url);
+      if (!u.ok() || a.advertise_url.rfind("http://", 0) != 0)
+        return Usage("serve: --advertise-url '" + a.advertise_url +
+                     "' is not http://HOST:PORT[/PREFIX] (the URL peers reach this node at)");
+    } else if (o.host == "0.0.0.0" || o.host == "::" || o.host.empty()) {
+      return Usage("serve: --cluster with --listen " + a.listen +
+                   " needs --advertise-url http://HOST:PORT: peers fetch history from this node "
+                   "and cannot reach it at " +
+                   a.listen);
+    }
     co.log = [](const std::string& line) { std::fprintf(stderr, "dvs serve: %s\n", line.c_str()); };
     if (controller) co.fenced_signer = controller->public_key();
   }
@@ -141,6 +164,12 @@ int Serve(const Globals& g, const ServeArgs& a) {
   }
   auto head = (*svc)->LedgerHead();
   const std::string shown = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+  // Peers fetch history from it: advertised once it listens (its port is known only now).
+  if (cluster) {
+    cluster->Advertise(!a.advertise_url.empty()
+                           ? a.advertise_url
+                           : "http://" + shown + ":" + std::to_string((*server)->port()));
+  }
   std::printf("dvs serve: listening on http://%s:%u (ledger %s, %llu entries, controller %s)\n",
               shown.c_str(), (*server)->port(), g.ledger.c_str(),
               static_cast<unsigned long long>(head.ok() ? head->size : 0),
@@ -197,6 +226,14 @@ void AddServeCommand(CLI::App& app, Globals& g) {
   serve->add_option("--lease-ttl", a.lease_ttl,
                     "with --cluster: the leader's lease, whole seconds (default 10s): a dead "
                     "leader is replaced within it");
+  serve->add_option("--advertise-url", a.advertise_url,
+                    "with --cluster: this node's URL as the other nodes reach it (default: "
+                    "http://<--listen>; needed when listening on 0.0.0.0 or ::); a node that "
+                    "joins fetches the history etcd no longer holds from a peer there");
+  serve->add_option("--compact-every", a.compact_every,
+                    "with --cluster: how often the leader deletes from etcd the entries every "
+                    "live node holds and a signed checkpoint covers (needs --log-key on the "
+                    "nodes; default 1m; 0: never, etcd then holds the whole log)");
   serve->add_option("--router", a.routers,
                     "file:PATH | exec:CMD | nginx:CONF | haproxy:SOCKET (repeatable)");
   serve->add_option("--nginx-backends", a.nginx_backends,

@@ -10,10 +10,17 @@
 //     entries signed by the decision key (`fenced_signer`) are committed only while the term of
 //     leadership they were formed in still holds in etcd, so a paused or partitioned ex-leader
 //     can never append a decision.
+//   - each node advertises its HTTP URL and what its replica holds (Advertise);
+//   - the leader compacts: etcd keeps only the log from the batch that holds the newest signed
+//     checkpoint that every advertised node holds (and at least two do) on, and a node whose
+//     replica is below that floor (a new one, or one that was away) first fetches the entries
+//     before it from a peer (GET /v1/entries), checked as a hash chain against the floor etcd
+//     holds, then appended through the same checks as any append.
 // Entries are byte-identical to the embedded mode: proofs, checkpoints and dvs-verify work on
 // every replica unchanged.
 //
-// Thread safety: Leads() and StatusJson() from any thread.
+// Thread safety: Leads() and StatusJson() from any thread; Advertise() and Stop() from the thread
+// that started the node.
 #ifndef DVS_API_CLUSTER_H_
 #define DVS_API_CLUSTER_H_
 
@@ -35,6 +42,9 @@ struct ClusterOptions {
   int lease_ttl_s = 10;                // leadership outlives a dead leader by at most this
   int poll_ms = 100;                   // replica tailing and campaigning period
   int etcd_timeout_ms = 3000;          // per etcd member and request
+  int peer_timeout_ms = 30000;         // per request to a peer, when bootstrapping from it
+  // The leader compacts etcd this often (0: never; etcd then holds the whole log).
+  int compact_every_ms = 60000;
   // Decisions: entries signed by this key are appended only while this node leads.
   std::optional<PublicKey> fenced_signer;
   std::function<void(const std::string&)> log;  // one line per notable event
@@ -48,11 +58,19 @@ class ClusterNode {
  public:
   // Joins: when etcd holds no ledger under the prefix, seeds it with `svc`'s (which then must
   // hold at least its genesis); otherwise catches `svc` up, refusing a ledger that is ahead of
-  // etcd or diverged from it. Then makes etcd `svc`'s log of record, and starts tailing and
-  // campaigning. `svc` must outlive the node. Unavailable when etcd cannot be reached.
+  // etcd or diverged from it. When `svc` is below etcd's compaction floor, the entries before it
+  // come from an advertised peer first (each peer in turn; one that sends entries that are not
+  // the cluster's is refused, naming it). Then makes etcd `svc`'s log of record, and starts
+  // tailing, campaigning and (compact_every_ms > 0) compacting. `svc` must outlive the node.
+  // Unavailable when etcd cannot be reached, or when below the floor and no peer could supply
+  // the entries (naming the floor and each peer tried).
   static Result<std::unique_ptr<ClusterNode>> Start(ReleaseService& svc, ClusterOptions options);
   ~ClusterNode();  // Stop()
 
+  // Advertises this node under PREFIX/nodes/ with `url`, its HTTP base URL as peers reach it
+  // (they fetch history from it), and what its replica holds, until Stop. Compaction counts
+  // only advertised nodes. Call once, when the server listens.
+  void Advertise(const std::string& url);
   // True while this node leads (conservatively: never after its lease may have expired).
   bool Leads() const;
   // {"node", "leader", "leading", "term", "entries", "etcd": [...], "prefix"}.
