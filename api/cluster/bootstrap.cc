@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "api/http/http_limits.h"
 #include "dvs/http_client.h"
 #include "ledger/entry_batch.h"
 #include "ledger/hash.h"
@@ -65,7 +66,9 @@ Status PeerBootstrap::FetchFrom(const std::string& url, uint64_t floor, const Ha
   Spool spool(std::tmpfile());
   if (!spool) return Status::IOError("bootstrap: cannot create a temporary file to spool into");
   // Fetch and check the chain, spooling each entry.
-  HttpConnection conn(*base, timeout_ms_);
+  // An honest answer is at most kMaxFetchBytes plus one entry (an entry is under a request's
+  // size): more is a hostile peer, cut off before it fills memory.
+  HttpConnection conn(*base, timeout_ms_, kMaxFetchBytes + kMaxHttpBody);
   uint64_t seq = head.size;
   Hash prev = head.hash;
   while (seq < floor) {

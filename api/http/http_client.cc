@@ -46,6 +46,7 @@ Result<HttpUrl> HttpUrl::Parse(std::string_view url) {
 struct HttpConnection::Impl {
   HttpUrl url;
   std::chrono::milliseconds timeout;
+  size_t max_body = 0;
   net::io_context io;
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
@@ -103,9 +104,11 @@ struct HttpConnection::Impl {
   }
 };
 
-HttpConnection::HttpConnection(HttpUrl url, int timeout_ms) : impl_(std::make_unique<Impl>()) {
+HttpConnection::HttpConnection(HttpUrl url, int timeout_ms, size_t max_body)
+    : impl_(std::make_unique<Impl>()) {
   impl_->url = std::move(url);
   impl_->timeout = std::chrono::milliseconds(timeout_ms);
+  impl_->max_body = max_body;
 }
 
 HttpConnection::~HttpConnection() = default;
@@ -121,7 +124,13 @@ Result<HttpReply> HttpConnection::Call(const std::string& method, const std::str
     m.stream->expires_after(m.timeout);  // the whole exchange, not each read
     ec = m.Await([&](auto handler) { http::async_write(*m.stream, req, handler); });
     http::response_parser<http::string_body> parser;
-    parser.body_limit(256u << 20);
+    parser.body_limit(m.max_body);
+    // The header first: Beast (1.74) checks the body limit against Content-Length there, but a
+    // single async_read of header and body together was seen to read past the limit.
+    if (!ec) {
+      ec = m.Await(
+          [&](auto handler) { http::async_read_header(*m.stream, m.buffer, parser, handler); });
+    }
     if (!ec) {
       ec = m.Await(
           [&](auto handler) { http::async_read(*m.stream, m.buffer, parser, handler); });

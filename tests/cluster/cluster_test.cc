@@ -407,8 +407,10 @@ class LyingPeer {
     kFlip,     // one byte of entry `at` flipped
     kRechain,  // entry `at`'s time changed, and every later entry chained onto it again
     kShort,    // it holds nothing from `at` on
+    kHuge,     // answers 64 MiB of junk
   };
-  LyingPeer(std::vector<std::string> entries, uint64_t at, Lie lie) : entries_(std::move(entries)) {
+  LyingPeer(std::vector<std::string> entries, uint64_t at, Lie lie)
+      : entries_(std::move(entries)), huge_(lie == Lie::kHuge) {
     if (lie == Lie::kFlip) entries_[at][entries_[at].size() / 2] ^= 0x01;
     if (lie == Lie::kShort) entries_.resize(at);
     if (lie != Lie::kRechain) return;
@@ -431,6 +433,7 @@ class LyingPeer {
     std::string body;
     for (uint64_t s = from; s < entries_.size() && s < from + limit; ++s)
       body += EncodeBatch({entries_[s]});
+    if (huge_) body.assign(size_t{64} << 20, 'x');
     test::SendAll(c,
                   "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
                   "Content-Length: " +
@@ -438,6 +441,7 @@ class LyingPeer {
     ::shutdown(c, SHUT_WR);
   }
   std::vector<std::string> entries_;
+  bool huge_ = false;
   test::LoopbackListener listener_{[this](int c) { Serve(c); }};  // last: destroyed first
 };
 
@@ -449,9 +453,9 @@ TEST_F(ClusterCompaction, EtcdForgetsWhatEveryNodeHoldsAndANewNodeBootstrapsFrom
   // Dishonest peers, tried first (names are tried in order).
   const std::vector<std::string> raw = RawEntries(0);
   LyingPeer flip(raw, 2, LyingPeer::Lie::kFlip), rechain(raw, 2, LyingPeer::Lie::kRechain),
-      cut(raw, 3, LyingPeer::Lie::kShort);
-  for (auto [name, liar] :
-       {std::pair{"a-flip", &flip}, std::pair{"b-rechain", &rechain}, std::pair{"c-short", &cut}}) {
+      cut(raw, 3, LyingPeer::Lie::kShort), huge(raw, 0, LyingPeer::Lie::kHuge);
+  for (auto [name, liar] : {std::pair{"a-flip", &flip}, std::pair{"b-rechain", &rechain},
+                            std::pair{"c-short", &cut}, std::pair{"c-ted", &huge}}) {
     ASSERT_TRUE(client_
                     ->Put({std::string("/dvs-test/nodes/") + name,
                            cluster::NodeRecordValue(liar->url(), raw.size(), Hash{}), 0})
@@ -476,6 +480,10 @@ TEST_F(ClusterCompaction, EtcdForgetsWhatEveryNodeHoldsAndANewNodeBootstrapsFrom
   EXPECT_NE(log.find("bootstrap: refused c-short: peer " + cut.url() + " holds no entry 3"),
             std::string::npos)
       << log;
+  // An answer far beyond what GET /v1/entries ever sends is cut off, not read into memory.
+  const size_t huge_at = log.find("bootstrap: refused c-ted: peer " + huge.url());
+  EXPECT_NE(huge_at, std::string::npos) << log;
+  EXPECT_NE(log.find("body limit exceeded", huge_at), std::string::npos) << log;
   EXPECT_NE(log.find("bootstrap: fetched the entries below"), std::string::npos) << log;
   StopAll();
   KillNode(joiner, SIGTERM);

@@ -33,10 +33,11 @@ struct HttpReply {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
-// One connection, kept alive across calls; reconnects once when the server closed it.
+// One connection, kept alive across calls; reconnects once when the server closed it. An answer
+// whose body exceeds `max_body` bytes is an error (IOError), read no further.
 class HttpConnection {
  public:
-  explicit HttpConnection(HttpUrl url, int timeout_ms = 30000);
+  explicit HttpConnection(HttpUrl url, int timeout_ms = 30000, size_t max_body = size_t{256} << 20);
   ~HttpConnection();
   // `target` is the path and query, joined to the URL's prefix.
   Result<HttpReply> Call(const std::string& method, const std::string& target,
