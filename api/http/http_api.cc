@@ -44,8 +44,10 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
 }
 
 Result<uint64_t> ParseSeq(const std::string& name, const std::string& v) {
-  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
     return Status::InvalidArgument(name + " '" + v + "' is not a seq (a whole number)");
+  if (v.size() > 19)  // no ledger reaches 10^19 entries; and stoull stays in range
+    return Status::InvalidArgument(name + " '" + v + "' is too large for a seq (at most 19 digits)");
   return std::stoull(v);
 }
 
@@ -149,21 +151,26 @@ ApiResponse HttpApi::Handle(const ApiRequest& req) {
   auto t = Target::Parse(req.target);
   if (!t.ok()) return Failed(t.status());
   const std::string& p = t->path;
-  const bool get = req.method == "GET";
-  auto only = [&](const char* method) {
-    return Error(405, "method_not_allowed", p + " takes " + method + ", not " + req.method);
+  const bool get = req.method == "GET" || req.method == "HEAD";  // HEAD: the server drops the body
+  // 405 names what the path takes, in words and in Allow (RFC 9110 15.5.6).
+  auto only = [&](const char* allow, const std::string& words) {
+    ApiResponse r =
+        Error(405, "method_not_allowed", p + " takes " + words + ", not " + req.method);
+    r.headers.emplace_back("Allow", allow);
+    return r;
   };
   if (p == "/v1/entries") {
     if (req.method == "POST") return Submit(req.body, *t);
-    return get ? RawEntries(*t) : only("POST (submit) or GET (read raw entries)");
+    return get ? RawEntries(*t)
+               : only("GET, POST", "POST (submit) or GET (read raw entries)");
   }
-  if (p == "/v1/tick") return req.method == "POST" ? Tick(*t) : only("POST");
+  if (p == "/v1/tick") return req.method == "POST" ? Tick(*t) : only("POST", "POST");
   if (!get) {
     if (p == "/healthz" || p == "/metrics" || p == "/v1/cluster" || p == "/v1/routes" ||
         p == "/v1/head" || p.rfind("/v1/proof/", 0) == 0 ||
         p == "/v1/log" || p == "/v1/audit" || p == "/v1/keys" || p == "/v1/state" ||
         p.rfind("/v1/status/", 0) == 0 || p.rfind("/v1/history/", 0) == 0)
-      return only("GET");
+      return only("GET", "GET");
   }
   if (get || req.method == "HEAD") {
     if (p.rfind("/v1/", 0) != 0 && p != "/healthz" && p != "/metrics") {
@@ -260,6 +267,12 @@ Result<std::optional<Query>> QueryOf(const Target& t) {
 }
 
 }  // namespace
+
+std::optional<ApiResponse> HttpApi::Behind(const std::string& target) {
+  auto t = Target::Parse(target);
+  if (!t.ok()) return Failed(t.status());
+  return Behind(*t);
+}
 
 std::optional<ApiResponse> HttpApi::Behind(const Target& t) {
   auto min_seq = t.One("min_seq");
@@ -404,6 +417,7 @@ ApiResponse HttpApi::Submit(const std::string& body, const Target& t) {
 
 ApiResponse HttpApi::RawEntries(const Target& t) {
   if (Status s = OnlyParams(t, {"from", "limit"}); !s.ok()) return Failed(s);
+  if (auto behind = Behind(t)) return *behind;
   auto from_text = t.One("from");
   if (!from_text.ok()) return Failed(from_text.status());
   if (!*from_text) return Error(400, "bad_request", "?from=SEQ is required (the first entry)");

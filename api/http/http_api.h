@@ -85,6 +85,11 @@ class HttpApi {
   // leaving out the first `skip` events of entry `from`.
   Result<std::string> EventsText(uint64_t from, uint64_t to, size_t skip = 0);
 
+  // Every GET of the API takes ?min_seq=SEQ: answer only from a ledger that holds entry SEQ (a
+  // cluster replica may lag the node a client wrote through). The 503 "behind" answer when it
+  // does not (with Retry-After), a 400 for a malformed SEQ, else nullopt: answer as usual.
+  std::optional<ApiResponse> Behind(const std::string& target);
+
   // A JSON error answer; counts a refusal under `reason`.
   ApiResponse Error(int status, const std::string& reason, const std::string& message);
   // The answer for a failed Status: its code decides the HTTP status.
@@ -92,10 +97,7 @@ class HttpApi {
 
  private:
   ApiResponse Get(const Target& t);
-  // Every GET takes ?min_seq=SEQ: answer only from a ledger that holds entry SEQ (a cluster
-  // replica may lag the node a client wrote through). The 503 "behind" answer when it does not
-  // (with Retry-After), a 400 for a malformed SEQ, else nullopt: answer as usual.
-  std::optional<ApiResponse> Behind(const Target& t);
+  std::optional<ApiResponse> Behind(const Target& t);  // the same, for a parsed target
   ApiResponse Submit(const std::string& body, const Target& t);
   ApiResponse Tick(const Target& t);
   // GET /v1/entries?from=SEQ[&limit=N]: the stored bytes of entries from..., as a batch

@@ -195,7 +195,9 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string path = r.target.substr(0, r.target.find('?'));
     if (IsEventsPath(path) && r.method == "GET") return StartEvents(r);
     const bool keep_alive = req.keep_alive();
-    if (r.method != "POST") return Answer(srv_->api->Handle(r), keep_alive);
+    if (r.method != "POST") {
+      return Answer(srv_->api->Handle(r), keep_alive, /*head=*/r.method == "HEAD");
+    }
     // The answer comes back to this session's strand; the work guard keeps Run from returning
     // while a write is still committing.
     net::post(srv_->writers, [self = shared_from_this(), r = std::move(r), keep_alive,
@@ -208,7 +210,9 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  void Answer(ApiResponse a, bool keep_alive) {
+  // `head`: the answer to a HEAD request, whose header says the length of the body a GET would
+  // get, and which carries no body (RFC 9110 9.3.2): a body would be read as the next answer.
+  void Answer(ApiResponse a, bool keep_alive, bool head = false) {
     srv_->metrics.CountRequest(a.status);
     auto res = std::make_shared<http::response<http::string_body>>();
     res->result(static_cast<unsigned>(a.status));
@@ -218,8 +222,12 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set("X-Content-Type-Options", "nosniff");
     for (const auto& [name, value] : a.headers) res->set(name, value);
     res->keep_alive(keep_alive && !srv_->stopping);
-    res->body() = std::move(a.body);
-    res->prepare_payload();
+    if (head) {
+      res->content_length(a.body.size());
+    } else {
+      res->body() = std::move(a.body);
+      res->prepare_payload();
+    }
     stream_.expires_after(std::chrono::milliseconds(srv_->o.idle_timeout_ms));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
@@ -233,6 +241,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void StartEvents(const ApiRequest& r) {
     auto q = HttpApi::ParseEvents(r);
     if (!q.ok()) return Answer(srv_->api->Failed(q.status()), false);
+    if (auto behind = srv_->api->Behind(r.target)) return Answer(std::move(*behind), false);
     if (++srv_->open_streams > srv_->o.max_streams) {
       --srv_->open_streams;
       srv_->metrics.CountRefusal("too_many_streams");

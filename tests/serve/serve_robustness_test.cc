@@ -226,6 +226,9 @@ TEST_F(ServeRobustness, BadRequestsGetNamedFourHundreds) {
            {"GET", "/v1/routes?min_seq=abc", "", 400, "?min_seq 'abc' is not a seq"},
            {"GET", "/v1/log?min_seq=1&min_seq=2", "", 400, "given twice"},
            {"GET", "/v1/routes?min_seq=999999", "", 503, "entry 999999 (?min_seq) is not here yet"},
+           {"GET", "/v1/entries?from=0&min_seq=999999", "", 503, "is not here yet"},
+           {"GET", "/v1/events?from=0&follow=false&min_seq=999999", "", 503, "is not here yet"},
+           {"GET", "/v1/events?from=0&follow=false&min_seq=x", "", 400, "?min_seq 'x' is not a seq"},
        }) {
     HttpReply r = Http(c.method, c.target, c.body);
     EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << ": " << r.body;
@@ -240,6 +243,36 @@ TEST_F(ServeRobustness, BadRequestsGetNamedFourHundreds) {
   std::string big = Raw("POST /v1/entries HTTP/1.1\r\nHost: x\r\nContent-Length: 9000000\r\n\r\n");
   EXPECT_NE(big.find("413"), std::string::npos) << big;
   EXPECT_NE(big.find("exceeds"), std::string::npos) << big;
+  ExpectHealthy();
+}
+
+// HEAD answers what GET would, without the body: on a kept-alive connection the next answer
+// must start where the HEAD answer's header ends. A 405 says what the path takes in Allow.
+TEST_F(ServeRobustness, HeadAnswersCarryNoBodyAndMethodErrorsSayWhatIsAllowed) {
+  StartServer();
+  const std::string both = Raw(
+      "HEAD /v1/routes HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const size_t second = both.find("HTTP/1.1", 1);
+  ASSERT_NE(second, std::string::npos) << both;
+  const std::string head = both.substr(0, second);
+  EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+  const std::string get_routes = Http("GET", "/v1/routes").body;
+  EXPECT_NE(head.find("Content-Length: " + std::to_string(get_routes.size()) + "\r\n"),
+            std::string::npos)
+      << head;
+  EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n") << "HEAD answer carries a body: " << head;
+  EXPECT_NE(both.find("\"status\":\"ok\"", second), std::string::npos) << both;
+  // The dashboard's page: the length of the page, no page.
+  const std::string page = Raw("HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(page.find("Content-Length: " + std::to_string(Http("GET", "/").body.size())),
+            std::string::npos)
+      << page;
+  EXPECT_EQ(page.find("<html"), std::string::npos) << page;
+  const std::string del =
+      Raw("DELETE /v1/entries HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(del.find("405"), std::string::npos) << del;
+  EXPECT_NE(del.find("Allow: GET, POST\r\n"), std::string::npos) << del;
   ExpectHealthy();
 }
 
