@@ -357,6 +357,7 @@ std::string RenderReceipt(const Receipt& r, Format f) {
     j.BeginObject().Key("seq").Uint(r.seq).Key("time").String(Rfc3339Time(r.time_ms));
     j.Key("kind").String(r.kind).Key("bundle").String(r.bundle);
     j.Key("request_id").String(r.request_id).Key("hash").String(ToHex(r.hash));
+    if (!r.appended) j.Key("appended").Bool(false);
     if (!r.state.empty()) {
       j.Key("state").String(r.state).Key("weight_before").Uint(r.weight_before);
       j.Key("weight_after").Uint(r.weight_after);
@@ -374,8 +375,9 @@ std::string RenderReceipt(const Receipt& r, Format f) {
   // One line: what was committed, then what it did ("canary at 45 % (was 25 %)") and, for an
   // observation `dvs serve` evaluated at once, what the controller decided on it.
   std::string out;
-  Appendf(&out, "%s%s%s: committed at seq %llu", r.kind.c_str(), r.bundle.empty() ? "" : " ",
-          r.bundle.c_str(), U(r.seq));
+  Appendf(&out, "%s%s%s: %s at seq %llu", r.kind.c_str(), r.bundle.empty() ? "" : " ",
+          r.bundle.c_str(), r.appended ? "committed" : "already committed (nothing appended)",
+          U(r.seq));
   if (!r.state.empty()) {
     Appendf(&out, "; %s", r.state.c_str());
     if (r.weight_before != 0 || r.weight_after != 0) Appendf(&out, " at %u %%", r.weight_after);

@@ -490,6 +490,7 @@ Result<std::vector<Receipt>> ReleaseService::SubmitVerified(std::vector<Verified
     DVS_ASSIGN_OR_RETURN(sm::Transition t, ParseTransition(e.body));
     Receipt r{e.seq, e.append_time_ms, LeafHash(raw), t.request_id(), TransitionName(t),
               ReceiptBundle(t)};
+    r.appended = false;
     DVS_ASSIGN_OR_RETURN(auto state, Current());
     if (const Bundle* b = state->FindBundle(r.bundle)) r.state = BundleStateName(b->state);
     out.push_back(std::move(r));

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "dvs/render.h"
 #include "dvs/transitions.h"
 #include "ledger/lmdb_util.h"
 #include "statemachine/replay.h"
@@ -279,6 +280,10 @@ TEST_F(ReleaseServiceTest, ASignedRepackageOfIdenticalContentAppendsNothing) {
   EXPECT_EQ(again->request_id, first->request_id);
   EXPECT_EQ(again->bundle, first->bundle);
   EXPECT_EQ(again->state, "packaged");
+  EXPECT_TRUE(first->appended);
+  EXPECT_FALSE(again->appended);
+  EXPECT_NE(RenderReceipt(*again, Format::kText).find("already committed (nothing appended)"),
+            std::string::npos);
   // In a batch beside a new entry: one receipt per item, in order, one entry appended.
   std::vector<SignedBody> batch;
   batch.push_back(SignTransition(h_.publisher, make::Package(bytes)));

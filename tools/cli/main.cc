@@ -51,15 +51,16 @@ int main(int argc, char** argv) {
                  "default $DVS_SERVER (an explicit --ledger overrides it). Same commands, same "
                  "output; requests are signed here");
   app.add_option("--min-seq", g.min_seq,
-                 "with --server: read only from a server whose ledger holds entry SEQ (a write's "
-                 "receipt seq), waiting up to $DVS_TIMEOUT for a lagging cluster replica")
+                 "with --server: every read the command makes (a write's lookups too) is answered "
+                 "only by a server whose ledger holds entry SEQ (a receipt's seq), waiting up to "
+                 "$DVS_TIMEOUT for a lagging cluster replica")
       ->option_text("SEQ")
       ->check(
           [](const std::string& v) -> std::string {
-            if (!v.empty() && v.size() <= 19 &&
-                v.find_first_not_of("0123456789") == std::string::npos)
-              return "";
-            return "'" + v + "' is not a seq (a whole number, as a receipt gives)";
+            if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+              return "'" + v + "' is not a seq (a whole number, as a receipt gives)";
+            if (v.size() > 19) return "'" + v + "' is too large for a seq (at most 19 digits)";
+            return "";
           },
           "SEQ");
   AddKeyCommands(app, g);

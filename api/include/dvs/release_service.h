@@ -71,6 +71,9 @@ struct Receipt {
   uint32_t decision_to_pct = 0;
   uint64_t decision_seq = 0;
   bool observation = false;  // the entry is an observation (what the controller reacts to)
+  // False when nothing was appended: the receipt is that of the entry that already held it (a
+  // repackage of identical content, SubmitSigned).
+  bool appended = true;
 };
 
 // Group commit at work: synced transactions committed, and the callers they answered (writers
