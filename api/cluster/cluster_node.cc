@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/cluster/bootstrap.h"
+#include "api/cluster/cluster_file.h"
 #include "api/cluster/compactor.h"
 #include "api/cluster/etcd_client.h"
 #include "api/cluster/etcd_log.h"
@@ -10,12 +11,14 @@
 
 namespace dvs {
 
+using cluster::CheckLedgerPrefix;
 using cluster::Compactor;
 using cluster::EtcdClient;
 using cluster::EtcdLog;
 using cluster::LeaderElection;
 using cluster::NodeRegistry;
 using cluster::PeerBootstrap;
+using cluster::RecordLedgerPrefix;
 
 Status ParseClusterUrl(std::string_view url, ClusterOptions* o) {
   const std::string_view scheme = "etcd://";
@@ -32,6 +35,16 @@ Status ParseClusterUrl(std::string_view url, ClusterOptions* o) {
   }
   std::string prefix(url.substr(slash));
   while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  if (prefix == "/") {
+    return Status::InvalidArgument("--cluster '" + shown +
+                                   "' needs a /PREFIX after the members (the ledger's keys)");
+  }
+  for (unsigned char c : prefix) {
+    if (c <= ' ' || c == 0x7f) {
+      return Status::InvalidArgument("--cluster '" + shown + "': prefix '" + prefix +
+                                     "' holds whitespace or a control character; mistyped?");
+    }
+  }
   std::vector<std::string> endpoints;
   std::string_view members = url.substr(0, slash);
   while (!members.empty()) {
@@ -116,7 +129,10 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ReleaseService& svc,
   Impl& m = *node->impl_;
   m.log.SetBootstrap(
       [&m](uint64_t floor, const Hash& hash) { return m.bootstrap.FetchTo(floor, hash); });
+  DVS_RETURN_IF_ERROR(CheckLedgerPrefix(m.o.ledger_dir, m.o.prefix));
+  DVS_RETURN_IF_ERROR(m.registry.CheckName(m.o.url));
   DVS_RETURN_IF_ERROR(m.log.Join());
+  DVS_RETURN_IF_ERROR(RecordLedgerPrefix(m.o.ledger_dir, m.o.prefix));
   DVS_RETURN_IF_ERROR(svc.SetLogOfRecord(&m.log));
   m.log.StartTailing(m.o.poll_ms);
   m.election.Start();

@@ -121,6 +121,26 @@ Result<bool> EtcdLog::PublishInTerm(uint64_t first, const Hash& head_hash,
                            (r->read ? ", " + r->read->value + " leads" : std::string()) +
                            "): its decision was not appended");
   }
+  // A lost race only when etcd's head is really ahead of `first`; anything else means the key
+  // was changed outside dvs, and retrying would only lose again.
+  DVS_ASSIGN_OR_RETURN(auto heads, writes_.Range(head_key_, "", 1));
+  const std::string mine = "this replica holds " + std::to_string(first) + " entries (head " +
+                           HeadValue(first, head_hash) + ")";
+  if (heads.empty()) {
+    return Status::Corruption("cluster: etcd key " + head_key_ + " is missing, yet " + mine +
+                              ": it was deleted outside dvs; nothing was written");
+  }
+  const std::string& v = heads.front().value;
+  const size_t space = v.find(' ');
+  const std::string digits = v.substr(0, space);
+  const bool parses = !digits.empty() && digits.size() <= 19 &&
+                      digits.find_first_not_of("0123456789") == std::string::npos &&
+                      space != std::string::npos && FromHex(v.substr(space + 1)).has_value();
+  if (!parses || std::stoull(digits) <= first) {
+    return Status::Corruption("cluster: etcd key " + head_key_ + " holds '" + v.substr(0, 100) +
+                              "', " + (parses ? "not beyond" : "not a head of") + " what " + mine +
+                              ": it was changed outside dvs; nothing was written");
+  }
   return false;
 }
 
@@ -144,9 +164,10 @@ Status EtcdLog::CatchUp() {
         DVS_ASSIGN_OR_RETURN(Floor floor, ReadFloor());
         if (floor.seq <= local.size) {
           return Status::Corruption("cluster: etcd holds no batch at seq " +
-                                    std::to_string(local.size) + " (its next is at " +
-                                    std::to_string(next) + ") yet its floor is " +
-                                    std::to_string(floor.seq) + ": a batch is missing");
+                                    std::to_string(local.size) + " (the next starts at " +
+                                    std::to_string(next) + ", and its floor is " +
+                                    std::to_string(floor.seq) + "): key " + BatchKey(local.size) +
+                                    " was deleted outside dvs");
         }
         if (!bootstrap_) {
           return Status::Unavailable("cluster: etcd holds entries from seq " +
@@ -157,12 +178,28 @@ Status EtcdLog::CatchUp() {
         continue;  // from etcd's batches at the floor (or a newer floor, if it moved meanwhile)
       }
     }
+    uint64_t expected = local.size;  // the first seq the next batch must hold
+    bool floor_moved = false;
     for (const EtcdKv& kv : kvs) {
       DVS_ASSIGN_OR_RETURN(uint64_t first, BatchSeq(kv.key));
+      if (first > expected) {
+        DVS_ASSIGN_OR_RETURN(Floor floor, ReadFloor());
+        if (floor.seq > expected) {  // compacted meanwhile: go on from the floor
+          floor_moved = true;
+          break;
+        }
+        return Status::Corruption("cluster: etcd holds no batch at seq " +
+                                  std::to_string(expected) + " (the next starts at " +
+                                  std::to_string(first) + ", and its floor is " +
+                                  std::to_string(floor.seq) + "): key " + BatchKey(expected) +
+                                  " was deleted outside dvs");
+      }
       auto entries = DecodeBatch(kv.value);
       if (!entries.ok()) return entries.status().Prefixed("cluster: etcd key " + kv.key);
       DVS_RETURN_IF_ERROR(svc_.AppendReplicated(first, *entries).status().Prefixed("cluster"));
+      expected = std::max(expected, first + entries->size());
     }
+    if (floor_moved) continue;
     if (static_cast<int64_t>(kvs.size()) < kBatchesPerRead) return Status::OK();
   }
 }

@@ -16,6 +16,12 @@
 // the entries against (and, for decisions, the leader key is still the writer's term), put the
 // batch and the new head. So the batches tile the log with no gap and no overlap.
 //
+// Keys changed outside dvs are named, never taken for a race: Publish reports a lost race
+// (false, and the write path forms its entries again) only when PREFIX/head is ahead of the
+// entries' first seq; a head that is missing, does not parse, or is not beyond it is
+// Corruption naming the key, its value and what this replica holds. CatchUp reports a gap
+// between batches that the floor does not explain as Corruption naming the missing seq.
+//
 // The replica: CatchUp reads the batches after the replica's head and appends them through
 // ReleaseService::AppendReplicated (the checks of every append); Tail does so every poll period
 // on its own thread. A replica whose head is below the floor first has the bootstrap bring it

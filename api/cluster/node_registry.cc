@@ -52,6 +52,26 @@ NodeRegistry::NodeRegistry(ReleaseService& svc, EtcdClient& client, std::string 
 
 NodeRegistry::~NodeRegistry() { Stop(); }
 
+Status NodeRegistry::CheckName(const std::string& url) {
+  // A node that runs renews its record's lease: it outlives a whole TTL. A killed one's does not.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(ttl_s_ * 1000 + 1000);
+  for (;;) {
+    DVS_ASSIGN_OR_RETURN(auto kvs, client_.Range(key_, "", 1));
+    if (kvs.empty()) return Status::OK();
+    std::string why;
+    const NodeRecord r = ParseNodeRecord(node_, kvs.front().value, &why);
+    if (r.valid && !url.empty() && r.url == url) return Status::OK();  // this node, restarted
+    if (std::chrono::steady_clock::now() >= deadline) {
+      const std::string held = r.valid ? r.url : "a record that does not parse";
+      return Status::Refused("cluster: another node runs as " + node_ + " (" + held + "; " + key_ +
+                             " outlived a lease TTL of " + std::to_string(ttl_s_) +
+                             "s); give this one another --node-name");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms_));
+  }
+}
+
 void NodeRegistry::Start(const std::string& url) {
   {
     std::lock_guard<std::mutex> l(mu_);

@@ -47,6 +47,11 @@ class NodeRegistry {
                int ttl_s, int poll_ms, Logger log);
   ~NodeRegistry();  // Stop()
 
+  // Before joining: refuses (Refused, naming the name and the URL that holds it) when another
+  // node advertises this node's name with another URL than `url` ("": not known yet, so any
+  // record is another's). A record that disappears within the TTL (this node, killed and
+  // restarted before its lease ran out) is waited for, not refused.
+  Status CheckName(const std::string& url);
   // Starts advertising at `url` (this node's HTTP base URL as its peers reach it).
   void Start(const std::string& url);
   // Stops advertising and revokes the lease: the record disappears at once.

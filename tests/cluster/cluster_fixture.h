@@ -57,18 +57,20 @@ class ClusterFixture : public LedgerFixture {
 
   std::string NodeUrl(int i) const { return "http://127.0.0.1:" + std::to_string(nodes_[i].port); }
 
-  // A fresh port each time: etcd's own connections take ephemeral ports too.
+  // A restarted node first tries its old port (its URL, and so its record in etcd, stays the
+  // same: it is not another node with its name); then a fresh port each time, since etcd's own
+  // connections take ephemeral ports too.
   void StartNode(int i, const std::string& ttl = "2s") {
     for (int attempt = 0; attempt < 5; ++attempt) {
-      if (TryStartNode(i, ttl)) return;
+      if (TryStartNode(i, ttl, /*fresh_port=*/attempt > 0 || nodes_[i].tag.empty())) return;
       if (HasFatalFailure()) return;
     }
     FAIL() << "node " << i << " found no free port";
   }
   // False when its port was taken meanwhile.
-  bool TryStartNode(int i, const std::string& ttl) {
+  bool TryStartNode(int i, const std::string& ttl, bool fresh_port = true) {
     Node& n = nodes_[i];
-    n.port = FreePort();
+    if (fresh_port) n.port = FreePort();
     const std::string tag = "node" + std::to_string(i) + "-" + std::to_string(starts_++);
     n.tag = tag;
     const std::string name = "n" + std::to_string(i);

@@ -525,6 +525,97 @@ TEST_F(ClusterCompaction, ANodeBelowTheFloorWithNoPeerFailsNamingTheFloor) {
   EXPECT_NE(r.err.find("no other node is advertised"), std::string::npos) << r.err;
 }
 
+// What an operator mistypes, or changes in etcd by hand, is refused naming it: never a fork, a
+// second node under one name, or a write retried as if it had lost a race.
+class ClusterTampering : public ClusterTest {
+ protected:
+  void SetUp() override {
+    ClusterTest::SetUp();
+    client_ = std::make_unique<cluster::EtcdClient>(etcd_->Endpoints(), 10000);
+  }
+  // `dvs serve` on `ledger` under `prefix` as `name`, which must exit: its outcome.
+  Outcome ServeMustExit(const std::string& ledger, const std::string& prefix,
+                        const std::string& name) {
+    const std::string tag = "exit" + std::to_string(starts_++);
+    return test::WaitDvs(test::StartDvs({"serve", "--listen", "127.0.0.1:0", "--node-name", name,
+                                         "--lease-ttl", "1s", "--cluster", etcd_->Url(prefix)},
+                                        ledger, dir_.path(), tag),
+                         dir_.path(), tag);
+  }
+  std::unique_ptr<cluster::EtcdClient> client_;
+};
+
+TEST_F(ClusterTampering, MistypedPrefixDuplicateNameAndKeysChangedByHandAreNamed) {
+  const std::string v87 = Release("8.7");
+  ASSERT_TRUE(ObserveVia(1, v87, 0.05, 150));
+  ASSERT_TRUE(Eventually([&] { return Converged(Entries(1)); }, 5000));
+
+  // 1. A replica started under another prefix: refused, naming both, before anything is written.
+  KillNode(2, SIGTERM);
+  EXPECT_EQ(test::Slurp(nodes_[2].ledger + "/cluster"), "/dvs-test\n");
+  Outcome fork = ServeMustExit(nodes_[2].ledger, "/dvs-other", "n9");
+  EXPECT_EQ(fork.code, 1);
+  EXPECT_NE(fork.err.find("is a replica of the log under /dvs-test"), std::string::npos)
+      << fork.err;
+  EXPECT_NE(fork.err.find("not /dvs-other"), std::string::npos) << fork.err;
+  EXPECT_NE(fork.err.find("from an empty --ledger"), std::string::npos) << fork.err;
+  auto other = client_->Range("/dvs-other/", cluster::PrefixEnd("/dvs-other/"), 0);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->empty()) << "the mistyped prefix was seeded";
+
+  // 2. A second node under a running node's name: refused, naming the URL that holds it.
+  Outcome twin = ServeMustExit(dir_.Sub("ledger-twin"), "/dvs-test", "n1");
+  EXPECT_EQ(twin.code, 1);
+  EXPECT_NE(twin.err.find("another node runs as n1 (" + NodeUrl(1)), std::string::npos) << twin.err;
+  EXPECT_NE(twin.err.find("give this one another --node-name"), std::string::npos) << twin.err;
+  auto n1 = client_->Range("/dvs-test/nodes/n1", "", 1);
+  ASSERT_TRUE(n1.ok());
+  ASSERT_EQ(n1->size(), 1u) << "the twin revoked n1's record";
+  EXPECT_NE(n1->front().value.find(NodeUrl(1)), std::string::npos);
+
+  // 3. The head key changed by hand: a write fails at once naming it, not after 50 "races".
+  auto head = client_->Range("/dvs-test/head", "", 1);
+  ASSERT_TRUE(head.ok() && head->size() == 1);
+  const std::string good = head->front().value;
+  server_ = NodeUrl(1);
+  for (const std::string& junk :
+       {std::string("junk"), std::string("3 ") + good.substr(good.find(' ') + 1)}) {
+    ASSERT_TRUE(client_->Put({"/dvs-test/head", junk, 0}).ok());
+    Outcome w = Dvs({"observe", v87, "--metric", "error_rate=0.05", "--metric", "latency_ms=150",
+                     "--samples", "200", "--key", Key("observer")});
+    EXPECT_NE(w.code, 0);
+    EXPECT_NE(w.err.find("etcd key /dvs-test/head holds '" + junk + "'"), std::string::npos)
+        << w.err;
+    EXPECT_NE(w.err.find("changed outside dvs"), std::string::npos) << w.err;
+    EXPECT_EQ(w.err.find("other nodes appended first"), std::string::npos) << w.err;
+  }
+  ASSERT_TRUE(client_->Txn({}, {}, "", {{"/dvs-test/head", ""}}).ok());
+  Outcome gone = Dvs({"observe", v87, "--metric", "error_rate=0.05", "--metric", "latency_ms=150",
+                      "--samples", "200", "--key", Key("observer")});
+  EXPECT_NE(gone.code, 0);
+  EXPECT_NE(gone.err.find("etcd key /dvs-test/head is missing"), std::string::npos) << gone.err;
+  ASSERT_TRUE(client_->Put({"/dvs-test/head", good, 0}).ok());
+  ASSERT_TRUE(ObserveVia(1, v87, 0.05, 150)) << "the restored head takes writes again";
+
+  // 4. A batch deleted by hand: a new node names the missing batch, not a chain error.
+  auto batches = client_->Range("/dvs-test/e/", cluster::PrefixEnd("/dvs-test/e/"), 0);
+  ASSERT_TRUE(batches.ok());
+  ASSERT_GE(batches->size(), 3u);
+  const std::string gone_key = (*batches)[1].key;
+  const std::string next_key = (*batches)[2].key;
+  ASSERT_TRUE(client_->Txn({}, {}, "", {{gone_key, ""}}).ok());
+  Outcome hole = ServeMustExit(dir_.Sub("ledger-hole"), "/dvs-test", "n8");
+  EXPECT_EQ(hole.code, 1);
+  const auto seq = [](const std::string& key) {
+    return std::to_string(std::stoull(key.substr(key.rfind('/') + 1)));
+  };
+  EXPECT_NE(hole.err.find("etcd holds no batch at seq " + seq(gone_key) + " (the next starts at " +
+                          seq(next_key)),
+            std::string::npos)
+      << hole.err;
+  EXPECT_NE(hole.err.find("deleted outside dvs"), std::string::npos) << hole.err;
+}
+
 // What etcd holds is hostile: a floor or a node record that does not parse is named, never
 // trusted.
 TEST(ClusterRecords, MalformedFloorsAndNodeRecordsAreRefused) {

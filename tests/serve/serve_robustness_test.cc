@@ -118,6 +118,7 @@ TEST_F(ServeRobustness, StartRefusesARouterFolderThatIsNotThereAndCheckpointsWit
 
 TEST_F(ServeRobustness, ClusterGrowthFlagsAreCheckedBeforeAnythingStarts) {
   const std::string etcd = "etcd://127.0.0.1:1/p";
+  test::Write(dir_.Sub("cluster-less.yaml"), "node-name: a\n");
   struct Case {
     std::vector<std::string> args;
     std::string err;
@@ -131,11 +132,42 @@ TEST_F(ServeRobustness, ClusterGrowthFlagsAreCheckedBeforeAnythingStarts) {
             "--advertise-url 'ftp://x' is not http://HOST:PORT[/PREFIX]"},
            {{"--advertise-url", "http://10.0.0.1:8080"},
             "--advertise-url makes sense only with --cluster"},
+           // Flags that would do nothing without --cluster, given on the command line or in
+           // --config (written below).
+           {{"--compact-every", "1m"}, "--compact-every makes sense only with --cluster"},
+           {{"--node-name", "a"}, "--node-name makes sense only with --cluster"},
+           {{"--lease-ttl", "5s"}, "--lease-ttl makes sense only with --cluster"},
+           {{"--config", dir_.Sub("cluster-less.yaml")},
+            "--node-name makes sense only with --cluster"},
+           {{"--cluster", etcd, "--node-name", "a", "--lease-ttl", "1"},
+            "--lease-ttl 1 needs a unit: 1s"},
+           {{"--cluster", etcd, "--node-name", "a", "--lease-ttl", "99999h"},
+            "--lease-ttl 99999h must be whole seconds from 1s to 300s (a dead leader is "
+            "replaced only when its lease runs out)"},
+           {{"--cluster", etcd, "--node-name", "a", "--lease-ttl", "301s"},
+            "must be whole seconds from 1s to 300s"},
+           // A mistyped prefix is refused before it could seed a second history.
+           {{"--cluster", "etcd://127.0.0.1:1/a b", "--node-name", "a"},
+            "prefix '/a b' holds whitespace or a control character"},
+           {{"--cluster", "etcd://127.0.0.1:1/a\tb", "--node-name", "a"},
+            "holds whitespace or a control character"},
+           {{"--cluster", "etcd://127.0.0.1:1//", "--node-name", "a"}, "needs a /PREFIX"},
        }) {
     Outcome r = ServeThatMustNotStart(c.args);
     EXPECT_EQ(r.code, 2) << r.err;
     EXPECT_NE(r.err.find(c.err), std::string::npos) << r.err;
   }
+  // --compact-every 0s means never, like 0; without --log-key an explicit period warns that this
+  // node writes no checkpoint to compact up to. (etcd at port 1 is not there: exit 1, not 2.)
+  Outcome never =
+      ServeThatMustNotStart({"--cluster", etcd, "--node-name", "a", "--compact-every", "0s"});
+  EXPECT_EQ(never.code, 1) << never.err;
+  EXPECT_EQ(never.err.find("--compact-every"), std::string::npos) << never.err;
+  Outcome warned =
+      ServeThatMustNotStart({"--cluster", etcd, "--node-name", "a", "--compact-every", "5m"});
+  EXPECT_EQ(warned.code, 1) << warned.err;
+  EXPECT_NE(warned.err.find("warning: --compact-every without --log-key"), std::string::npos)
+      << warned.err;
 }
 
 // GET /v1/entries: the stored bytes a bootstrapping cluster node fetches from a peer.

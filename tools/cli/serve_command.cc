@@ -1,4 +1,5 @@
 // dvs serve: the release controller as a long-running process (api/include/dvs/server.h).
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +28,12 @@ struct ServeArgs {
   int max_streams = 256;
   uint64_t checkpoint_every = 1000;
   bool checkpoint_every_given = false;  // --checkpoint-every on the command line or in --config
+  // The cluster flags given (command line or --config): each makes sense only with --cluster.
+  std::vector<std::string> cluster_flags_given;
 };
+
+// A leader that dies is replaced only once its lease runs out: a longer lease is an outage.
+constexpr int64_t kMaxLeaseTtlMs = 300'000;
 
 int Serve(const Globals& g, const ServeArgs& a) {
   if (!g.server.empty()) return Usage("serve: --server makes no sense here; serve opens --ledger");
@@ -70,27 +76,31 @@ int Serve(const Globals& g, const ServeArgs& a) {
     if (!k.ok()) return Fail("serve", k.status().Prefixed("--controller-key"));
     controller.emplace(std::move(*k));
   }
-  if (a.cluster.empty() && !a.advertise_url.empty())
-    return Usage("serve: --advertise-url makes sense only with --cluster");
+  if (a.cluster.empty() && !a.cluster_flags_given.empty())
+    return Usage("serve: " + a.cluster_flags_given.front() + " makes sense only with --cluster");
   ClusterOptions co;
   if (!a.cluster.empty()) {
     if (Status st = ParseClusterUrl(a.cluster, &co); !st.ok())
       return Usage("serve: " + st.message());
+    if (!a.lease_ttl.empty() && a.lease_ttl.find_first_not_of("0123456789") == std::string::npos)
+      return Usage("serve: --lease-ttl " + a.lease_ttl + " needs a unit: " + a.lease_ttl + "s");
     auto ttl = ParseDuration(a.lease_ttl);
-    if (!ttl.ok() || *ttl < 1000 || *ttl % 1000 != 0)
-      return Usage("serve: --lease-ttl " + a.lease_ttl + " must be whole seconds, at least 1s");
+    if (!ttl.ok() || *ttl < 1000 || *ttl % 1000 != 0 || *ttl > kMaxLeaseTtlMs)
+      return Usage("serve: --lease-ttl " + a.lease_ttl +
+                   " must be whole seconds from 1s to 300s (a dead leader is replaced only when "
+                   "its lease runs out)");
     co.lease_ttl_s = static_cast<int>(*ttl / 1000);
     co.node = a.node_name.empty() ? o.host + ":" + std::to_string(o.port) : a.node_name;
     if (o.port == 0 && a.node_name.empty())
       return Usage(
           "serve: --cluster with --listen port 0 needs --node-name (nodes tell each "
           "other apart by name)");
-    if (a.compact_every == "0") {
+    if (a.compact_every == "0") {  // never, with or without a unit
       co.compact_every_ms = 0;
     } else {
       auto every = ParseDuration(a.compact_every);
       if (!every.ok()) return Usage("serve: --compact-every " + every.status().message());
-      if (*every < 100 || *every > 86'400'000)
+      if (*every != 0 && (*every < 100 || *every > 86'400'000))
         return Usage("serve: --compact-every " + a.compact_every +
                      " must be between 100ms and 24h, or 0 (never)");
       co.compact_every_ms = static_cast<int>(*every);
@@ -107,6 +117,23 @@ int Serve(const Globals& g, const ServeArgs& a) {
                    a.listen);
     }
     co.log = [](const std::string& line) { std::fprintf(stderr, "dvs serve: %s\n", line.c_str()); };
+    // Compaction keeps the log from a signed checkpoint on; this node signs none without a log
+    // key. Only a warning: another node (the leader) may hold one.
+    const bool compact_given = std::find(a.cluster_flags_given.begin(), a.cluster_flags_given.end(),
+                                         "--compact-every") != a.cluster_flags_given.end();
+    if (compact_given && co.compact_every_ms > 0 && a.log_key.empty() &&
+        std::getenv("DVS_LOG_KEY") == nullptr) {
+      co.log(
+          "warning: --compact-every without --log-key: this node writes no checkpoint, and "
+          "etcd is compacted only up to a checkpoint some node with a log key wrote");
+    }
+    co.ledger_dir = g.ledger;
+    if (!a.advertise_url.empty()) {
+      co.url = a.advertise_url;
+    } else if (o.port != 0) {
+      const std::string h = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+      co.url = "http://" + h + ":" + std::to_string(o.port);
+    }
     if (controller) co.fenced_signer = controller->public_key();
   }
   auto svc = OpenLedger(g, a.log_key, a.checkpoint_every, /*replica=*/!a.cluster.empty());
@@ -208,32 +235,36 @@ void AddServeCommand(CLI::App& app, Globals& g) {
                     "of record and --ledger its replica; one node leads and decides");
   // Other nodes print the leader's name in their logs and /v1/cluster: letters, digits and
   // . _ : - only, so a name can never forge a log line.
-  serve
-      ->add_option("--node-name", a.node_name,
-                   "with --cluster: this node's name, 1..64 of A-Z a-z 0-9 . _ : - (default: "
-                   "the --listen address)")
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            if (v.empty() || v.size() > 64)
-              return "'" + v.substr(0, 64) + "' must be 1..64 characters";
-            for (unsigned char c : v) {
-              if (!std::isalnum(c) && c != '.' && c != '_' && c != ':' && c != '-')
-                return "must be letters, digits and . _ : - only";
-            }
-            return "";
-          },
-          "NAME"));
-  serve->add_option("--lease-ttl", a.lease_ttl,
-                    "with --cluster: the leader's lease, whole seconds (default 10s): a dead "
-                    "leader is replaced within it");
-  serve->add_option("--advertise-url", a.advertise_url,
-                    "with --cluster: this node's URL as the other nodes reach it (default: "
-                    "http://<--listen>; needed when listening on 0.0.0.0 or ::); a node that "
-                    "joins fetches the history etcd no longer holds from a peer there");
-  serve->add_option("--compact-every", a.compact_every,
-                    "with --cluster: how often the leader deletes from etcd the entries every "
-                    "live node holds and a signed checkpoint covers (needs --log-key on the "
-                    "nodes; default 1m; 0: never, etcd then holds the whole log)");
+  auto* node_name =
+      serve
+          ->add_option("--node-name", a.node_name,
+                       "with --cluster: this node's name, 1..64 of A-Z a-z 0-9 . _ : - (default: "
+                       "the --listen address)")
+          ->check(CLI::Validator(
+              [](std::string& v) -> std::string {
+                if (v.empty() || v.size() > 64)
+                  return "'" + v.substr(0, 64) + "' must be 1..64 characters";
+                for (unsigned char c : v) {
+                  if (!std::isalnum(c) && c != '.' && c != '_' && c != ':' && c != '-')
+                    return "must be letters, digits and . _ : - only";
+                }
+                return "";
+              },
+              "NAME"));
+  auto* lease_ttl = serve->add_option(
+      "--lease-ttl", a.lease_ttl,
+      "with --cluster: the leader's lease, whole seconds, 1s..300s (default 10s): a dead "
+      "leader is replaced only when it runs out");
+  auto* advertise_url =
+      serve->add_option("--advertise-url", a.advertise_url,
+                        "with --cluster: this node's URL as the other nodes reach it (default: "
+                        "http://<--listen>; needed when listening on 0.0.0.0 or ::); a node that "
+                        "joins fetches the history etcd no longer holds from a peer there");
+  auto* compact_every =
+      serve->add_option("--compact-every", a.compact_every,
+                        "with --cluster: how often the leader deletes from etcd the entries every "
+                        "live node holds and a signed checkpoint covers (needs --log-key on the "
+                        "nodes; default 1m; 0 or 0s: never, etcd then holds the whole log)");
   serve->add_option("--router", a.routers,
                     "file:PATH | exec:CMD | nginx:CONF | haproxy:SOCKET (repeatable)");
   serve->add_option("--nginx-backends", a.nginx_backends,
@@ -272,8 +303,12 @@ void AddServeCommand(CLI::App& app, Globals& g) {
       "Example:\n  dvs serve --listen 127.0.0.1:8080 --controller-key keys/controller.key \\\n"
       "    --router file:/run/dvs/routes.json --router nginx:/etc/nginx/conf.d/dvs.conf \\\n"
       "    --nginx-backends backends.yaml");
-  serve->callback([&g, checkpoint_every] {
+  serve->callback([&g, checkpoint_every, node_name, lease_ttl, advertise_url, compact_every] {
     a.checkpoint_every_given = checkpoint_every->count() > 0;
+    a.cluster_flags_given.clear();
+    for (const CLI::Option* f : {node_name, lease_ttl, advertise_url, compact_every}) {
+      if (f->count() > 0) a.cluster_flags_given.push_back(f->get_name());
+    }
     g.exit_code = Serve(g, a);
   });
 }

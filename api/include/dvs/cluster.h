@@ -39,10 +39,16 @@ struct ClusterOptions {
   std::vector<std::string> endpoints;  // etcd members, HOST:PORT
   std::string prefix;                  // every key of this ledger is under it ("/dvs/prod")
   std::string node;                    // this node's name, as the others see it lead
-  int lease_ttl_s = 10;                // leadership outlives a dead leader by at most this
-  int poll_ms = 100;                   // replica tailing and campaigning period
-  int etcd_timeout_ms = 3000;          // per etcd member and request
-  int peer_timeout_ms = 30000;         // per request to a peer, when bootstrapping from it
+  // This node's URL as its peers reach it, when known before it listens ("": not yet known).
+  // A live record of another node under this name with another URL refuses the start.
+  std::string url;
+  // The ledger's folder: after joining, Start records the prefix there (LEDGER/cluster), and
+  // refuses a later start under another prefix. "": nothing recorded or checked.
+  std::string ledger_dir;
+  int lease_ttl_s = 10;         // leadership outlives a dead leader by at most this
+  int poll_ms = 100;            // replica tailing and campaigning period
+  int etcd_timeout_ms = 3000;   // per etcd member and request
+  int peer_timeout_ms = 30000;  // per request to a peer, when bootstrapping from it
   // The leader compacts etcd this often (0: never; etcd then holds the whole log).
   int compact_every_ms = 60000;
   // Decisions: entries signed by this key are appended only while this node leads.
@@ -51,7 +57,8 @@ struct ClusterOptions {
 };
 
 // Parses etcd://HOST:PORT[,HOST:PORT...]/PREFIX into endpoints and prefix (InvalidArgument
-// naming what is wrong).
+// naming what is wrong: among others a prefix that is only "/" or holds whitespace or control
+// characters, the usual marks of a mistyped URL).
 Status ParseClusterUrl(std::string_view url, ClusterOptions* options);
 
 class ClusterNode {
@@ -64,6 +71,9 @@ class ClusterNode {
   // tailing, campaigning and (compact_every_ms > 0) compacting. `svc` must outlive the node.
   // Unavailable when etcd cannot be reached, or when below the floor and no peer could supply
   // the entries (naming the floor and each peer tried).
+  // Refused, before anything is written: when `ledger_dir` records another prefix (the ledger
+  // replicates another cluster log: joining this one would fork it), or when another node
+  // advertises `node` with another URL and its record outlives this node's lease TTL.
   static Result<std::unique_ptr<ClusterNode>> Start(ReleaseService& svc, ClusterOptions options);
   ~ClusterNode();  // Stop()
 
