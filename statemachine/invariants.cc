@@ -82,6 +82,11 @@ Status CheckInvariants(const State& s) {
   return Status::OK();
 }
 
+Status CheckRoutingInvariants(const State& s, const std::string& service) {
+  if (const Service* svc = s.FindService(service)) return CheckService(s, *svc);
+  return Status::OK();
+}
+
 Status CheckServiceInvariants(const State& s, const std::string& service) {
   if (const Service* svc = s.FindService(service)) DVS_RETURN_IF_ERROR(CheckService(s, *svc));
   auto it = s.versions.lower_bound({service, ""});

@@ -22,6 +22,11 @@ Status CheckInvariants(const State& s);
 // service's size, not the state's, so a verifier can run it after every entry.
 Status CheckServiceInvariants(const State& s, const std::string& service);
 
+// After an entry that changes no bundle's state and no routing (an observation): the service's
+// routing alone (weights, approvals, states of the routed bundles). Cost is the number of routed
+// bundles, not of the service's bundles, which grow with every release.
+Status CheckRoutingInvariants(const State& s, const std::string& service);
+
 }  // namespace dvs
 
 #endif  // DVS_STATEMACHINE_INVARIANTS_H_

@@ -217,7 +217,12 @@ class Verifier {
       head_hash = LeafHash(raw);
       frontier_.Append(head_hash);
       if (!rec->service().empty()) {
-        Status inv = CheckServiceInvariants(state_, rec->service());
+        // An observation changes no bundle's state: its service's routing is all it can
+        // concern. Other entries re-check every bundle of their service (a release cycle's few
+        // entries; a scan per observation would grow with every release the service ever had).
+        Status inv = applied.kind == sm::Transition::kObserve
+                         ? CheckRoutingInvariants(state_, rec->service())
+                         : CheckServiceInvariants(state_, rec->service());
         if (!inv.ok()) {
           ok = Bad(seq, inv.message());
           return Status::Refused("stop");
