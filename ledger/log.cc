@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <utility>
 
 #include "ledger/lmdb_util.h"
 #include "ledger/merkle.h"
+#include "ledger/merkle_nodes.h"
 #include "ledger/parallel.h"
 
 namespace dvs {
@@ -16,63 +18,6 @@ namespace {
 
 constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kFormat = "dvs-ledger-v1";
-
-std::string NodeKey(int level, uint64_t index) {
-  return std::string(1, static_cast<char>(level)) + lmdb::BigEndian64(index);
-}
-
-Result<Hash> ReadNode(MDB_txn* txn, MDB_dbi dbi, int level, uint64_t index) {
-  std::string key = NodeKey(level, index);
-  MDB_val k = lmdb::Val(key), v;
-  int rc = mdb_get(txn, dbi, &k, &v);
-  if (rc == MDB_NOTFOUND) {
-    return Status::Corruption("Merkle node (level " + std::to_string(level) + ", index " +
-                              std::to_string(index) + ") is missing");
-  }
-  DVS_RETURN_IF_ERROR(lmdb::Check(rc, "read Merkle node"));
-  auto h = HashFromBytes(lmdb::View(v));
-  if (!h) return Status::Corruption("Merkle node has the wrong length");
-  return *h;
-}
-
-// The root of the perfect subtree (level, index), hashed from the entries themselves: how nodes
-// below kLowestStoredMerkleLevel are had. Corruption when an entry it covers is missing.
-Result<Hash> SubtreeFromEntries(MDB_txn* txn, MDB_dbi entries, int level, uint64_t index) {
-  const uint64_t n = uint64_t{1} << level, first = index << level;
-  std::vector<Hash> hs;
-  hs.reserve(n);
-  for (uint64_t seq = first; seq < first + n; ++seq) {
-    std::string key = lmdb::BigEndian64(seq);
-    MDB_val k = lmdb::Val(key), v;
-    int rc = mdb_get(txn, entries, &k, &v);
-    if (rc == MDB_NOTFOUND) {
-      return Status::Corruption("entry " + std::to_string(seq) + " under Merkle node (level " +
-                                std::to_string(level) + ", index " + std::to_string(index) +
-                                ") is missing");
-    }
-    DVS_RETURN_IF_ERROR(lmdb::Check(rc, "read entry"));
-    hs.push_back(LeafHash(lmdb::View(v)));
-  }
-  for (size_t width = hs.size(); width > 1; width /= 2) {
-    for (size_t j = 0; j < width / 2; ++j) hs[j] = NodeHash(hs[2 * j], hs[2 * j + 1]);
-  }
-  return hs[0];
-}
-
-// Stored nodes from the Merkle database; the levels below it from the entries.
-class TxnNodeSource : public NodeSource {
- public:
-  TxnNodeSource(MDB_txn* txn, MDB_dbi merkle, MDB_dbi entries)
-      : txn_(txn), merkle_(merkle), entries_(entries) {}
-  Result<Hash> Node(int level, uint64_t index) const override {
-    if (level < kLowestStoredMerkleLevel) return SubtreeFromEntries(txn_, entries_, level, index);
-    return ReadNode(txn_, merkle_, level, index);
-  }
-
- private:
-  MDB_txn* txn_;
-  MDB_dbi merkle_, entries_;
-};
 
 Result<std::optional<std::pair<std::string, std::string>>> FloorIn(MDB_txn* txn, MDB_dbi dbi,
                                                                    std::string_view at) {
@@ -314,21 +259,18 @@ Result<std::unique_ptr<Log>> Log::OpenEnv(const std::string& dir, const LogOptio
   std::unique_ptr<Log> log(new Log());
   log->dir_ = dir;
   log->options_ = options;
-  DVS_RETURN_IF_ERROR(lmdb::Check(mdb_env_create(&log->env_), "create LMDB environment"));
-  mdb_env_set_maxdbs(log->env_, static_cast<MDB_dbi>(8 + options.derived.size()));
-  DVS_RETURN_IF_ERROR(
-      lmdb::Check(mdb_env_set_mapsize(log->env_, options.map_size), "set map size"));
-  unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0);
-  int rc = mdb_env_open(log->env_, dir.c_str(), flags, 0644);
-  if (options.read_only && (rc == EACCES || rc == EROFS)) {
-    // A read-only copy in a read-only directory: no lock file can be made, and no writer exists.
-    mdb_env_close(log->env_);
-    log->env_ = nullptr;
-    DVS_RETURN_IF_ERROR(lmdb::Check(mdb_env_create(&log->env_), "create LMDB environment"));
+  // A fresh environment sized for the ledger's databases, opened with `flags`.
+  auto open_env = [&](unsigned flags) -> int {
+    if (log->env_ != nullptr) mdb_env_close(std::exchange(log->env_, nullptr));
+    if (int r = mdb_env_create(&log->env_); r != 0) return r;
     mdb_env_set_maxdbs(log->env_, static_cast<MDB_dbi>(8 + options.derived.size()));
-    mdb_env_set_mapsize(log->env_, options.map_size);
-    rc = mdb_env_open(log->env_, dir.c_str(), flags | MDB_NOLOCK, 0644);
-  }
+    if (int r = mdb_env_set_mapsize(log->env_, options.map_size); r != 0) return r;
+    return mdb_env_open(log->env_, dir.c_str(), flags, 0644);
+  };
+  const unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0);
+  int rc = open_env(flags);
+  // A read-only copy in a read-only directory: no lock file can be made, and no writer exists.
+  if (options.read_only && (rc == EACCES || rc == EROFS)) rc = open_env(flags | MDB_NOLOCK);
   DVS_RETURN_IF_ERROR(lmdb::Check(rc, ("open ledger " + dir).c_str()));
   if (!options.read_only) {
     int dead = 0;
