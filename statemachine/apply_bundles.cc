@@ -90,7 +90,7 @@ Status Retire(State& s, const Ctx& c, const sm::Retire& m) {
   b->state = BundleState::kRetired;
   b->reason = m.reason();
   if (auto it = s.services.find(b->service); it != s.services.end())
-    it->second.warm_until.erase(b->id);
+    it->second.warm_until.Erase(b->id);
   return Status::OK();
 }
 

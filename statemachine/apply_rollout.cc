@@ -293,7 +293,7 @@ Status Promote(State& s, const Ctx& c, const sm::Promote& m) {
   Service& svc = ServiceOf(s, *b);
   Bundle& old = s.bundles.at(svc.stable);
   old.state = BundleState::kSuperseded;
-  svc.warm_until[old.id] = c.time_ms + b->manifest.rollout().warm_for_ms();
+  svc.warm_until.Put(old.id, c.time_ms + b->manifest.rollout().warm_for_ms());
   b->state = BundleState::kStable;
   svc.stable = b->id;
   svc.stable_history.push_back(b->id);
@@ -343,7 +343,7 @@ Status Rollback(State& s, const Ctx& c, const sm::Rollback& m) {
   b->state = BundleState::kRolledBack;
   b->reason = m.reason();
   s.bundles.at(target_id).state = BundleState::kStable;
-  svc.warm_until.erase(target_id);
+  svc.warm_until.Erase(target_id);
   svc.stable = target_id;
   svc.stable_history.push_back(target_id);
   return Status::OK();

@@ -101,7 +101,7 @@ Service GetService(const sm::SnapService& in) {
     svc.canary = std::move(ro);
   }
   svc.stable_history.assign(in.stable_history().begin(), in.stable_history().end());
-  for (const auto& [id, until] : in.warm_until()) svc.warm_until[id] = until;
+  for (const auto& [id, until] : in.warm_until()) svc.warm_until.Put(id, until);
   for (const auto& sc : in.confirmed()) {
     RouterConfirmation& c = svc.confirmed[sc.router()];
     c.seq = sc.seq();

@@ -73,9 +73,8 @@ std::vector<Route> State::Routes(const std::string& service, int64_t now_ms) con
     out.push_back({s->stable, version_of(s->stable), 100 - canary, RouteRole::kStable});
   if (s->canary)
     out.push_back({s->canary->bundle, version_of(s->canary->bundle), canary, RouteRole::kCanary});
-  for (const auto& [id, until] : s->warm_until) {
-    if (now_ms < until) out.push_back({id, version_of(id), 0, RouteRole::kWarm});
-  }
+  for (const auto& [id, until] : s->warm_until.LiveAt(now_ms))
+    out.push_back({id, version_of(id), 0, RouteRole::kWarm});
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include "statemachine/request_ids.h"
 #include "statemachine/roles.h"
 #include "statemachine/transition.pb.h"
+#include "statemachine/warm_set.h"
 
 namespace dvs {
 
@@ -99,7 +100,7 @@ struct Service {
   std::string stable;  // "" before the first release
   std::optional<Rollout> canary;
   std::vector<std::string> stable_history;    // every bundle that became stable, in order
-  std::map<std::string, int64_t> warm_until;  // superseded bundles kept warm, by log time
+  WarmSet warm_until;  // superseded bundles kept warm, each until a log time
   // By router: what it last confirmed serving. Cleared when a canary starts, so the routers that
   // gate a rollout's automatic steps are those that confirmed during it.
   std::map<std::string, RouterConfirmation> confirmed;
