@@ -1,7 +1,7 @@
 // dvs-scale-bench: what a user pays at 1k, 1M and 10M entries, as ratios to the same figure at
 // the smallest size and to raw primitives measured in the same run.
 //
-//   dvs-scale-bench [--sizes 1000,1000000,10000000] [--dir DIR] [--runs N] [--bin DIR]
+//   dvs-scale-bench [--sizes 1000,1000000,10000000] [--dir DIR] [--runs N] [--bin DIR] [--reuse]
 //
 // For each size it builds a ledger of the realistic mix (mostly observations of the stable and
 // the canary, a release cycle every 10,000 entries with controller decisions, a rollback every
@@ -11,11 +11,13 @@
 //   - single durable append in process (Observe: sign, verify, apply, synced commit), p50/p99;
 //   - `dvs rollback` and `dvs status` as whole processes, p50/p99;
 //   - bytes per entry, per database;
-//   - dvs-verify's rate and peak RSS;
+//   - dvs-verify's rate and peak anonymous RSS (sampled; the kernel's peak counts the mapped
+//     ledger's pages too);
 //   - group commit: 64 threads each appending single entries for 3 s;
 //   - replay through Apply alone (no signatures, no hashing).
 // Primitives measured in the same run: a raw LMDB synced single-put commit, Ed25519 verify on
-// every core, spawning /bin/true.
+// every core, spawning /bin/true. Each figure is printed as it is taken. --reuse measures the
+// ledger an earlier run left in DIR/SIZE instead of building it again (10M takes most of an hour).
 #include <fcntl.h>
 #include <lmdb.h>
 #include <spawn.h>
@@ -27,6 +29,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -54,10 +57,24 @@ int64_t WallMs() {
 struct Spawned {
   int code = -1;
   double seconds = 0;
-  long max_rss_kb = 0;
+  long max_rss_kb = 0;   // the kernel's high-water mark: mapped ledger pages it touched included
+  long max_anon_kb = 0;  // RssAnon sampled every 10 ms: the process's own memory
 };
 
-Spawned Spawn(const std::vector<std::string>& args) {
+// RssAnon of a live process, in kB; 0 once it is gone.
+long RssAnonKb(pid_t pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  long kb = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "RssAnon: %ld kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb;
+}
+
+Spawned Spawn(const std::vector<std::string>& args, bool sample_memory = false) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -71,7 +88,13 @@ Spawned Spawn(const std::vector<std::string>& args) {
   if (posix_spawn(&pid, argv[0], &quiet, nullptr, argv.data(), environ) == 0) {
     int status = 0;
     struct rusage ru {};
-    wait4(pid, &status, 0, &ru);
+    bool reaped = false;
+    while (sample_memory && !reaped) {
+      out.max_anon_kb = std::max(out.max_anon_kb, RssAnonKb(pid));
+      reaped = wait4(pid, &status, WNOHANG, &ru) == pid;
+      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!reaped) wait4(pid, &status, 0, &ru);
     out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     out.max_rss_kb = ru.ru_maxrss;
   }
@@ -250,28 +273,53 @@ double VerifyRate(const Keys& k) {
   return double(r.size()) / (NowSeconds() - t0);
 }
 
+// The figures of one size, kept for the ratios the next sizes print against the first.
 struct Figures {
   uint64_t size = 0;
-  double open_ms = 0, open_untrusted_ms = 0, append_p50 = 0, append_p99 = 0, rollback_p50 = 0,
-         rollback_p99 = 0;
-  double status_p50 = 0, bytes_per_entry = 0, verify_rate = 0, verify_rss_mb = 0;
-  double group_rate = 0, replay_rate = 0, build_s = 0;
-  uint64_t entries = 0;  // at the end, after the measurements' own appends
-  std::map<std::string, double> bytes_by_db;
+  double open_ms = 0, append_p50 = 0;
 };
 
-Figures Measure(const std::string& dir, const std::string& bin, uint64_t size, int runs) {
+// Everything the bench needs of the run: its primitives and where things are.
+struct Run {
+  std::string dir, bin;
+  int runs = 20;
+  bool reuse = false;  // measure a ledger a previous run built at this size, when there is one
+  double lmdb_ms = 0, verify_rate = 0;
+};
+
+// printf and flush: a run of hours that is stopped still reports every figure it took.
+template <typename... A>
+void Say(const char* fmt, A... a) {
+  std::printf(fmt, a...);
+  std::fflush(stdout);
+}
+
+uint64_t LedgerSize(const std::string& ledger) {
+  auto l = Log::Open(ledger, {.read_only = true});
+  return l.ok() ? (*l)->GetHead()->size : 0;
+}
+
+// Measures one size, printing each figure as soon as it is taken.
+Figures Measure(const Run& run, uint64_t size, const Figures* base) {
+  const std::string dir = run.dir + "/" + std::to_string(size), ledger = dir + "/ledger";
+  const int runs = run.runs;
+  const std::string& bin = run.bin;
   Figures f;
-  f.size = size;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const double b0 = NowSeconds();
-  Builder b(dir, size);
-  if (!b.Build()) std::exit(1);
-  f.size = b.Size();
-  b.Close();
-  f.build_s = NowSeconds() - b0;
-  const std::string ledger = dir + "/ledger";
+  if (run.reuse && LedgerSize(ledger) >= size && fs::exists(dir + "/all.key")) {
+    f.size = LedgerSize(ledger);
+    Say("== %llu entries (reused from an earlier run)\n", static_cast<unsigned long long>(f.size));
+  } else {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const double b0 = NowSeconds();
+    Builder b(dir, size);
+    if (!b.Build()) std::exit(1);
+    f.size = b.Size();
+    b.Close();
+    Say("== %llu entries (built in %.0f s)\n", static_cast<unsigned long long>(f.size),
+        NowSeconds() - b0);
+  }
+  if (base == nullptr) base = &f;
 
   std::vector<double> open_ms;
   for (int i = 0; i < runs; ++i) {
@@ -281,6 +329,9 @@ Figures Measure(const std::string& dir, const std::string& bin, uint64_t size, i
     if (!svc.ok()) std::exit(1);
   }
   f.open_ms = Percentile(open_ms, 50);
+  Say("  open in process p50          %8.2f ms   (x%.2f of %llu; target <= 10 ms at 10M)\n",
+      f.open_ms, f.open_ms / (base == &f ? f.open_ms : base->open_ms),
+      static_cast<unsigned long long>(base->size));
   {
     // What opening costs when no snapshot is trusted (a ledger never checkpointed by a log key):
     // every entry hashed and applied from genesis.
@@ -288,8 +339,11 @@ Figures Measure(const std::string& dir, const std::string& bin, uint64_t size, i
     TrustedTip tip;
     const double t0 = NowSeconds();
     Status st = Advance(&tip, log->GetHead()->size, [&](uint64_t seq) { return log->GetRaw(seq); });
-    f.open_untrusted_ms = (NowSeconds() - t0) * 1e3;
+    const double ms = (NowSeconds() - t0) * 1e3;
     if (!st.ok()) std::exit(1);
+    Say("  open, no signed checkpoint    %8.2f ms   (x%.1f of the trusted open: full replay with "
+        "hashing, the cost without a log key)\n",
+        ms, ms / f.open_ms);
   }
 
   SecretKey all = std::move(LoadSecretKey(dir + "/all.key")).value();
@@ -308,7 +362,10 @@ Figures Measure(const std::string& dir, const std::string& bin, uint64_t size, i
       if (!r.ok()) std::exit(1);
     }
     f.append_p50 = Percentile(ms, 50);
-    f.append_p99 = Percentile(ms, 99);
+    Say("  durable append p50 / p99     %8.3f / %.3f ms  (p50 x%.2f of smallest, target <= 1.2; "
+        "x%.2f of raw LMDB commit)\n",
+        f.append_p50, Percentile(ms, 99), f.append_p50 / (base == &f ? f.append_p50 : base->append_p50),
+        f.append_p50 / run.lmdb_ms);
 
     // Group commit: 64 writers, single entries, 3 s.
     std::atomic<bool> stop{false};
@@ -326,12 +383,17 @@ Figures Measure(const std::string& dir, const std::string& bin, uint64_t size, i
     std::this_thread::sleep_for(std::chrono::seconds(3));
     stop = true;
     for (auto& w : writers) w.join();
-    f.group_rate = double(done) / (NowSeconds() - t0);
+    const double group_rate = double(done) / (NowSeconds() - t0);
+    Say("  group commit, 64 writers     %8.0f /s  (x%.2f of the verify rate; target >= 0.7)\n",
+        group_rate, group_rate / run.verify_rate);
 
     // Whole processes: rollback of a fresh canary each time, and status.
+    // Versions above every one the builder made, and new in each run (a reused ledger holds the
+    // last run's).
+    const int version = 100000 + int((WallMs() / 1000) % 10'000'000) * 100;
     std::vector<double> rb, st;
     for (int i = 0; i < runs; ++i) {
-      auto id = svc->Package(all, BenchManifest(100000 + i));
+      auto id = svc->Package(all, BenchManifest(version + i));
       if (!id.ok() || !svc->Approve(all, *id).ok() || !svc->Deploy(all, *id).ok()) std::exit(1);
       Spawned r = Spawn({bin + "/dvs", "rollback", *id, "--reason", "bench", "--key",
                          dir + "/all.key", "--ledger", ledger});
@@ -340,24 +402,25 @@ Figures Measure(const std::string& dir, const std::string& bin, uint64_t size, i
       Spawned s = Spawn({bin + "/dvs", "status", "tax_calc", "--ledger", ledger});
       st.push_back(s.seconds * 1e3);
     }
-    f.rollback_p50 = Percentile(rb, 50);
-    f.rollback_p99 = Percentile(rb, 99);
-    f.status_p50 = Percentile(st, 50);
+    Say("  dvs rollback process p50/p99 %8.2f / %.2f ms  (target <= 20 ms)\n",
+        Percentile(rb, 50), Percentile(rb, 99));
+    Say("  dvs status process p50       %8.2f ms\n", Percentile(st, 50));
   }
 
-  f.bytes_by_db = BytesByDatabase(ledger);
+  const std::map<std::string, double> by_db = BytesByDatabase(ledger);
   double total = 0;
-  for (auto& [db, bytes] : f.bytes_by_db) total += bytes;
-  const uint64_t entries = [&] {
-    auto l = Log::Open(ledger, {.read_only = true});
-    return l.ok() ? (*l)->GetHead()->size : 1;
-  }();
-  f.entries = entries;
-  f.bytes_per_entry = total / double(entries);
+  for (auto& [db, bytes] : by_db) total += bytes;
+  const uint64_t entries = std::max<uint64_t>(LedgerSize(ledger), 1);
+  Say("  bytes per entry              %8.0f    (target <= 400):", total / double(entries));
+  for (auto& [db, bytes] : by_db) Say(" %s %.0f", db.c_str(), bytes / double(entries));
+  Say("\n");
 
-  Spawned v = Spawn({bin + "/dvs-verify", ledger});
-  f.verify_rate = double(entries) / v.seconds;
-  f.verify_rss_mb = double(v.max_rss_kb) / 1024;
+  Spawned v = Spawn({bin + "/dvs-verify", ledger}, /*sample_memory=*/true);
+  const double verify_rate = double(entries) / v.seconds;
+  Say("  dvs-verify                   %8.0f /s  (x%.2f of the %u-core verify rate, exit %d), peak "
+      "anonymous RSS %.0f MiB (target <= 256), peak RSS with the mapped ledger %.0f MiB\n",
+      verify_rate, verify_rate / run.verify_rate, DefaultThreads(), v.code,
+      double(v.max_anon_kb) / 1024, double(v.max_rss_kb) / 1024);
 
   {
     auto log = std::move(Log::Open(ledger, {.read_only = true})).value();
@@ -367,34 +430,42 @@ Figures Measure(const std::string& dir, const std::string& bin, uint64_t size, i
       auto e = Entry::Decode(raw);
       return e.ok() ? ApplyEntry(&s, *e) : e.status();
     });
-    f.replay_rate = double(s.size) / (NowSeconds() - t0);
+    Say("  replay through Apply         %8.0f /s  (target >= 2,000,000)\n\n",
+        double(s.size) / (NowSeconds() - t0));
   }
   return f;
 }
 
 int Main(int argc, char** argv) {
   std::vector<uint64_t> sizes = {1000, 1000000, 10000000};
-  std::string dir = "/tmp/dvs-scale-bench", bin;
-  int runs = 20;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i], v = argv[i + 1];
+  Run run;
+  run.dir = "/tmp/dvs-scale-bench";
+  for (int i = 1; i < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--reuse") {
+      run.reuse = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) a = "";
+    std::string v = a.empty() ? "" : argv[i + 1];
     if (a == "--sizes") {
       sizes.clear();
       std::stringstream ss(v);
       for (std::string p; std::getline(ss, p, ',');) sizes.push_back(std::stoull(p));
     } else if (a == "--dir") {
-      dir = v;
+      run.dir = v;
     } else if (a == "--runs") {
-      runs = std::stoi(v);
+      run.runs = std::stoi(v);
     } else if (a == "--bin") {
-      bin = v;
+      run.bin = v;
     } else {
       std::fprintf(stderr,
-                   "usage: dvs-scale-bench [--sizes N,N,...] [--dir DIR] [--runs N] [--bin DIR]\n");
+                   "usage: dvs-scale-bench [--sizes N,N,...] [--dir DIR] [--runs N] [--bin DIR] [--reuse]\n");
       return 2;
     }
   }
-  if (bin.empty()) bin = fs::canonical("/proc/self/exe").parent_path().string();
+  if (run.bin.empty()) run.bin = fs::canonical("/proc/self/exe").parent_path().string();
   if (const char* only = std::getenv("DVS_OPEN_ONLY")) {  // for profiling: open LEDGER, say how
     const double t0 = NowSeconds();
     auto svc = ReleaseService::Open(only);
@@ -419,49 +490,17 @@ int Main(int argc, char** argv) {
     return 0;
   }
   Keys k;
-  const double lmdb_ms = RawLmdbCommitMs(dir + "/raw-lmdb", 200);
-  const double verify_rate = VerifyRate(k);
+  run.lmdb_ms = RawLmdbCommitMs(run.dir + "/raw-lmdb", 200);
+  run.verify_rate = VerifyRate(k);
   std::vector<double> spawn_ms;
   for (int i = 0; i < 20; ++i) spawn_ms.push_back(Spawn({"/bin/true"}).seconds * 1e3);
-  std::printf(
-      "primitives: LMDB synced single-put commit p50 %.3f ms; Ed25519 verify on %u cores "
+  Say("primitives: LMDB synced single-put commit p50 %.3f ms; Ed25519 verify on %u cores "
       "%.0f/s; spawn /bin/true p50 %.2f ms\n\n",
-      lmdb_ms, DefaultThreads(), verify_rate, Percentile(spawn_ms, 50));
-  std::vector<Figures> all;
+      run.lmdb_ms, DefaultThreads(), run.verify_rate, Percentile(spawn_ms, 50));
+  std::optional<Figures> first;
   for (uint64_t n : sizes) {
-    all.push_back(Measure(dir + "/" + std::to_string(n), bin, n, runs));
-    const Figures& f = all.back();
-    const Figures& base = all.front();
-    std::printf("== %llu entries (built in %.0f s)\n", static_cast<unsigned long long>(f.size),
-                f.build_s);
-    std::printf(
-        "  open in process p50          %8.2f ms   (x%.2f of %llu; target <= 10 ms at 10M)\n",
-        f.open_ms, f.open_ms / base.open_ms, static_cast<unsigned long long>(base.size));
-    std::printf(
-        "  open, no signed checkpoint    %8.2f ms   (x%.1f of the trusted open: full replay with "
-        "hashing, the cost without a log key)\n",
-        f.open_untrusted_ms, f.open_untrusted_ms / f.open_ms);
-    std::printf(
-        "  durable append p50 / p99     %8.3f / %.3f ms  (p50 x%.2f of smallest, target <= 1.2; "
-        "x%.2f of raw LMDB commit)\n",
-        f.append_p50, f.append_p99, f.append_p50 / base.append_p50, f.append_p50 / lmdb_ms);
-    std::printf("  dvs rollback process p50/p99 %8.2f / %.2f ms  (target <= 20 ms)\n",
-                f.rollback_p50, f.rollback_p99);
-    std::printf("  dvs status process p50       %8.2f ms\n", f.status_p50);
-    std::printf("  bytes per entry              %8.0f    (target <= 400):", f.bytes_per_entry);
-    for (auto& [db, bytes] : f.bytes_by_db)
-      std::printf(" %s %.0f", db.c_str(), bytes / double(f.entries));
-    std::printf("\n");
-    std::printf(
-        "  dvs-verify                   %8.0f /s  (x%.2f of the %u-core verify rate), peak RSS "
-        "%.0f MiB\n",
-        f.verify_rate, f.verify_rate / verify_rate, DefaultThreads(), f.verify_rss_mb);
-    std::printf(
-        "  group commit, 64 writers     %8.0f /s  (x%.2f of the verify rate; target >= 0.7)\n",
-        f.group_rate, f.group_rate / verify_rate);
-    std::printf("  replay through Apply         %8.0f /s  (target >= 2,000,000)\n\n",
-                f.replay_rate);
-    std::fflush(stdout);
+    Figures f = Measure(run, n, first ? &*first : nullptr);
+    if (!first) first = f;
   }
   return 0;
 }
