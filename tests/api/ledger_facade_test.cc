@@ -182,6 +182,30 @@ TEST_F(LedgerFacadeTest, RefusalsAreValuesThatNameTheProblem) {
   EXPECT_NE(missing.status().message().find("absent.key"), std::string::npos);
 }
 
+TEST_F(LedgerFacadeTest, WithALogKeyWritesAreCheckpointed) {
+  // The log key's role is granted through the internal library, then the facade reopens (one
+  // open of a ledger per process at a time).
+  ledger_.reset();
+  {
+    auto svc = ReleaseService::Open(path_);
+    ASSERT_TRUE(svc.ok()) << svc.status().ToString();
+    const SecretKey log_key = test::KeyFromNumber(7);
+    ASSERT_TRUE((*svc)->GrantKey(h_.root, "log", log_key.public_key(), {"log"}).ok());
+  }
+  LedgerOptions options;
+  options.log_key = KeyFile("log", test::KeyFromNumber(7));
+  options.checkpoint_every = 2;
+  auto l = Ledger::Open(path_, options);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  ledger_ = std::move(*l);
+  ASSERT_TRUE(ledger_->Deploy(*admin_, Packaged("8.7")).ok());
+  auto rows = ledger_->Log(0, 1000);
+  ASSERT_TRUE(rows.ok());
+  size_t checkpoints = 0;
+  for (const Ledger::Row& r : *rows) checkpoints += r.kind == "checkpoint";
+  EXPECT_GE(checkpoints, 1u);
+}
+
 TEST(LedgerFacade, InitThenOpenFromAManifestFile) {
   test::TempDir dir;
   ASSERT_TRUE(WriteKeyFiles(test::KeyFromNumber(1), dir.Sub("root.key")).ok());
