@@ -1,20 +1,21 @@
 // Every limit of ledger/limits.h, each met by input one past it: a clear error naming the limit.
 
+#include "ledger/limits.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "dvs/manifest.h"
+#include "api/manifest/manifest.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"
-#include "ledger/limits.h"
+#include "ledger/key_files.h"
 #include "statemachine/condition.h"
 #include "statemachine/limits.h"
 #include "statemachine/manifest_rules.h"
 #include "statemachine/version.h"
 #include "tests/statemachine/harness.h"
-#include "ledger/key_files.h"
 
 namespace dvs {
 namespace {

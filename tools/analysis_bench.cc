@@ -24,8 +24,8 @@
 #include <thread>
 
 #include "api/controller/controller.h"
+#include "api/http/http_client.h"
 #include "api/http/server_metrics.h"
-#include "dvs/http_client.h"
 #include "statemachine/apply.h"
 #include "tools/bench_ledger.h"
 #include "tools/bench_util.h"

@@ -12,8 +12,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "dvs/release_service.h"
-#include "dvs/verify.h"
+#include "api/service/release_service.h"
+#include "api/verify/verify.h"
 #include "ledger/parallel.h"
 #include "statemachine/apply.h"
 #include "statemachine/manifest_rules.h"

@@ -10,9 +10,9 @@
 #include <memory>
 #include <string>
 
-#include "dvs/release_service.h"
-#include "tools/bench_manifest.h"
+#include "api/service/release_service.h"
 #include "ledger/key_files.h"
+#include "tools/bench_manifest.h"
 
 namespace dvs::bench {
 

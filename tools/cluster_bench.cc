@@ -18,15 +18,15 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/cluster/cluster.h"
 #include "api/cluster/etcd_client.h"
 #include "api/cluster/etcd_log.h"
-#include "dvs/cluster.h"
-#include "dvs/http_client.h"
-#include "dvs/release_service.h"
-#include "dvs/transitions.h"
+#include "api/http/http_client.h"
+#include "api/service/release_service.h"
+#include "api/service/transitions.h"
 #include "ledger/key_files.h"
-#include "tools/testbed/etcd_cluster.h"
 #include "tools/bench_util.h"
+#include "tools/testbed/etcd_cluster.h"
 
 namespace dvs {
 namespace {

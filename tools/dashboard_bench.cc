@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "dvs/transitions.h"
+#include "api/service/transitions.h"
 #include "tools/bench_ledger.h"
 
 namespace dvs {

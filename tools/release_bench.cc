@@ -14,7 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 #include "statemachine/manifest_rules.h"
 #include "tools/bench_ledger.h"
 #include "tools/bench_util.h"

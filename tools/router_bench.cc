@@ -22,9 +22,9 @@
 #include <fstream>
 #include <thread>
 
-#include "dvs/http_client.h"
-#include "dvs/server.h"
-#include "dvs/transitions.h"
+#include "api/http/http_client.h"
+#include "api/http/server.h"
+#include "api/service/transitions.h"
 #include "tools/bench_ledger.h"
 #include "tools/bench_util.h"
 #include "tools/testbed/free_port.h"

@@ -33,14 +33,14 @@
 #include <sstream>
 #include <thread>
 
+#include "api/service/release_service.h"
 #include "api/service/state_loader.h"
-#include "dvs/release_service.h"
-#include "dvs/transitions.h"
+#include "api/service/transitions.h"
+#include "ledger/key_files.h"
 #include "ledger/parallel.h"
 #include "statemachine/apply.h"
 #include "tools/bench_manifest.h"
 #include "tools/bench_util.h"
-#include "ledger/key_files.h"
 
 extern char** environ;
 

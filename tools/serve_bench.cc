@@ -25,10 +25,10 @@
 #include <sstream>
 #include <thread>
 
-#include "dvs/http_client.h"
-#include "dvs/release_service.h"
-#include "dvs/server.h"
-#include "dvs/transitions.h"
+#include "api/http/http_client.h"
+#include "api/http/server.h"
+#include "api/service/release_service.h"
+#include "api/service/transitions.h"
 #include "ledger/log.h"
 #include "tools/bench_ledger.h"
 #include "tools/bench_util.h"

@@ -1,13 +1,13 @@
-#include "dvs/client.h"
+#include "api/client/client.h"
 
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "dvs/events.h"
-#include "dvs/http_client.h"
-#include "dvs/manifest.h"
-#include "dvs/transitions.h"
+#include "api/http/http_client.h"
+#include "api/manifest/manifest.h"
+#include "api/service/events.h"
+#include "api/service/transitions.h"
 #include "ledger/hash.h"
 #include "statemachine/manifest_rules.h"
 

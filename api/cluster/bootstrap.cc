@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "api/http/http_client.h"
 #include "api/http/http_limits.h"
-#include "dvs/http_client.h"
 #include "ledger/entry_batch.h"
 #include "ledger/hash.h"
 

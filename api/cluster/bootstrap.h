@@ -18,7 +18,7 @@
 #include <string>
 
 #include "api/cluster/node_registry.h"
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 
 namespace dvs::cluster {
 

@@ -1,13 +1,13 @@
 #include <nlohmann/json.hpp>
 
 #include "api/cluster/bootstrap.h"
+#include "api/cluster/cluster.h"
 #include "api/cluster/cluster_file.h"
 #include "api/cluster/compactor.h"
 #include "api/cluster/etcd_client.h"
 #include "api/cluster/etcd_log.h"
 #include "api/cluster/leader_election.h"
 #include "api/cluster/node_registry.h"
-#include "dvs/cluster.h"
 
 namespace dvs {
 

@@ -1,6 +1,6 @@
 // EtcdClient: the few calls of etcd's v3 API that cluster mode needs, over etcd's JSON gateway
 // (HTTP/1.1 + JSON, keys and values base64, 64-bit numbers as strings), with our own HTTP client
-// (dvs/http_client.h, Boost.Beast).
+// (api/http/http_client.h, Boost.Beast).
 //
 // Endpoints: the members of one etcd cluster. A call goes to the member that answered last and
 // moves on to the next one when it cannot be reached or does not answer in time; every member is
@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "dvs/http_client.h"
+#include "api/http/http_client.h"
 #include "ledger/status.h"
 
 namespace dvs::cluster {

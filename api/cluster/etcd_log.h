@@ -42,7 +42,7 @@
 #include <vector>
 
 #include "api/cluster/etcd_client.h"
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 #include "ledger/entry_batch.h"
 
 namespace dvs::cluster {

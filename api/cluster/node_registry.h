@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "api/cluster/etcd_client.h"
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 
 namespace dvs::cluster {
 

@@ -32,7 +32,7 @@
 
 #include "api/controller/notifiers.h"
 #include "api/controller/routers.h"
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 
 namespace dvs {
 

@@ -11,11 +11,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <vector>
 
-#include "dvs/http_client.h"
-#include "dvs/queries.h"
+#include "api/http/http_client.h"
+#include "api/service/queries.h"
 #include "ledger/hash.h"
 
 namespace dvs {

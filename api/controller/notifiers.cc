@@ -6,9 +6,9 @@
 #include <sstream>
 
 #include "api/controller/routers.h"
-#include "dvs/events.h"
-#include "dvs/http_client.h"
-#include "dvs/json.h"
+#include "api/http/http_client.h"
+#include "api/render/json.h"
+#include "api/service/events.h"
 #include "ledger/files.h"
 #include "ledger/hash.h"
 

@@ -31,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 #include "ledger/keys.h"
 
 namespace dvs {

@@ -14,7 +14,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "dvs/render.h"
+#include "api/render/render.h"
 #include "ledger/files.h"
 
 namespace dvs {

@@ -3,7 +3,7 @@
 #include <string_view>
 
 #include "api/http/dashboard_assets.h"
-#include "dvs/json.h"
+#include "api/render/json.h"
 #include "ledger/hash.h"
 
 namespace dvs {

@@ -1,16 +1,16 @@
 #include "api/http/http_api.h"
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "api/http/dashboard.h"
 #include "api/http/http_limits.h"
-#include "dvs/events.h"
-#include "dvs/json.h"
-#include "dvs/queries.h"
-#include "dvs/render.h"
+#include "api/render/json.h"
+#include "api/render/render.h"
+#include "api/service/events.h"
+#include "api/service/queries.h"
 #include "ledger/entry_batch.h"
 #include "statemachine/apply.h"
 
@@ -198,7 +198,7 @@ Status OnlyParams(const Target& t, std::initializer_list<const char*> allowed) {
   return Status::OK();
 }
 
-// The typed query a GET target asks (dvs/queries.h), or none when the path is not a query.
+// The typed query a GET target asks (service/queries.h), or none when the path is not a query.
 Result<std::optional<Query>> QueryOf(const Target& t) {
   const std::string& p = t.path;
   if (p == "/v1/state") {

@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "api/http/server_metrics.h"
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 
 namespace dvs {
 

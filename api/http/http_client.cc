@@ -1,4 +1,4 @@
-#include "dvs/http_client.h"
+#include "api/http/http_client.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,7 +7,7 @@
 #include <chrono>
 #include <optional>
 
-#include "dvs/json.h"
+#include "api/render/json.h"
 #include "ledger/hash.h"
 
 namespace dvs {

@@ -1,4 +1,4 @@
-#include "dvs/server.h"
+#include "api/http/server.h"
 
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -21,7 +21,7 @@
 #include "api/http/http_api.h"
 #include "api/http/http_limits.h"
 #include "api/http/server_metrics.h"
-#include "dvs/events.h"
+#include "api/service/events.h"
 #include "ledger/hash.h"
 
 namespace dvs {

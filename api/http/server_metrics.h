@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 
 namespace dvs {
 

@@ -1,4 +1,4 @@
-#include "dvs/manifest.h"
+#include "api/manifest/manifest.h"
 
 #include <fcntl.h>
 #include <sodium.h>

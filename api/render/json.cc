@@ -1,4 +1,4 @@
-#include "dvs/json.h"
+#include "api/render/json.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,12 +1,12 @@
-#include "dvs/render.h"
+#include "api/render/render.h"
 
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 
+#include "api/render/json.h"
 #include "api/render/text_table.h"
-#include "dvs/events.h"
-#include "dvs/json.h"
+#include "api/service/events.h"
 #include "statemachine/manifest_rules.h"
 #include "statemachine/roles.h"
 

@@ -1,4 +1,4 @@
-#include "dvs/events.h"
+#include "api/service/events.h"
 
 #include <poll.h>
 #include <sys/inotify.h>
@@ -10,7 +10,7 @@
 #include <map>
 #include <thread>
 
-#include "dvs/json.h"
+#include "api/render/json.h"
 #include "statemachine/analysis.h"
 
 namespace dvs {

@@ -1,7 +1,6 @@
-#include "dvs/queries.h"
+#include "api/service/queries.h"
 
 #include <cctype>
-
 
 namespace dvs {
 

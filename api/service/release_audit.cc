@@ -2,11 +2,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "api/render/json.h"
 #include "api/service/audit_index.h"
+#include "api/service/release_service.h"
 #include "api/service/rows.h"
 #include "api/service/state_loader.h"
-#include "dvs/json.h"
-#include "dvs/release_service.h"
 #include "ledger/lmdb_util.h"
 #include "ledger/merkle.h"
 #include "ledger/postings.h"

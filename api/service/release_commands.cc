@@ -1,9 +1,9 @@
-// ReleaseService's write commands: each builds its transition (dvs/transitions.h) against the
-// caught-up state.
+// ReleaseService's write commands: each builds its transition (api/service/transitions.h) against
+// the caught-up state.
 #include <algorithm>
 
-#include "dvs/release_service.h"
-#include "dvs/transitions.h"
+#include "api/service/release_service.h"
+#include "api/service/transitions.h"
 #include "statemachine/confirm.h"
 #include "statemachine/manifest_rules.h"
 

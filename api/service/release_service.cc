@@ -1,4 +1,4 @@
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 
 #include <sodium.h>
 

@@ -1,7 +1,7 @@
 // ReleaseService's reads for people: status, routes, log, history.
 #include "api/service/audit_index.h"
+#include "api/service/release_service.h"
 #include "api/service/rows.h"
-#include "dvs/release_service.h"
 #include "ledger/lmdb_util.h"
 #include "statemachine/analysis.h"
 #include "statemachine/apply.h"

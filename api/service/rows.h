@@ -2,7 +2,7 @@
 #ifndef DVS_API_SERVICE_ROWS_H_
 #define DVS_API_SERVICE_ROWS_H_
 
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 
 namespace dvs {
 

@@ -1,4 +1,4 @@
-#include "dvs/transitions.h"
+#include "api/service/transitions.h"
 
 #include <algorithm>
 

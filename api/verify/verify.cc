@@ -1,4 +1,4 @@
-#include "dvs/verify.h"
+#include "api/verify/verify.h"
 
 #include <chrono>
 #include <set>

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "dvs/manifest.h"
+#include "api/manifest/manifest.h"
 
 namespace dvs {
 namespace {

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 #include "statemachine/apply.h"
 #include "statemachine/manifest_rules.h"
 #include "tests/statemachine/random_history.h"

@@ -6,9 +6,9 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include "api/service/release_service.h"
 #include "api/service/state_loader.h"
-#include "dvs/release_service.h"
-#include "dvs/verify.h"
+#include "api/verify/verify.h"
 #include "ledger/lmdb_util.h"
 #include "statemachine/apply.h"
 #include "statemachine/replay.h"

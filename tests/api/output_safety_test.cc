@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "dvs/json.h"
-#include "dvs/render.h"
+#include "api/render/json.h"
+#include "api/render/render.h"
 #include "statemachine/apply.h"
 #include "statemachine/transition.pb.h"
 

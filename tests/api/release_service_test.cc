@@ -1,13 +1,13 @@
 // The library API's contracts, on a real LMDB ledger in a temporary directory.
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
-#include "dvs/render.h"
-#include "dvs/transitions.h"
+#include "api/render/render.h"
+#include "api/service/transitions.h"
 #include "ledger/lmdb_util.h"
 #include "statemachine/replay.h"
 #include "tests/ledger/raw_ledger.h"

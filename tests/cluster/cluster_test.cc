@@ -1,6 +1,6 @@
 // Cluster mode end to end: a real three-member etcd cluster (Debian's etcd) and three real
 // `dvs serve --cluster` processes, driven by the real `dvs --server` client.
-#include "dvs/cluster.h"
+#include "api/cluster/cluster.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 
 #include "api/cluster/etcd_client.h"
 #include "api/cluster/etcd_log.h"
-#include "dvs/manifest.h"
-#include "dvs/transitions.h"
+#include "api/manifest/manifest.h"
+#include "api/service/transitions.h"
 #include "ledger/hash.h"
 #include "ledger/key_files.h"
 #include "tests/cluster/cluster_test_base.h"

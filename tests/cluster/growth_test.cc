@@ -1,19 +1,18 @@
 // Cluster growth and what etcd or an operator may get wrong: compaction out of etcd, a node
 // bootstrapping from a peer's copy (and refusing a lying one), mistyped prefixes, twin node
 // names, keys changed by hand, malformed records. Real etcd, real `dvs serve` nodes.
-#include "dvs/cluster.h"
-
 #include <gtest/gtest.h>
 
 #include <cinttypes>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "api/cluster/cluster.h"
 #include "api/cluster/etcd_client.h"
 #include "api/cluster/etcd_log.h"
 #include "api/cluster/node_registry.h"
-#include "dvs/manifest.h"
-#include "dvs/transitions.h"
+#include "api/manifest/manifest.h"
+#include "api/service/transitions.h"
 #include "ledger/hash.h"
 #include "ledger/key_files.h"
 #include "tests/cluster/cluster_test_base.h"

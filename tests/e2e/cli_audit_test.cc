@@ -8,14 +8,14 @@
 #include <sstream>
 #include <thread>
 
-#include "dvs/json.h"
-#include "dvs/release_service.h"
+#include "api/render/json.h"
+#include "api/service/release_service.h"
+#include "ledger/key_files.h"
 #include "ledger/lmdb_util.h"
 #include "ledger/merkle.h"
 #include "tests/e2e/dvs_runner.h"
 #include "tests/ledger/raw_ledger.h"
 #include "tests/ledger/rfc6962_vector.pb.h"
-#include "ledger/key_files.h"
 
 namespace dvs {
 namespace {

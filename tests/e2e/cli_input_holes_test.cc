@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "dvs/manifest.h"
+#include "api/manifest/manifest.h"
 #include "ledger/entry.pb.h"
 #include "ledger/key_files.h"
 #include "ledger/keys.h"

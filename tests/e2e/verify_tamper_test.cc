@@ -3,14 +3,14 @@
 #include <filesystem>
 
 #include "api/service/audit_index.h"
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 #include "ledger/checkpoint.h"
+#include "ledger/key_files.h"
 #include "ledger/lmdb_util.h"
 #include "statemachine/transition.pb.h"
 #include "tests/e2e/dvs_runner.h"
 #include "tests/ledger/raw_ledger.h"
 #include "tests/statemachine/harness.h"
-#include "ledger/key_files.h"
 
 namespace dvs {
 namespace {

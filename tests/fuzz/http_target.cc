@@ -9,7 +9,7 @@
 
 #include "api/http/http_api.h"
 #include "api/http/http_limits.h"
-#include "dvs/transitions.h"
+#include "api/service/transitions.h"
 #include "tests/fuzz/targets.h"
 #include "tests/statemachine/harness.h"
 

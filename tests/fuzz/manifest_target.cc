@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "dvs/manifest.h"
+#include "api/manifest/manifest.h"
 #include "statemachine/manifest_rules.h"
 #include "tests/fuzz/targets.h"
 

@@ -10,10 +10,24 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 prefix=$scratch/prefix
 cmake --install "$build" --prefix "$prefix" >"$scratch/install.log"
-for f in include/dvs/release_service.h lib/cmake/dvs/dvsConfig.cmake lib/pkgconfig/dvs.pc \
+for f in include/dvs/ledger.h include/dvs/status.h include/dvs/assert.h \
+  include/dvs/bundle_status.h lib/cmake/dvs/dvsConfig.cmake lib/pkgconfig/dvs.pc \
   lib/libdvs_api.a bin/dvs bin/dvs-verify; do
   [ -f "$prefix/$f" ] || { echo "not installed: $f"; cat "$scratch/install.log"; exit 1; }
 done
+# The public headers are self-contained: each compiles on its own with nothing but the prefix's
+# include folder, and none names an internal or generated header (the system may well have
+# lmdb.h, so compiling alone would not show that).
+[ ! -e "$prefix/include/dvs/internal" ] || { echo "internal headers installed"; exit 1; }
+headers=$(find "$prefix/include" -type f)
+[ -n "$headers" ] || { echo "no headers installed"; exit 1; }
+for h in $headers; do
+  g++ -std=c++20 -fsyntax-only -I "$prefix/include" -x c++ "$h" 2>"$scratch/header.log" ||
+    { echo "installed header does not compile on its own: $h"; cat "$scratch/header.log"; exit 1; }
+done
+if grep -n 'lmdb\.h\|\.pb\.h\|ledger/\|statemachine/\|api/' $headers; then
+  echo "an installed header names an internal or generated header"; exit 1
+fi
 # The library's headers never reach back into the source or build tree.
 if grep -rl "$src\|$build" "$prefix/lib/cmake/dvs" "$prefix/lib/pkgconfig"; then
   echo "the installed package names the source or build tree"; exit 1

@@ -2,8 +2,8 @@
 // refused with a clear error, and the ledger stays valid and unchanged.
 #include <gtest/gtest.h>
 
-#include "dvs/release_service.h"
-#include "dvs/verify.h"
+#include "api/service/release_service.h"
+#include "api/verify/verify.h"
 #include "ledger/verify_chain.h"
 #include "tests/statemachine/harness.h"
 

@@ -9,8 +9,8 @@
 
 #include <random>
 
-#include "dvs/release_service.h"
-#include "dvs/verify.h"
+#include "api/service/release_service.h"
+#include "api/verify/verify.h"
 #include "ledger/verify_chain.h"
 #include "tests/statemachine/harness.h"
 

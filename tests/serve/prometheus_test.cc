@@ -9,7 +9,7 @@
 
 #include <filesystem>
 
-#include "dvs/queries.h"
+#include "api/service/queries.h"
 #include "tests/serve/serve_fixture.h"
 #include "tools/testbed/free_port.h"
 #include "tools/testbed/metrics_backend.h"

@@ -6,8 +6,8 @@
 #include <set>
 #include <thread>
 
-#include "dvs/release_service.h"
-#include "dvs/transitions.h"
+#include "api/service/release_service.h"
+#include "api/service/transitions.h"
 #include "ledger/hash.h"
 #include "ledger/key_files.h"
 #include "tests/serve/serve_fixture.h"

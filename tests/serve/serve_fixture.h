@@ -1,5 +1,5 @@
 // A ledger fixture with the real `dvs serve` running on a loopback port, and helpers to talk to
-// it with a real HTTP client (dvs/http_client.h) or through `dvs --server`.
+// it with a real HTTP client (api/http/http_client.h) or through `dvs --server`.
 #ifndef DVS_TESTS_SERVE_SERVE_FIXTURE_H_
 #define DVS_TESTS_SERVE_SERVE_FIXTURE_H_
 
@@ -8,7 +8,7 @@
 #include <chrono>
 #include <thread>
 
-#include "dvs/http_client.h"
+#include "api/http/http_client.h"
 #include "tests/e2e/dvs_runner.h"
 
 namespace dvs::test {

@@ -7,8 +7,8 @@
 
 #include <atomic>
 
-#include "dvs/release_service.h"
-#include "dvs/transitions.h"
+#include "api/service/release_service.h"
+#include "api/service/transitions.h"
 #include "ledger/entry_batch.h"
 #include "ledger/key_files.h"
 #include "ledger/log.h"

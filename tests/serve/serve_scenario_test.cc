@@ -106,8 +106,9 @@ TEST_F(ServeScenario, SeedScenarioOverHttpRampsAndRollsBackWithNoTickCalled) {
   EXPECT_NE(stopped.out.find("stopped"), std::string::npos);
 }
 
-// Every read is written once against dvs/client.h: a refusal is the same refusal, with the same
-// exit code and the same reason, whether the ledger is opened here or reached through a server.
+// Every read is written once against api/client/client.h: a refusal is the same refusal, with the
+// same exit code and the same reason, whether the ledger is opened here or reached through a
+// server.
 TEST_F(ServeScenario, AReadRefusedLocallyIsRefusedTheSameWayThroughTheServer) {
   StartServer();
   Release("8.7");

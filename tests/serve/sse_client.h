@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "dvs/http_client.h"
+#include "api/http/http_client.h"
 
 namespace dvs::test {
 

@@ -10,11 +10,11 @@
 #include <optional>
 #include <string>
 
-#include "dvs/client.h"
-#include "dvs/http_client.h"
-#include "dvs/json.h"
-#include "dvs/release_service.h"
-#include "dvs/render.h"
+#include "api/client/client.h"
+#include "api/http/http_client.h"
+#include "api/render/json.h"
+#include "api/render/render.h"
+#include "api/service/release_service.h"
 
 namespace dvs::cli {
 
@@ -100,7 +100,7 @@ Result<HttpReply> Call(const Globals& g, const std::string& method, const std::s
 // How long a server may take to answer: $DVS_TIMEOUT seconds, else 30 s; InvalidArgument naming
 // a value that is not a number of seconds in (0, 3600].
 Result<int> ServerTimeoutMs();
-// The ledger (--ledger) or the server (--server) as one client (dvs/client.h).
+// The ledger (--ledger) or the server (--server) as one client (api/client/client.h).
 Result<std::unique_ptr<Client>> OpenClient(const Globals& g);
 // Answers `q` through OpenClient and prints it; an InvalidArgument is a usage error (exit 2).
 int PrintQuery(const Globals& g, const std::string& what, const Query& q, Format f);

@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "dvs/manifest.h"
-#include "dvs/transitions.h"
+#include "api/manifest/manifest.h"
+#include "api/service/transitions.h"
+#include "ledger/key_files.h"
 #include "statemachine/roles.h"
 #include "tools/cli/cli.h"
-#include "ledger/key_files.h"
 
 namespace dvs::cli {
 

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <thread>
 
-#include "dvs/events.h"
+#include "api/service/events.h"
 #include "ledger/checkpoint.h"
 #include "ledger/files.h"
 #include "ledger/limits.h"

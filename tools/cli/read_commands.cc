@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <tuple>
 
-#include "dvs/events.h"
+#include "api/service/events.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/watch.h"
 

@@ -6,8 +6,8 @@
 #include <optional>
 #include <sstream>
 
-#include "dvs/manifest.h"
-#include "dvs/transitions.h"
+#include "api/manifest/manifest.h"
+#include "api/service/transitions.h"
 #include "ledger/entry.pb.h"
 #include "ledger/files.h"
 #include "ledger/limits.h"

@@ -1,12 +1,12 @@
-// dvs serve: the release controller as a long-running process (api/include/dvs/server.h).
+// dvs serve: the release controller as a long-running process (api/http/server.h).
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
-#include "dvs/cluster.h"
-#include "dvs/manifest.h"
-#include "dvs/server.h"
+#include "api/cluster/cluster.h"
+#include "api/http/server.h"
+#include "api/manifest/manifest.h"
 #include "ledger/key_files.h"
 #include "statemachine/roles.h"
 #include "tools/cli/cli.h"

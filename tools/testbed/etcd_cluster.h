@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "dvs/http_client.h"
+#include "api/http/http_client.h"
 #include "tools/testbed/free_port.h"
 
 namespace dvs::test {

@@ -1,7 +1,7 @@
 // dvs-verify LEDGER_DIR [--root-pub FILE] [--checkpoint FILE ...] [--json]
 //
 // Proves, or disproves, from a copy of a ledger and nothing else, that it is intact and that every
-// decision in it was allowed (see api/include/dvs/verify.h for the checks). Opens the ledger
+// decision in it was allowed (see api/verify/verify.h for the checks). Opens the ledger
 // read-only. Exit codes: 0 valid; 3 invalid, naming the first bad seq and why; 1 unreadable or
 // another failure (a bad checkpoint file, say); 2 usage error.
 #include <google/protobuf/stubs/logging.h>
@@ -13,8 +13,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "dvs/json.h"
-#include "dvs/verify.h"
+#include "api/render/json.h"
+#include "api/verify/verify.h"
 #include "ledger/key_files.h"
 #include "tools/cli/suggest.h"
 #include "tools/verify/progress_bar.h"

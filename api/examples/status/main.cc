@@ -4,19 +4,19 @@
 //   ./build/dvs-status-example LEDGER_DIR SERVICE
 #include <cstdio>
 
-#include "dvs/release_service.h"
+#include "dvs/ledger.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {
     std::fprintf(stderr, "usage: %s LEDGER_DIR SERVICE\n", argv[0]);
     return 2;
   }
-  auto svc = dvs::ReleaseService::Open(argv[1]);
-  if (!svc.ok()) {
-    std::fprintf(stderr, "%s\n", svc.status().ToString().c_str());
+  auto ledger = dvs::Ledger::Open(argv[1]);
+  if (!ledger.ok()) {
+    std::fprintf(stderr, "%s\n", ledger.status().ToString().c_str());
     return 1;
   }
-  auto bundles = (*svc)->StatusOfService(argv[2]);
+  auto bundles = (*ledger)->StatusOfService(argv[2]);
   if (!bundles.ok()) {
     std::fprintf(stderr, "%s\n", bundles.status().ToString().c_str());
     return 1;

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 
 namespace dvs {
 

@@ -1,7 +1,7 @@
 // One client, two transports: what the command line does to a ledger, written once. A local
 // client opens the ledger in this process (ReleaseService); a remote one talks to `dvs serve`
-// over HTTP. Both answer a read (dvs/queries.h) and a signed transition with the same bytes, so
-// `--server URL` is a choice of implementation, not a fork in every command.
+// over HTTP. Both answer a read (api/service/queries.h) and a signed transition with the same
+// bytes, so `--server URL` is a choice of implementation, not a fork in every command.
 //
 // Errors: a remote server's refusal keeps its HTTP meaning (400 InvalidArgument, 404 NotFound,
 // 401/403 Forbidden, any other Refused), with a message that starts "server answered CODE: " and
@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "dvs/queries.h"
-#include "dvs/release_service.h"
-#include "dvs/render.h"
+#include "api/render/render.h"
+#include "api/service/queries.h"
+#include "api/service/release_service.h"
 
 namespace dvs {
 

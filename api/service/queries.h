@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "dvs/release_service.h"
-#include "dvs/render.h"
+#include "api/render/render.h"
+#include "api/service/release_service.h"
 
 namespace dvs {
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "dvs/release_service.h"
+#include "api/service/release_service.h"
 
 namespace dvs {
 
@@ -46,8 +46,8 @@ struct ServeOptions {
   // A key with the observer role: measure each canary whose manifest has an `analysis:` section
   // every analysis interval and sign each round as an observation. Must outlive the server.
   const SecretKey* observer = nullptr;
-  // Cluster mode (dvs/cluster.h): decide, analyze, drive routers and notify only while `leads`
-  // returns true; GET /v1/cluster answers `cluster_status`.
+  // Cluster mode (api/cluster/cluster.h): decide, analyze, drive routers and notify only while
+  // `leads` returns true; GET /v1/cluster answers `cluster_status`.
   std::function<bool()> leads;
   std::function<std::string()> cluster_status;
 };

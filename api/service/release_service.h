@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "api/service/state_loader.h"
+#include "dvs/bundle_status.h"
 #include "ledger/keys.h"
 #include "ledger/log.h"
 #include "ledger/status.h"
@@ -93,29 +94,7 @@ struct TickOutcome {
   bool waiting_for_routers = false;
 };
 
-// A bundle as users see it: `dvs status BUNDLE`.
-struct BundleStatus {
-  std::string bundle, service, version, version_tag, state, role;
-  uint32_t weight = 0;
-  std::string digest_hex;
-  std::string approved_by, reason, packaged_by;
-  uint64_t packaged_seq = 0;
-  std::optional<uint64_t> approved_seq;
-  uint32_t step_pct = 0;  // the manifest's ramp step
-  // The manifest's conditions, as written ("latency_ms < 200", "error_rate > baseline * 2").
-  std::vector<std::string> promote_when, rollback_when;
-  Metrics metrics;        // the latest observation
-  uint64_t samples = 0;
-  int64_t observed_ms = 0;
-  // What each router last confirmed serving for this bundle (Confirm entries), by router.
-  struct Confirmed {
-    std::string router;
-    uint32_t weight = 0;
-    uint64_t seq = 0;
-    int64_t time_ms = 0;
-  };
-  std::vector<Confirmed> confirmed;
-};
+// BundleStatus (a bundle as users see it, `dvs status BUNDLE`) is public: dvs/bundle_status.h.
 
 // One entry decoded for people: `dvs log`, `dvs history`, `dvs audit`.
 struct LogRow {
