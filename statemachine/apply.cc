@@ -197,7 +197,7 @@ std::string DurationText(int64_t ms) {
   return std::to_string(s) + " s";
 }
 
-Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
+Status ApplyChecked(State* state, const Entry& entry, Applied* applied, const Hash* state_digest) {
   State& s = *state;
   if (entry.seq != s.size) {
     return Status::Corruption("entry seq " + std::to_string(entry.seq) +
@@ -235,7 +235,7 @@ Status ApplyChecked(State* state, const Entry& entry, Applied* applied) {
                                std::to_string(key->revoked_seq) + ": " + key->revoke_reason);
     }
   }
-  apply::Ctx c{entry.seq, entry.append_time_ms, entry.signer, key};
+  apply::Ctx c{entry.seq, entry.append_time_ms, entry.signer, key, state_digest};
   if (applied != nullptr) {
     *applied = Applied{.details = applied->details};
     applied->kind = t.kind_case();
@@ -301,8 +301,8 @@ Status CheckRequest(const State& s, const sm::Transition& t, int64_t log_time_ms
   return Status::OK();
 }
 
-Status ApplyEntry(State* state, const Entry& entry, Applied* applied) {
-  return ApplyChecked(state, entry, applied);
+Status ApplyEntry(State* state, const Entry& entry, Applied* applied, const Hash* state_digest) {
+  return ApplyChecked(state, entry, applied, state_digest);
 }
 
 Result<State> Apply(const State& state, const Entry& entry) {

@@ -33,7 +33,12 @@ struct Applied {
 // On error *state is unchanged and the Status names the rule, and the bundle, service or key
 // involved: Refused for a rule, InvalidArgument for a malformed body, Corruption for a seq out
 // of order.
-Status ApplyEntry(State* state, const Entry& entry, Applied* applied = nullptr);
+//
+// `state_digest`, when given, must be StateDigest(*state) as the caller derived it on this very
+// state: a Checkpoint entry is then checked against it instead of deriving it again (the digest
+// encodes every bundle; a state loader that just checked a snapshot has it in hand).
+Status ApplyEntry(State* state, const Entry& entry, Applied* applied = nullptr,
+                  const Hash* state_digest = nullptr);
 
 // Apply's first rule, alone: `t`'s request id is well formed, it was signed within the window of
 // `log_time_ms`, and `s` has not applied it yet (a replayed signed request). The Status Apply

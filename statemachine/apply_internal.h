@@ -16,6 +16,9 @@ struct Ctx {
   int64_t time_ms;
   const PublicKey& signer;
   const KeyRecord* key;  // nullptr only for Genesis
+  // StateDigest of the state this entry applies to, when the caller already derived it (a
+  // state loader that just checked a snapshot against this very checkpoint); else nullptr.
+  const Hash* state_digest = nullptr;
 };
 
 // Refused unless the signer holds `role`.

@@ -17,7 +17,8 @@ std::string EncodeTip(const TrustedTip& tip) {
   return EncodeSnapshot(tip.state, tip.head_hash, &tip.frontier);
 }
 
-Result<TrustedTip> CheckSnapshot(uint64_t size, std::string_view record, const RawReader& read) {
+Result<TrustedTip> CheckSnapshot(uint64_t size, std::string_view record, const RawReader& read,
+                                 Hash* state_digest) {
   if (size == 0) return Bad(size, "a snapshot of no entries is never needed");
   auto snap = DecodeSnapshot(record);
   if (!snap.ok()) return Bad(size, snap.status().message());
@@ -42,9 +43,11 @@ Result<TrustedTip> CheckSnapshot(uint64_t size, std::string_view record, const R
   if (signer == nullptr || signer->revoked || !Has(signer->roles, Role::kLog)) {
     return Bad(size, "the checkpoint's signer holds no log role in that state");
   }
-  if (t->checkpoint().state_digest() != AsBytes(StateDigest(snap->state))) {
+  const Hash digest = StateDigest(snap->state);
+  if (t->checkpoint().state_digest() != AsBytes(digest)) {
     return Bad(size, "its state is not the one the checkpoint commits to");
   }
+  if (state_digest != nullptr) *state_digest = digest;
   if (t->checkpoint().root() != AsBytes(snap->frontier->Root())) {
     return Bad(size, "its Merkle frontier is not the one the checkpoint commits to");
   }
@@ -56,10 +59,12 @@ Result<TrustedTip> CheckSnapshot(uint64_t size, std::string_view record, const R
 }
 
 Status Advance(TrustedTip* tip, uint64_t to, const RawReader& read,
-               const std::function<Status(const Entry&, const Applied&)>& each) {
+               const std::function<Status(const Entry&, const Applied&)>& each,
+               const Hash* start_digest) {
   Applied applied;
   applied.details = each != nullptr;  // only the callback reads them
-  for (uint64_t seq = tip->state.size; seq < to; ++seq) {
+  const uint64_t start = tip->state.size;
+  for (uint64_t seq = start; seq < to; ++seq) {
     DVS_ASSIGN_OR_RETURN(std::string raw, read(seq));
     auto e = Entry::Decode(raw);
     if (!e.ok()) return e.status().Prefixed("entry " + std::to_string(seq));
@@ -71,7 +76,8 @@ Status Advance(TrustedTip* tip, uint64_t to, const RawReader& read,
       return Status::Corruption("entry " + std::to_string(seq) +
                                 " does not link to the hash of the entry before it");
     }
-    Status st = ApplyEntry(&tip->state, *e, &applied);
+    const Hash* known = seq == start ? start_digest : nullptr;  // the state it was derived on
+    Status st = ApplyEntry(&tip->state, *e, &applied, known);
     if (!st.ok()) return st.Prefixed("replaying seq " + std::to_string(seq));
     if (applied.kind == sm::Transition::kCheckpoint &&
         applied.checkpoint_root != AsBytes(tip->frontier.Root())) {
@@ -104,6 +110,8 @@ Result<TrustedTip> LoadTip(const Log& log, uint64_t size, LoadReport* report) {
   }
   RawReader read = [&](uint64_t seq) { return log.GetRaw(seq); };
   TrustedTip tip;
+  Hash digest{};
+  bool have_digest = false;  // StateDigest(tip.state), when a snapshot's check derived it
   LoadReport local;
   if (report == nullptr) report = &local;
   // The newest snapshot below `size` (its checkpoint entry, at seq = its size, must exist), then
@@ -113,9 +121,10 @@ Result<TrustedTip> LoadTip(const Log& log, uint64_t size, LoadReport* report) {
     DVS_ASSIGN_OR_RETURN(auto rec, log.FloorDerived(kSnapshotsDb, below));
     if (!rec) break;
     const uint64_t at = rec->first.size() == 8 ? lmdb::ReadBigEndian64(rec->first) : 0;
-    auto checked = CheckSnapshot(at, rec->second, read);
+    auto checked = CheckSnapshot(at, rec->second, read, &digest);
     if (checked.ok()) {
       tip = std::move(*checked);
+      have_digest = true;
       report->snapshot_size = at;
       break;
     }
@@ -123,7 +132,7 @@ Result<TrustedTip> LoadTip(const Log& log, uint64_t size, LoadReport* report) {
     if (at == 0) break;
     below = lmdb::BigEndian64(at - 1);
   }
-  DVS_RETURN_IF_ERROR(Advance(&tip, size, read));
+  DVS_RETURN_IF_ERROR(Advance(&tip, size, read, nullptr, have_digest ? &digest : nullptr));
   return tip;
 }
 

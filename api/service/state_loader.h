@@ -53,14 +53,20 @@ using RawReader = std::function<Result<std::string>(uint64_t seq)>;
 Result<TrustedTip> LoadTip(const Log& log, uint64_t size, LoadReport* report = nullptr);
 
 // Checks the snapshot `record` stored under size `size` against the entries (see above); the tip
-// it gives, or Corruption naming the first check that failed.
-Result<TrustedTip> CheckSnapshot(uint64_t size, std::string_view record, const RawReader& read);
+// it gives, or Corruption naming the first check that failed. *state_digest (when given) is set
+// to the digest of the tip's state it derived (the one the checkpoint commits to).
+Result<TrustedTip> CheckSnapshot(uint64_t size, std::string_view record, const RawReader& read,
+                                 Hash* state_digest = nullptr);
 
 // Advances *tip through entries [tip->size, to), read with `read`: checks each entry's seq and
 // prev_hash, applies it, extends the frontier, and checks each Checkpoint's root. For each entry
-// `each(seq, entry, applied)` is called when given. On error *tip may be partly advanced.
+// `each(seq, entry, applied)` is called when given. `start_digest`, when given, is
+// StateDigest(tip->state) as it stands (CheckSnapshot's): the first entry, the checkpoint that
+// committed to it, is checked against it instead of deriving it again. On error *tip may be
+// partly advanced.
 Status Advance(TrustedTip* tip, uint64_t to, const RawReader& read,
-               const std::function<Status(const Entry&, const Applied&)>& each = nullptr);
+               const std::function<Status(const Entry&, const Applied&)>& each = nullptr,
+               const Hash* start_digest = nullptr);
 
 // The snapshot record of a tip, as the write path stores it under key `tip.state.size`.
 std::string EncodeTip(const TrustedTip& tip);

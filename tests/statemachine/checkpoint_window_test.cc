@@ -73,6 +73,18 @@ TEST_F(CheckpointAndWindow, ACheckpointCommitsToTheStateItsEntriesReplayTo) {
   EXPECT_EQ(h.state.last_checkpoint_size, at + 1);
 }
 
+// A state loader that has just derived the digest (checking a snapshot) hands it to Apply, which
+// then checks the checkpoint against it: the rule is the same, only the derivation is skipped.
+TEST_F(CheckpointAndWindow, ADigestTheCallerDerivedIsTheOneTheCheckpointIsCheckedAgainst) {
+  const Hash digest = StateDigest(h.state);
+  const Hash other = Sha256("another state");
+  const Entry e = SignedAt(log, CheckpointOf(h.state.size, digest), h.now, "k1");
+  State copy = h.state;
+  Status s = ApplyEntry(&copy, e, nullptr, &other);
+  EXPECT_NE(s.message().find("is not the digest of the state"), std::string::npos) << s.ToString();
+  EXPECT_TRUE(ApplyEntry(&h.state, e, nullptr, &digest).ok());
+}
+
 TEST_F(CheckpointAndWindow, ARequestMustBeAppliedWithinTheWindowOfItsSigning) {
   const int64_t w = RequestIdWindow::kWindowMs;
   ExpectRefused(SignedAt(h.root, Revoke("observer"), h.now - w - 1000, "old"),
