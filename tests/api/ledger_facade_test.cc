@@ -229,5 +229,16 @@ TEST(LedgerFacade, InitThenOpenFromAManifestFile) {
   EXPECT_FALSE((*opened)->PackageFile(*root, dir.Sub("absent.yaml")).ok());
 }
 
+// A SigningKey has no moved-from state: "moving" one copies it, so both still sign.
+TEST_F(LedgerFacadeTest, AKeyMovedElsewhereStillSigns) {
+  SigningKey k = *publisher_;
+  SigningKey taken = std::move(k);
+  auto first = ledger_->PackageYaml(k, ManifestYaml("1.0"), dir_.path());  // NOLINT(bugprone-use-after-move)
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = ledger_->PackageYaml(taken, ManifestYaml("1.1"), dir_.path());
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(k.id(), taken.id());
+}
+
 }  // namespace
 }  // namespace dvs

@@ -45,6 +45,11 @@ class SigningKey {
   // The key's id: hex of the first 8 bytes of SHA-256(public key), as Row::actor_key shows it.
   std::string id() const;
 
+  // Copies share the key. There is no move: a moved-from key would hold nothing, and a write
+  // signed with it could not be refused by name; a "move" copies (cheaply).
+  SigningKey(const SigningKey&) = default;
+  SigningKey& operator=(const SigningKey&) = default;
+
  private:
   friend class Ledger;
   struct Rep;
