@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+
+#include <cstdio>
 #include <unistd.h>
 
 #include <random>
@@ -32,11 +34,17 @@ ServiceOptions KillOptions() {
                                     int round) {
   test::Harness keys;
   auto svc = ReleaseService::Open(dir, KillOptions());
-  if (!svc.ok()) _exit(10);
+  if (!svc.ok()) {
+    std::fprintf(stderr, "round %d: open: %s\n", round, svc.status().ToString().c_str());
+    _exit(10);
+  }
   for (uint64_t i = 0;; ++i) {
     Metrics m = {{"latency_ms", static_cast<double>(100 + (i + round) % 50)}};
     auto r = (*svc)->Observe(keys.observer, bundle, m, 10);
-    if (!r.ok()) _exit(11);
+    if (!r.ok()) {
+      std::fprintf(stderr, "round %d: observe: %s\n", round, r.status().ToString().c_str());
+      _exit(11);
+    }
     if (write(fd, &r->seq, sizeof(r->seq)) != sizeof(r->seq)) _exit(12);
   }
 }
