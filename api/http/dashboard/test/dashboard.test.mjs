@@ -102,11 +102,18 @@ async function main() {
   check(JSON.stringify(weights) === JSON.stringify(expected),
     `overview weights ${JSON.stringify(weights)} are the routing table's`);
   check(weights[cfg.canary] === 5 && weights[cfg.stable] === 95, 'canary 5 %, stable 95 %');
+  // Every segment's share of the bar is its weight, once layout has settled (the bar animates
+  // width changes; a render racing the measurement is waited out, not failed).
+  const drawn = await page.waitForFunction((sel) => {
+    const segs = [...document.querySelectorAll(sel)];
+    const widths = segs.map((s) => s.getBoundingClientRect().width);
+    const bar = segs[0]?.parentElement.getBoundingClientRect().width ?? 0;
+    return bar > 0 && segs.every((s, i) => Math.abs(widths[i] / bar - s.dataset.weight / 100) < 0.02);
+  }, '[data-service="tax_calc"] .seg', {timeout: 3000}).then(() => true, () => false);
   const barWidths = await page.$$eval('[data-service="tax_calc"] .seg',
-    (segs) => segs.map((s) => s.getBoundingClientRect().width));
-  const barTotal = barWidths.reduce((a, b) => a + b, 0);
-  check(Math.abs(barWidths[0] / barTotal - weights[Object.keys(weights)[0]] / 100) < 0.02,
-    'bar segments are drawn in proportion to the weights');
+    (segs) => segs.map((s) => `${s.dataset.weight} %: ${Math.round(s.getBoundingClientRect().width)} px`)
+      .concat(`bar ${Math.round(segs[0]?.parentElement.getBoundingClientRect().width ?? 0)} px`));
+  check(drawn, `bar segments are drawn in proportion to the weights (${barWidths.join(', ')})`);
 
   // ---- the ramp chart: one point per step, a rollback marker naming the reason ----
   const stableRows = (await api(`/v1/audit?bundle=${cfg.stable}`)).entries;
