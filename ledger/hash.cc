@@ -1,37 +1,75 @@
 #include "ledger/hash.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstring>
+#include <initializer_list>
+
+#include "ledger/assert.h"
 
 namespace dvs {
 
-Hash Sha256(std::string_view data) {
+namespace {
+
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    DVS_ASSERT(m != nullptr);  // libcrypto without SHA-256 cannot run dvs at all
+    return m;
+  }();
+  return md;
+}
+
+// One context per thread, reused: allocating one per hash costs a third of a small hash.
+EVP_MD_CTX* ThreadCtx() {
+  struct Owned {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Owned() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Owned owned;
+  DVS_ASSERT(owned.ctx != nullptr);
+  return owned.ctx;
+}
+
+// SHA-256 of the concatenation of `parts`.
+Hash Sha256Of(std::initializer_list<std::string_view> parts) {
+  EVP_MD_CTX* ctx = ThreadCtx();
+  DVS_ASSERT(EVP_DigestInit_ex2(ctx, Sha256Md(), nullptr) == 1);
+  for (std::string_view p : parts) DVS_ASSERT(EVP_DigestUpdate(ctx, p.data(), p.size()) == 1);
   Hash out;
-  crypto_hash_sha256(out.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  unsigned int n = 0;
+  DVS_ASSERT(EVP_DigestFinal_ex(ctx, out.data(), &n) == 1 && n == kHashSize);
   return out;
 }
 
-Hash LeafHash(std::string_view leaf_bytes) {
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  const unsigned char prefix = 0x00;
-  crypto_hash_sha256_update(&st, &prefix, 1);
-  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(leaf_bytes.data()),
-                            leaf_bytes.size());
+}  // namespace
+
+Hash Sha256(std::string_view data) { return Sha256Of({data}); }
+
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  DVS_ASSERT(ctx_ != nullptr &&
+             EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), Sha256Md(), nullptr) == 1);
+}
+
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256Stream::Update(std::string_view data) {
+  DVS_ASSERT(EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) == 1);
+}
+
+Hash Sha256Stream::Final() {
   Hash out;
-  crypto_hash_sha256_final(&st, out.data());
+  unsigned int n = 0;
+  DVS_ASSERT(EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &n) == 1 &&
+             n == kHashSize);
   return out;
 }
+
+Hash LeafHash(std::string_view leaf_bytes) { return Sha256Of({std::string_view("\0", 1), leaf_bytes}); }
 
 Hash NodeHash(const Hash& left, const Hash& right) {
-  unsigned char buf[1 + 2 * kHashSize];
-  buf[0] = 0x01;
-  std::memcpy(buf + 1, left.data(), kHashSize);
-  std::memcpy(buf + 1 + kHashSize, right.data(), kHashSize);
-  Hash out;
-  crypto_hash_sha256(out.data(), buf, sizeof(buf));
-  return out;
+  return Sha256Of({"\x01", AsBytes(left), AsBytes(right)});
 }
 
 Hash EmptyRoot() { return Sha256(""); }

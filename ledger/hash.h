@@ -1,5 +1,10 @@
 // SHA-256 and the RFC 6962 hashing rules shared by the hash chain and the Merkle tree.
 //
+// SHA-256 is OpenSSL's libcrypto, which uses the CPU's SHA extensions where it has them: 2.5x
+// libsodium's speed on a typical entry (400 bytes) and 5x on large inputs, measured on the
+// 2-core CI machine. Every entry is hashed at least once on every path, so this is the one place
+// the choice of library shows. Signatures and BLAKE2b stay with libsodium.
+//
 // hash(entry) = SHA-256(0x00 || stored entry bytes) is both the chain link (the next entry's
 // prev_hash) and the Merkle leaf hash; interior nodes are SHA-256(0x01 || left || right).
 // Part of the persistent format: do not change.
@@ -18,6 +23,19 @@ inline constexpr size_t kHashSize = 32;
 using Hash = std::array<uint8_t, kHashSize>;
 
 Hash Sha256(std::string_view data);
+// SHA-256 over data given in pieces (a file read in blocks). Final() once; not copyable.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  Hash Final();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
 Hash LeafHash(std::string_view leaf_bytes);
 Hash NodeHash(const Hash& left, const Hash& right);
 // BLAKE2b with a 16-byte output: a compact digest for sets of identifiers (not for the chain).

@@ -1,7 +1,6 @@
 #include "api/manifest/manifest.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -14,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "ledger/hash.h"
 #include "statemachine/limits.h"
 #include "statemachine/manifest_rules.h"
 
@@ -292,9 +292,8 @@ Status CheckArtifactFile(int fd, const std::string& path) {
 // Streams the file's contents through SHA-256, stopping past kMaxArtifactSize (a file that grows
 // while read).
 Result<std::string> Sha256Fd(int fd, const std::string& path, uint64_t* size) {
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  std::vector<unsigned char> buf(1 << 16);
+  Sha256Stream sha;
+  std::vector<char> buf(1 << 16);
   uint64_t total = 0;
   for (;;) {
     ssize_t got = ::read(fd, buf.data(), buf.size());
@@ -306,12 +305,10 @@ Result<std::string> Sha256Fd(int fd, const std::string& path, uint64_t* size) {
       return Status::InvalidArgument(path + " grew past the artifact limit of " +
                                      std::to_string(kMaxArtifactSize) + " bytes while read");
     }
-    crypto_hash_sha256_update(&st, buf.data(), static_cast<unsigned long long>(got));
+    sha.Update(std::string_view(buf.data(), static_cast<size_t>(got)));
   }
-  std::string out(32, '\0');
-  crypto_hash_sha256_final(&st, reinterpret_cast<unsigned char*>(out.data()));
   if (size != nullptr) *size = total;
-  return out;
+  return std::string(AsBytes(sha.Final()));
 }
 
 }  // namespace
