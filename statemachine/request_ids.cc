@@ -17,12 +17,17 @@ bool IsZero(const RequestIdSet::Digest& d) {
 }  // namespace
 
 RequestIdSet::RequestIdSet(const RequestIdSet& o)
-    : table_(o.table_), size_(o.size_), has_zero_(o.has_zero_), encoded_(o.encoded_.load()) {}
+    : table_(o.table_),
+      size_(o.size_),
+      has_zero_(o.has_zero_),
+      sorted_only_(o.sorted_only_),
+      encoded_(o.encoded_.load()) {}
 
 RequestIdSet& RequestIdSet::operator=(const RequestIdSet& o) {
   table_ = o.table_;
   size_ = o.size_;
   has_zero_ = o.has_zero_;
+  sorted_only_ = o.sorted_only_;
   encoded_.store(o.encoded_.load());
   return *this;
 }
@@ -31,12 +36,14 @@ RequestIdSet::RequestIdSet(RequestIdSet&& o) noexcept
     : table_(std::move(o.table_)),
       size_(o.size_),
       has_zero_(o.has_zero_),
+      sorted_only_(o.sorted_only_),
       encoded_(o.encoded_.load()) {}
 
 RequestIdSet& RequestIdSet::operator=(RequestIdSet&& o) noexcept {
   table_ = std::move(o.table_);
   size_ = o.size_;
   has_zero_ = o.has_zero_;
+  sorted_only_ = o.sorted_only_;
   encoded_.store(o.encoded_.load());
   return *this;
 }
@@ -62,6 +69,21 @@ size_t RequestIdSet::Slot(const Digest& d) const {
 }
 
 bool RequestIdSet::ContainsDigest(const Digest& d) const {
+  if (sorted_only_) {
+    const std::string& blob = encoded_.load()->bytes;
+    size_t lo = 0, hi = blob.size() / 16;  // bisect [lo, hi)
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      const int c = std::memcmp(blob.data() + mid * 16, d.data(), 16);
+      if (c == 0) return true;
+      if (c < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return false;
+  }
   if (IsZero(d)) return has_zero_;
   if (table_.empty()) return false;
   for (size_t i = Slot(d);; i = (i + 1) & (table_.size() - 1)) {
@@ -71,6 +93,7 @@ bool RequestIdSet::ContainsDigest(const Digest& d) const {
 }
 
 void RequestIdSet::InsertDigest(const Digest& d) {
+  if (sorted_only_) Materialize();
   if (encoded_.load()) encoded_.store(nullptr);
   if (IsZero(d)) {
     size_ += !has_zero_;
@@ -100,7 +123,23 @@ void RequestIdSet::Grow() {
   if (zero) InsertDigest(Digest{});
 }
 
+void RequestIdSet::Materialize() {
+  const std::shared_ptr<const Encoded> sorted = encoded_.load();
+  const size_t n = sorted->bytes.size() / 16;
+  sorted_only_ = false;
+  size_ = 0;
+  size_t cap = 64;
+  while (cap < n * 2 + 2) cap *= 2;
+  table_.assign(cap, Digest{});
+  for (size_t i = 0; i < n; ++i) {
+    Digest d;
+    std::memcpy(d.data(), sorted->bytes.data() + i * 16, 16);
+    InsertDigest(d);
+  }
+}
+
 std::string RequestIdSet::Encode() const {
+  if (sorted_only_) return encoded_.load()->bytes;
   // Sorted as two big-endian 64-bit words each: the same order as comparing the bytes, without
   // a memcmp per comparison (this runs for every state digest, at every checkpoint and open).
   using Key = std::pair<uint64_t, uint64_t>;
@@ -129,16 +168,19 @@ std::string RequestIdSet::Encode() const {
 Result<RequestIdSet> RequestIdSet::Decode(std::string_view blob) {
   if (blob.size() % 16 != 0)
     return Status::Corruption("request id digests are not a multiple of 16 bytes");
-  RequestIdSet s;
-  size_t n = blob.size() / 16, cap = 64;
-  while (cap < n * 2 + 2) cap *= 2;
-  s.table_.assign(cap, Digest{});
-  for (size_t i = 0; i < n; ++i) {
-    Digest d;
-    std::memcpy(d.data(), blob.data() + i * 16, 16);
-    if (s.ContainsDigest(d)) return Status::Corruption("request id digests repeat");
-    s.InsertDigest(d);
+  for (size_t at = 16; at < blob.size(); at += 16) {
+    if (std::memcmp(blob.data() + at - 16, blob.data() + at, 16) >= 0) {
+      return Status::Corruption("request id digests repeat or are not in ascending order");
+    }
   }
+  RequestIdSet s;
+  if (blob.empty()) return s;
+  auto encoded = std::make_shared<Encoded>();
+  encoded->bytes = std::string(blob);
+  encoded->sha256 = Sha256(encoded->bytes);
+  s.encoded_.store(std::move(encoded));
+  s.size_ = blob.size() / 16;
+  s.sorted_only_ = true;
   return s;
 }
 

@@ -1,7 +1,9 @@
 // RequestIdSet: the request ids applied so far, for refusing a replayed signed request.
 //
 // Kept as 128-bit BLAKE2b digests of the ids in an open-addressing table: about 32 bytes per
-// request, no allocation per insert, and a snapshot encoding that is one binary blob. A digest
+// request, no allocation per insert, and a snapshot encoding that is one binary blob. A set
+// decoded from a snapshot stays that sorted blob, searched by bisection, until its first insert
+// builds the table: opening a ledger costs no table for buckets nobody writes to again. A digest
 // collision (two different ids, one digest) would wrongly refuse the second as a replay; with
 // 128 bits that needs about 2^64 requests. Pure and deterministic: same inserts, same set.
 #ifndef DVS_STATEMACHINE_REQUEST_IDS_H_
@@ -50,16 +52,21 @@ class RequestIdSet {
   // bucket the log has moved past is sorted and hashed once, not at every checkpoint. Safe to
   // call from threads that share the set (States share buckets).
   std::shared_ptr<const Encoded> EncodedOnce() const;
-  // Corruption unless the blob is a whole number of distinct 16-byte digests.
+  // Corruption unless the blob is a whole number of 16-byte digests in strictly ascending order
+  // (what Encode writes). The blob is kept as the set's encoding, with its SHA-256.
   static Result<RequestIdSet> Decode(std::string_view blob);
 
  private:
   void Grow();
+  // Builds the table from the sorted blob a decoded set starts as (before its first insert).
+  void Materialize();
   size_t Slot(const Digest& d) const;
 
   std::vector<Digest> table_;  // all-zero: empty slot (a real digest of zero is treated as present)
   size_t size_ = 0;
   bool has_zero_ = false;
+  // True while the digests live only in encoded_'s bytes (a decoded set not yet inserted into).
+  bool sorted_only_ = false;
   // EncodedOnce()'s result: null until asked, reset by every insert.
   mutable std::atomic<std::shared_ptr<const Encoded>> encoded_;
 };
