@@ -40,6 +40,7 @@ Status Package(State& s, const Ctx& c, const sm::Package& m) {
   b.version_tag = VersionTag(manifest, c.time_ms);
   b.digest = digest;
   b.manifest = std::move(manifest);
+  b.manifest_bytes = std::make_shared<const std::string>(EncodeManifest(b.manifest));
   b.packaged_seq = c.seq;
   b.packaged_by = c.key->name;
   s.versions[key] = b.id;

@@ -29,7 +29,7 @@ Observation GetObservation(const sm::SnapObservation& in) {
 
 void PutBundle(const Bundle& b, sm::SnapBundle* out) {
   out->set_id(b.id);
-  out->set_manifest(EncodeManifest(b.manifest));
+  out->set_manifest(b.manifest_bytes ? *b.manifest_bytes : EncodeManifest(b.manifest));
   out->set_digest(std::string(AsBytes(b.digest)));
   out->set_version_tag(b.version_tag);
   out->set_state(static_cast<uint32_t>(b.state));
@@ -48,6 +48,7 @@ Result<Bundle> GetBundle(const sm::SnapBundle& in) {
   if (!b.manifest.ParseFromString(in.manifest())) {
     return Status::Corruption("snapshot: manifest of bundle " + in.id() + " does not parse");
   }
+  b.manifest_bytes = std::make_shared<const std::string>(in.manifest());
   auto digest = HashFromBytes(in.digest());
   if (!digest) return Status::Corruption("snapshot: digest of bundle " + in.id() + " is malformed");
   if (in.state() > static_cast<uint32_t>(BundleState::kRetired)) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -66,6 +67,12 @@ struct Bundle {
   std::string version_tag;  // <name>_v<version>+<YYYYMMDD of the Package entry's log time>
   Hash digest{};            // SHA-256 of the stored manifest bytes
   sm::Manifest manifest;
+  // EncodeManifest(manifest), kept from when the bundle was made (Package encodes it once; a
+  // snapshot's decoding keeps the record's bytes, which its check against the checkpoint then
+  // covers). A manifest never changes after Package, and without this every state digest, at
+  // every checkpoint, would encode every manifest the ledger ever held. Null: encoded when
+  // needed. Copies of a state share it.
+  std::shared_ptr<const std::string> manifest_bytes;
   BundleState state = BundleState::kPackaged;
   uint64_t packaged_seq = 0;
   std::string packaged_by;

@@ -8,7 +8,9 @@
 #include <cstdio>
 
 #include "statemachine/invariants.h"
+#include "statemachine/manifest_rules.h"
 #include "statemachine/replay.h"
+#include "statemachine/snapshot.pb.h"
 #include "statemachine/snapshot_digest.h"
 #include "tests/statemachine/harness.h"
 #include "tests/statemachine/random_history.h"
@@ -180,6 +182,21 @@ RC_GTEST_PROP(StateMachineProperties, ASnapshotRecordsDigestIsItsStatesDigest, (
     edited[at] ^= 0x01;
     auto e = DecodeSnapshot(edited);
     if (e.ok()) RC_ASSERT(RecordStateDigest(edited, *e) != want);
+    // Nor is a record whose manifest bytes decode to the same manifest but are not its
+    // deterministic encoding (a name written twice; the last wins): the state would keep those
+    // bytes, and every later checkpoint of it would commit to them.
+    sm::Snapshot msg;
+    RC_ASSERT(msg.ParseFromString(record));
+    sm::SnapBundle* b = msg.mutable_bundles(0);
+    sm::Manifest name_only;
+    name_only.set_name(prefix.bundles.at(b->id()).manifest.name());
+    b->set_manifest(b->manifest() + name_only.SerializeAsString());
+    const std::string redundant = SerializeDeterministic(msg);
+    auto r = DecodeSnapshot(redundant);
+    RC_ASSERT(r.ok());
+    RC_ASSERT(r->state.bundles.at(b->id()).manifest.name() == name_only.name());
+    RC_ASSERT(RecordStateDigest(redundant, *r) != want);
+    RC_ASSERT(StateDigest(r->state) != want);
   }
 }
 
