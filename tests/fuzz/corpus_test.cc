@@ -39,6 +39,10 @@ TEST(FuzzCorpus, CheckpointNote) {
   EXPECT_GE(ReplayAll("checkpoint_note", fuzz::CheckpointNote), 1);
 }
 
+TEST(FuzzCorpus, SnapshotRecord) {
+  EXPECT_GE(ReplayAll("snapshot_record", fuzz::SnapshotRecord), 5);
+}
+
 TEST(FuzzCorpus, HttpRequest) { EXPECT_GE(ReplayAll("http_request", fuzz::HttpRequest), 8); }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "statemachine/condition.h"
 #include "statemachine/invariants.h"
 #include "statemachine/replay.h"
+#include "statemachine/snapshot_digest.h"
 #include "tests/statemachine/harness.h"
 
 namespace dvs::fuzz {
@@ -144,6 +145,22 @@ void CheckpointNote(const uint8_t* data, size_t size) {
     auto c = ParseCheckpoint(changed);
     if (c.ok()) Check(!VerifyCheckpoint(*c, "log", key.public_key()).ok());
   }
+}
+
+void SnapshotRecord(const uint8_t* data, size_t size) {
+  static google::protobuf::LogSilencer quiet;
+  const std::string_view record(reinterpret_cast<const char*>(data), size);
+  auto snap = DecodeSnapshot(record);
+  if (!snap.ok()) return;
+  (void)RecordStateDigest(record, *snap);  // any record: no crash, no over-read
+  const Hash digest = StateDigest(snap->state);
+  const MerkleFrontier* frontier = snap->frontier ? &*snap->frontier : nullptr;
+  const std::string canonical = EncodeSnapshot(snap->state, snap->head_hash, frontier);
+  auto again = DecodeSnapshot(canonical);
+  Check(again.ok());
+  Check(RecordStateDigest(canonical, *again) == digest);
+  Check(StateDigest(again->state) == digest);
+  Check(EncodeSnapshot(again->state, again->head_hash, frontier) == canonical);
 }
 
 }  // namespace dvs::fuzz

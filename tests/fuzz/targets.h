@@ -23,6 +23,10 @@ void Condition(const uint8_t* data, size_t size);
 // checkpoint derived from the bytes and signed, which verifies only with its own key and name, and
 // fails after any one-byte change of the note.
 void CheckpointNote(const uint8_t* data, size_t size);
+// The bytes as a snapshot record, which anyone with file access can edit: decoding never crashes;
+// a decoded state digests the same from its record and from itself once re-encoded, and decodes
+// from that encoding to a state of the same digest (what opening a ledger relies on).
+void SnapshotRecord(const uint8_t* data, size_t size);
 // The bytes as an HTTP request to dvs serve: parsed as the server parses, then handled by the API
 // against a live ledger (http_target.cc).
 void HttpRequest(const uint8_t* data, size_t size);
