@@ -11,7 +11,9 @@
 #include "api/verify/verify.h"
 #include "ledger/lmdb_util.h"
 #include "statemachine/apply.h"
+#include "statemachine/manifest_rules.h"
 #include "statemachine/replay.h"
+#include "statemachine/snapshot.pb.h"
 #include "tests/ledger/raw_ledger.h"
 #include "tests/statemachine/harness.h"
 #include "tests/test_util.h"
@@ -265,6 +267,67 @@ TEST(DerivedTamperTest, AnUnrolledBackBundleStaysRolledBack) {
   EXPECT_TRUE(ticked->empty());
   EXPECT_EQ((*svc)->log().GetHead()->size, head);
   EXPECT_EQ((*(*svc)->StatusOf(t.v2_)).state, "rolled_back");
+}
+
+// The snapshot check hashes a record's own bytes (statemachine/snapshot_digest.h). A record of
+// the same state in another field order (an older encoder's, say) is still used, after the
+// state is encoded again; a record whose manifest bytes are not the manifest's own encoding is
+// refused, though it decodes to the same manifest, because the state would keep those bytes and
+// sign them at the next checkpoint. Either way the state served is the truth.
+TEST(DerivedTamperTest, ASnapshotInAnotherFormIsUsedAndRedundantManifestBytesAreRefused) {
+  DerivedTamper t;
+  const Table truth = DerivedTamper::RoutesOf(t.Truth());
+  auto [key, snap] = t.LatestSnapshot();
+  const uint64_t at = lmdb::ReadBigEndian64(key);
+  std::string record;
+  {
+    test::RawLedger raw(t.path_);
+    record = *raw.Get("snapshots", key);
+  }
+  sm::Snapshot msg;
+  ASSERT_TRUE(msg.ParseFromString(record));
+  t.Close();
+
+  // Field 11 first, then the rest: the same message, in an order EncodeSnapshot never writes.
+  sm::Snapshot only11, rest = msg;
+  only11.set_last_checkpoint_size(msg.last_checkpoint_size());
+  rest.clear_last_checkpoint_size();
+  ASSERT_NE(msg.last_checkpoint_size(), 0u);
+  const std::string reordered = SerializeDeterministic(only11) + SerializeDeterministic(rest);
+  ASSERT_NE(reordered, record);
+  {
+    test::RawLedger raw(t.path_);
+    raw.Put("snapshots", key, reordered);
+  }
+  {
+    auto svc = t.Reopen();
+    ASSERT_TRUE(svc.ok()) << svc.status().ToString();
+    EXPECT_EQ((*svc)->load_report().snapshot_size, at);
+    EXPECT_TRUE((*svc)->load_report().rejected.empty());
+    auto now = (*svc)->Current();
+    ASSERT_TRUE(now.ok());
+    EXPECT_EQ(DerivedTamper::RoutesOf(**now), truth);
+  }
+
+  // A manifest with its name written twice (the last wins): same manifest, other bytes.
+  sm::SnapBundle* b = msg.mutable_bundles(0);
+  sm::Manifest name_only;
+  name_only.set_name(snap.state.bundles.at(b->id()).manifest.name());
+  b->set_manifest(b->manifest() + name_only.SerializeAsString());
+  {
+    test::RawLedger raw(t.path_);
+    raw.Put("snapshots", key, SerializeDeterministic(msg));
+  }
+  auto svc = t.Reopen();
+  ASSERT_TRUE(svc.ok()) << svc.status().ToString();
+  EXPECT_NE((*svc)->load_report().snapshot_size, at);
+  ASSERT_FALSE((*svc)->load_report().rejected.empty());
+  EXPECT_NE((*svc)->load_report().rejected[0].find("not the one the checkpoint commits to"),
+            std::string::npos)
+      << (*svc)->load_report().rejected[0];
+  auto now = (*svc)->Current();
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(DerivedTamper::RoutesOf(**now), truth);
 }
 
 // A flipped lowest stored node (leaves 0..15; the leaves themselves are not stored): appends
