@@ -1,6 +1,24 @@
 #include "ledger/lmdb_util.h"
 
+#include <sys/stat.h>
+
 namespace dvs::lmdb {
+
+Status CheckNotTruncated(MDB_env* env, const std::string& dir) {
+  // The meta page first, then the file: a writer may extend the file in between, never shrink it.
+  MDB_envinfo info;
+  MDB_stat stat;
+  DVS_RETURN_IF_ERROR(Check(mdb_env_info(env, &info), "read the ledger's meta page"));
+  DVS_RETURN_IF_ERROR(Check(mdb_env_stat(env, &stat), "read the ledger's page size"));
+  const std::string file = dir + "/data.mdb";
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0) return Status::OK();  // mdb_env_open just read it
+  const uint64_t needed = (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  if (static_cast<uint64_t>(st.st_size) >= needed) return Status::OK();
+  return Status::Corruption(file + " is cut short: it holds " + std::to_string(st.st_size) +
+                            " bytes, and its meta page says " + std::to_string(needed) +
+                            " are in use (a copy that did not finish?); nothing was read past its end");
+}
 
 Status Check(int rc, const char* what) {
   if (rc == MDB_SUCCESS) return Status::OK();

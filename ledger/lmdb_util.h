@@ -16,6 +16,12 @@ namespace dvs::lmdb {
 // Converts an LMDB return code to a Status naming the operation; OK for MDB_SUCCESS.
 Status Check(int rc, const char* what);
 
+// Corruption when the data file at `dir` is shorter than the pages its meta page says are in use
+// (a copy cut short, a disk that filled mid-copy). LMDB maps the file and would read those pages
+// past its end, which kills the process with SIGBUS; checked once, right after mdb_env_open. The
+// file only grows while the environment is open, so a check that passes stays true.
+Status CheckNotTruncated(MDB_env* env, const std::string& dir);
+
 inline MDB_val Val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 inline std::string_view View(const MDB_val& v) {
   return {static_cast<const char*>(v.mv_data), v.mv_size};

@@ -242,6 +242,9 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& dir, const LogOption
 Result<std::unique_ptr<Log>> Log::Open(const std::string& dir, const LogOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
+    if (std::filesystem::exists(dir, ec)) {
+      return Status::NotFound("no ledger at " + dir + " (that is a file; a ledger is a directory)");
+    }
     return Status::NotFound("no ledger at " + dir + " (no such directory)");
   }
   if (!std::filesystem::exists(dir + "/data.mdb", ec)) {
@@ -272,6 +275,7 @@ Result<std::unique_ptr<Log>> Log::OpenEnv(const std::string& dir, const LogOptio
   // A read-only copy in a read-only directory: no lock file can be made, and no writer exists.
   if (options.read_only && (rc == EACCES || rc == EROFS)) rc = open_env(flags | MDB_NOLOCK);
   DVS_RETURN_IF_ERROR(lmdb::Check(rc, ("open ledger " + dir).c_str()));
+  DVS_RETURN_IF_ERROR(lmdb::CheckNotTruncated(log->env_, dir));
   if (!options.read_only) {
     int dead = 0;
     mdb_reader_check(log->env_, &dead);  // clear reader slots left by killed processes

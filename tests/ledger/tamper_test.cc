@@ -2,6 +2,9 @@
 // back and assert exactly which seq VerifyChain reports, and that it never crashes.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "ledger/log.h"
 #include "ledger/verify_chain.h"
 #include "tests/ledger/raw_ledger.h"
@@ -80,6 +83,51 @@ TEST_F(TamperTest, TruncatedValueIsReportedNotCrashedOn) {
     }
     { test::RawLedger(dir_.path()).PutEntry(seq, original); }
   }
+}
+
+// A copy of data.mdb that did not finish: LMDB would map pages past the file's end and die of
+// SIGBUS on the first read of one. The open refuses it by name instead.
+TEST(TruncatedFile, ADataFileCutShortIsRefusedAtOpenNotCrashedOn) {
+  test::TempDir dir;
+  {
+    auto log = Log::Create(dir.path(), {});
+    ASSERT_TRUE(log.ok());
+    std::vector<SignedBody> bodies;
+    for (int i = 0; i < 3000; ++i) {
+      bodies.push_back(SignedBody::Sign(test::KeyFromNumber(i % 3), std::string(200, 'a' + i % 26)));
+    }
+    ASSERT_TRUE((*log)->AppendBatch(bodies).ok());
+  }
+  const std::string file = dir.Sub("data.mdb");
+  auto write = [&](const std::string& bytes) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+  };
+  std::ifstream in(file, std::ios::binary);
+  const std::string whole{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  ASSERT_GT(whole.size(), 64u * 4096);
+  int refused = 0;
+  for (size_t cut : {size_t{2 * 4096}, whole.size() / 2, whole.size() - 4096}) {
+    write(whole.substr(0, cut));
+    for (bool read_only : {true, false}) {
+      auto log = Log::Open(dir.path(), {.read_only = read_only});
+      if (!log.ok()) {
+        EXPECT_TRUE(log.status().IsCorruption()) << log.status().ToString();
+        EXPECT_NE(log.status().message().find("data.mdb is cut short: it holds " +
+                                              std::to_string(cut) + " bytes"),
+                  std::string::npos)
+            << log.status().ToString();
+        ++refused;
+        continue;
+      }
+      // Only pages past what is in use were cut: everything reads.
+      auto r = VerifyChain(**log, {});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_TRUE(r->ok());
+    }
+  }
+  EXPECT_GE(refused, 4) << "the cuts at two pages and at half must be refused";
+  write(whole);
+  EXPECT_TRUE(Log::Open(dir.path(), {}).ok());
 }
 
 TEST_F(TamperTest, DeletedEntryIsReportedAsMissing) {
