@@ -102,7 +102,13 @@ class Verifier {
     const size_t at = (want % kLeafChecksPerRecord) * kLeafCheckBytes;
     if (checks.size() < at + kLeafCheckBytes) return "Merkle leaf check is missing";
     if (checks.compare(at, kLeafCheckBytes, AsBytes(c.hash).substr(0, kLeafCheckBytes)) != 0) {
-      return "entry bytes do not match the recorded Merkle leaf check";
+      if (!c.signature_ok) {
+        return "entry was altered after it was signed: its signature by key " + e.signer.Id() +
+               " does not verify, and its bytes no longer match the Merkle leaf recorded when it "
+               "was appended";
+      }
+      return "entry bytes do not match the Merkle leaf recorded when it was appended (the entry "
+             "was replaced by another signed one, or that record was altered)";
     }
     if (!c.signature_ok) return "signature by key " + e.signer.Id() + " does not verify";
     // Recompute the perfect subtrees this leaf completes and compare with the stored nodes.

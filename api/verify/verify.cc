@@ -24,6 +24,11 @@ double Now() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
+// "1 snapshot", "3 snapshots".
+std::string Count(uint64_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 // What the index check needs of each entry: its actor, kind, bundle and service as ids of
 // interned strings (16 bytes an entry, where a record of four strings took hundreds), from which
 // its index terms (audit::IndexTerms) are told.
@@ -111,6 +116,13 @@ class Verifier {
     report_.valid = false;
     report_.first_bad_seq = seq;
     report_.reason = why;
+    // Derived data is checked only after every entry's hash, chain link and signature: say so,
+    // and how to rebuild it, so that an auditor can tell a damaged index from forged history.
+    if (why.rfind("derived ", 0) == 0 && why.find("dvs reindex") == std::string::npos &&
+        why.find("missing") == std::string::npos) {
+      report_.reason += " (every entry's hash, chain link and signature check: dvs reindex, on a "
+                        "writable copy, rebuilds derived data from the entries)";
+    }
     return false;
   }
   bool Fatal(const Status& s) {
@@ -245,10 +257,11 @@ class Verifier {
     Progress("replay through Apply", report_.entries, report_.entries);
     Status inv = CheckInvariants(state_);
     if (!inv.ok()) return Bad(report_.entries - 1, inv.message());
-    report_.notes.push_back("replay through Apply: every entry allowed, invariants hold, " +
-                            std::to_string(checkpoints_checked_) +
-                            " in-ledger checkpoints match their roots, " +
-                            std::to_string(snapshots_checked_) + " snapshots agree");
+    report_.notes.push_back(
+        "replay through Apply: every entry allowed, invariants hold, " +
+        Count(checkpoints_checked_, "in-ledger checkpoint") +
+        (checkpoints_checked_ == 1 ? " matches its root, " : " match their roots, ") +
+        Count(snapshots_checked_, "snapshot") + (snapshots_checked_ == 1 ? " agrees" : " agree"));
     return true;
   }
 
@@ -354,6 +367,17 @@ class Verifier {
       const KeyRecord* signer = nullptr;
       for (const auto& [key_name, k] : state_.keys) {
         if (Has(k.roles, Role::kLog) && VerifyCheckpoint(*c, key_name, k.key).ok()) signer = &k;
+      }
+      if (signer == nullptr && cp.size > report_.entries) {
+        // A ledger cut short before its log key's grant looks like this: the key that signed the
+        // checkpoint the auditor holds is among the missing entries.
+        return Bad(report_.entries,
+                   "entries from seq " + std::to_string(report_.entries) + " on are missing: " +
+                       name + " commits to " + std::to_string(cp.size) +
+                       " entries and is signed by no log key among the " +
+                       std::to_string(report_.entries) +
+                       " the ledger holds (the ledger was truncated, before the grant of the key "
+                       "that signed it)");
       }
       if (signer == nullptr) {
         return Fatal(

@@ -178,6 +178,21 @@ TEST_F(VerifyTamper, AByteFlippedInEachEntryInTurnIsNamed) {
   }
 }
 
+TEST_F(VerifyTamper, AnEditedReasonIsNamedAsAnEntryAlteredAfterItWasSigned) {
+  // The last entry is the manual rollback "manual": one letter of its reason changed.
+  std::string copy = Copy();
+  {
+    test::RawLedger raw(copy);
+    std::string bytes = *raw.Entry(size_ - 1);
+    const size_t at = bytes.find("manual");
+    ASSERT_NE(at, std::string::npos);
+    bytes[at] = 'M';
+    raw.PutEntry(size_ - 1, bytes);
+  }
+  Outcome r = Verify(copy);
+  ExpectInvalidAt(r, size_ - 1, "entry was altered after it was signed");
+}
+
 TEST_F(VerifyTamper, ADeletedEntryIsNamed) {
   std::string copy = Copy();
   test::RawLedger(copy).Del("entries", lmdb::BigEndian64(5));
@@ -250,7 +265,15 @@ TEST_F(VerifyTamper, AnAutomaticDecisionWhoseEvidenceWasAlteredIsNamed) {
 TEST_F(VerifyTamper, TamperedDerivedDataIsNamed) {
   std::string copy = Copy();
   test::RawLedger(copy).Put(audit::kAuditDb, lmdb::BigEndian64(9), "not a record");
-  ExpectInvalidAt(Verify(copy), 9, "derived audit record disagrees");
+  Outcome r = Verify(copy);
+  ExpectInvalidAt(r, 9, "derived audit record disagrees");
+  // An auditor is told the entries check and how to rebuild; and the rebuilt copy verifies.
+  EXPECT_NE(r.err.find("signature check: dvs reindex"), std::string::npos) << r.err;
+  ASSERT_EQ(test::WaitDvs(test::StartDvs({"reindex"}, copy, dir_.path(), "reindex"), dir_.path(),
+                          "reindex")
+                .code,
+            0);
+  EXPECT_EQ(Verify(copy).code, 0);
 }
 
 // Index postings are derived: one filed under a term its entry does not carry, or one missing,
@@ -265,6 +288,30 @@ TEST_F(VerifyTamper, AForgedOrMissingPostingIsNamed) {
   Outcome r = Verify(missing);
   EXPECT_EQ(r.code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("postings, the entries imply"), std::string::npos) << r.err;
+}
+
+TEST_F(VerifyTamper, ALedgerCutBeforeItsLogKeysGrantIsNamedTruncatedAgainstTheCheckpoint) {
+  // Entries 0-5: genesis and five grants; the log key's grant (6) and all after it are cut, so the
+  // checkpoint's signer is not in what is left. Still a truncation, not a usage error.
+  const uint64_t keep = 6;
+  std::string cut = dir_.Sub("cut");
+  Rewrite(cut, [&](uint64_t seq, std::vector<SignedBody>* bodies) {
+    if (seq >= keep) bodies->clear();
+  });
+  Outcome r = Verify(cut, {"--checkpoint", dir_.Sub("cp")});
+  ExpectInvalidAt(r, keep, "the ledger was truncated");
+  EXPECT_NE(r.err.find("signed by no log key among the 6"), std::string::npos) << r.err;
+}
+
+TEST_F(VerifyTamper, ADataFileCutShortIsNamedNotCrashedOn) {
+  // A copy that did not finish: half of data.mdb.
+  std::string copy = Copy();
+  const std::string file = copy + "/data.mdb";
+  const auto size = std::filesystem::file_size(file);
+  std::filesystem::resize_file(file, size / 2);
+  Outcome r = Verify(copy);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("data.mdb is cut short"), std::string::npos) << r.err;
 }
 
 TEST_F(VerifyTamper, AWrongPinnedRootOrAMissingLedgerFail) {
