@@ -1,16 +1,8 @@
 #include "statemachine/analysis.h"
 
-#include <cstdio>
-
 namespace dvs {
 
 namespace {
-
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%g", v);
-  return buf;
-}
 
 const sm::Measurement* MeasurementOf(const Observation& o, const std::string& metric) {
   for (const sm::Measurement& m : o.measurements)
@@ -42,7 +34,7 @@ MetricVerdict JudgeMetric(const sm::RolloutPolicy& policy, const sm::AnalysisMet
                (m != nullptr && !m->detail().empty() ? ": " + m->detail() : "");
     return v;
   }
-  const std::string value = am.name() + " = " + Num(it->second) + from;
+  const std::string value = am.name() + " = " + FormatValue(it->second) + from;
   for (const std::string& text : policy.rollback_when()) {
     auto c = ParseCondition(text);
     if (!c.ok() || c->metric != am.name()) continue;

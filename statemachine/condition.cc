@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 #include "statemachine/limits.h"
 
@@ -119,6 +120,12 @@ Result<Condition> ParseCondition(std::string_view text) {
     return fail(col, "unexpected '" + std::string(tok.Next()) + "' after the condition");
   }
   return c;
+}
+
+std::string FormatValue(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
 }
 
 const char* CompareOpText(CompareOp op) {

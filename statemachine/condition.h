@@ -36,6 +36,10 @@ Result<Condition> ParseCondition(std::string_view text);
 // number in its shortest form that reads back to the same double, so that
 // ParseCondition(FormatCondition(c)) gives c back (metric, op, number, against_baseline).
 std::string FormatCondition(const Condition& c);
+// An observed value as reasons cite it ("%g": 0.1, 250, 1e+06). Reasons are signed and re-derived
+// by Apply, so this form is part of the ledger format: changing it changes verdicts' reasons.
+std::string FormatValue(double v);
+
 // The operator's text: "<", "<=", ">", ">=", "==" or "!=".
 const char* CompareOpText(CompareOp op);
 

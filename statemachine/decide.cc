@@ -3,21 +3,14 @@
 #include "statemachine/analysis.h"
 
 #include <algorithm>
-#include <cstdio>
 
 namespace dvs {
 
 namespace {
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%g", v);
-  return buf;
-}
-
 std::string Observed(const Condition& c, const Metrics& m) {
   auto it = m.find(c.metric);
-  return it == m.end() ? c.metric + " not observed" : c.metric + " = " + Num(it->second);
+  return it == m.end() ? c.metric + " not observed" : c.metric + " = " + FormatValue(it->second);
 }
 
 // A reason quoting queries and provider answers, cut to fit a signed reason (kMaxFieldLength),

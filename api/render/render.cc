@@ -7,6 +7,7 @@
 #include "api/render/json.h"
 #include "api/render/text_table.h"
 #include "api/service/events.h"
+#include "statemachine/condition.h"
 #include "statemachine/manifest_rules.h"
 #include "statemachine/roles.h"
 
@@ -44,7 +45,7 @@ void MetricsJson(Json& j, const Metrics& m) {
 
 std::string MetricsText(const Metrics& m) {
   std::string out;
-  for (const auto& [k, v] : m) out += (out.empty() ? "" : " ") + k + "=" + Num(v);
+  for (const auto& [k, v] : m) out += (out.empty() ? "" : " ") + k + "=" + FormatValue(v);
   return out.empty() ? "(none observed)" : out;
 }
 
@@ -119,12 +120,6 @@ Result<Format> ParseFormat(const std::string& name) {
   if (name == "json") return Format::kJson;
   if (name == "csv") return Format::kCsv;
   return Status::InvalidArgument("format '" + name + "' is not one of text, json, csv");
-}
-
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%g", v);
-  return buf;
 }
 
 std::string TerminalSafe(std::string_view text) {

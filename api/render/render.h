@@ -40,8 +40,6 @@ std::string RenderStateAt(const State& s, Format f, size_t width = 0);
 // `dvs tick`: one line per evaluated service (CSV renders as text).
 std::string RenderTick(const std::vector<TickOutcome>& outcomes, Format f);
 
-// "%g" of a double.
-std::string Num(double v);
 // `text` made safe to print on a terminal: control characters (C0, DEL, C1 incl. ESC and the
 // 8-bit CSI) and bytes that are not UTF-8 become \xNN, so text signed into an old ledger cannot
 // move the cursor, recolour or rewrite what is shown. Printable text, UTF-8 included, is kept.

@@ -81,11 +81,7 @@ std::string Detail(const State& s, const sm::Transition& t) {
       std::string m;
       const std::map<std::string, double> sorted(t.observe().metrics().begin(),
                                                  t.observe().metrics().end());
-      for (const auto& [k, v] : sorted) {
-        char buf[64];
-        std::snprintf(buf, sizeof(buf), "%s=%g", k.c_str(), v);
-        m += (m.empty() ? "" : " ") + std::string(buf);
-      }
+      for (const auto& [k, v] : sorted) m += (m.empty() ? "" : " ") + k + "=" + FormatValue(v);
       m += " samples=" + std::to_string(t.observe().samples());
       // Measured by dvs: each value's question and the digest of its answer.
       std::vector<const sm::Measurement*> sources;
@@ -119,8 +115,10 @@ std::string Detail(const State& s, const sm::Transition& t) {
       for (const auto& r : t.confirm().routes()) {
         w += (w.empty() ? "" : ", ") + r.bundle() + " " + Pct(r.weight());
       }
-      return t.confirm().router() + " serves " + w + " (table at seq " +
-             std::to_string(t.confirm().table_seq()) + ")";
+      // table_seq counts the entries the table was derived from: the last of them is the seq.
+      const uint64_t n = t.confirm().table_seq();
+      return t.confirm().router() + " serves " + w +
+             (n == 0 ? " (the empty table)" : " (the table as of seq " + std::to_string(n - 1) + ")");
     }
     default:
       return "";
@@ -182,6 +180,7 @@ Result<LogRow> RowOf(const class Log& log, const State& s, uint64_t seq, const E
   }
   row.bundle = BundleConcerned(t);
   if (const Bundle* b = s.FindBundle(row.bundle)) row.service = b->service;
+  if (t.has_confirm()) row.service = t.confirm().service();  // a router's table: no one bundle
   row.detail = Detail(s, t);
   if (const sm::Evidence* ev = EvidenceOf(t); ev && !ev->observation_seqs().empty()) {
     row.automatic = true;

@@ -23,11 +23,7 @@ int64_t WallMs() {
 std::string Shown(const sm::Measurement& m, const Metrics& values) {
   auto it = values.find(m.metric());
   std::string out = m.metric();
-  if (it != values.end()) {
-    char buf[40];
-    std::snprintf(buf, sizeof(buf), " = %g", it->second);
-    out += buf;
-  }
+  if (it != values.end()) out += " = " + FormatValue(it->second);
   return out;
 }
 

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "statemachine/condition.h"
+
 namespace dvs::cli {
 
 namespace {
@@ -112,9 +114,7 @@ std::string Thresholds(Client& c, const std::string& target) {
         std::string now = "not observed", verdict;
         if (metrics.contains(metric) && metrics[metric].is_number()) {
           const double v = metrics[metric].get<double>();
-          char num[64];
-          std::snprintf(num, sizeof(num), "now %g", v);
-          now = num;
+          now = "now " + FormatValue(v);
           const std::optional<bool> holds = Holds(text, v);
           if (holds) {
             verdict = promote ? (*holds ? "met" : "not met") : (*holds ? "TRIPPED" : "clear");
