@@ -91,13 +91,15 @@ class HaproxyRouting : public test::ProxyFixture {
                 "1h");  // no timer decisions: each step below comes from an observation
   }
 
-  // The details of the ledger's confirm entries, oldest first.
+  // The details of tax_calc's confirm entries, oldest first (found by the service filter, as an
+  // auditor asks for them).
   std::vector<std::string> Confirmations() {
-    test::Outcome r = Local({"audit", "--type", "confirm", "--json"});
+    test::Outcome r = Local({"audit", "--type", "confirm", "--service", "tax_calc", "--json"});
     EXPECT_EQ(r.code, 0) << r.err;
     std::vector<std::string> out;
     auto json = test::ParseJson(r.out);
     for (const auto& row : json.fields().at("entries").list_value().values()) {
+      EXPECT_EQ(row.struct_value().fields().at("service").string_value(), "tax_calc");
       out.push_back(row.struct_value().fields().at("detail").string_value());
     }
     return out;
