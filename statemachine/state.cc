@@ -44,6 +44,16 @@ const KeyRecord* State::KeyOf(const PublicKey& k) const {
   return &keys.find(it->second)->second;
 }
 
+Status State::RequireRole(const PublicKey& k, Role role, const std::string& who) const {
+  const KeyRecord* r = KeyOf(k);
+  if (r != nullptr && !r->revoked && Has(r->roles, role)) return Status::OK();
+  const std::string why = r == nullptr  ? "no key by that id is granted"
+                          : r->revoked ? "key '" + r->name + "' was revoked"
+                                       : "key '" + r->name + "' holds " + RoleSetToString(r->roles);
+  return Status::Forbidden(who + " does not hold the " + RoleName(role) + " role in this ledger (" +
+                           why + ")");
+}
+
 const Bundle* State::FindBundle(const std::string& id) const {
   auto it = bundles.find(id);
   return it == bundles.end() ? nullptr : &it->second;

@@ -141,6 +141,11 @@ struct State {
   uint64_t last_checkpoint_size = 0;
 
   const KeyRecord* KeyOf(const PublicKey& k) const;
+  // OK when `k` is granted, not revoked, and holds `role`; else Forbidden, starting with `who`
+  // ("--controller-key 1a2b3c4d5e6f7a8b") and saying which: "does not hold the controller role in
+  // this ledger (key 'alice' holds release_admin)", "... (no key by that id is granted)" or
+  // "... (key 'alice' was revoked)". For programs that check a key before they sign with it.
+  Status RequireRole(const PublicKey& k, Role role, const std::string& who) const;
   const Bundle* FindBundle(const std::string& id) const;
   const Service* FindService(const std::string& name) const;
   // The weight a bundle carries now (0 for one that carries no traffic).

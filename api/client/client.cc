@@ -41,8 +41,9 @@ class Local final : public Client {
         timeout_ms);
   }
 
-  Result<std::string> Package(const SecretKey& key, const sm::Manifest& m) override {
-    return svc_->Package(key, m);
+  Result<std::string> Package(const SecretKey& key, const sm::Manifest& m, Format f) override {
+    DVS_ASSIGN_OR_RETURN(Receipt r, svc_->PackageReceipt(key, m));
+    return f == Format::kText ? r.bundle + "\n" : RenderReceipt(r, f);
   }
 
   Result<std::string> Tick(const std::vector<std::string>& services, const SecretKey* controller,
@@ -100,20 +101,15 @@ class Remote final : public Client {
     return reply.body;
   }
 
-  Result<std::string> Package(const SecretKey& key, const sm::Manifest& m) override {
+  // The server answers identical content already packaged as a local ledger does (the receipt of
+  // the entry that holds it, nothing appended).
+  Result<std::string> Package(const SecretKey& key, const sm::Manifest& m, Format f) override {
     DVS_RETURN_IF_ERROR(ValidateManifest(m));
     const std::string bytes = EncodeManifest(m);
-    const Hash digest = Sha256(bytes);
-    const std::string id = BundleId(m, digest);
-    // Identical content already packaged: its id, as a local ledger answers.
-    auto existing = Call("GET", "/v1/status/" + UrlEncode(id) + "?format=json", "");
-    if (existing.ok()) {
-      auto doc = nlohmann::json::parse(existing->body, nullptr, /*allow_exceptions=*/false);
-      if (doc.is_object() && doc.value("digest", "") == ToHex(digest)) return id;
-    }
-    DVS_RETURN_IF_ERROR(
-        Submit(SignTransition(key, make::Package(bytes)), Format::kJson).status());
-    return id;
+    SignedBody body = SignTransition(key, make::Package(bytes));
+    if (f != Format::kText) return Submit(body, f);
+    DVS_RETURN_IF_ERROR(Submit(body, Format::kJson).status());
+    return BundleId(m, Sha256(bytes)) + "\n";
   }
 
   Result<std::string> Tick(const std::vector<std::string>& services, const SecretKey*,

@@ -28,9 +28,11 @@ class Client {
   virtual Result<std::string> Read(const Query& q, Format f, size_t width) = 0;
   // Commits one signed transition and answers its receipt, rendered in `f`.
   virtual Result<std::string> Submit(const SignedBody& body, Format f) = 0;
-  // Packages `m` signed by `key` and answers the bundle id; content already packaged answers the
-  // id it has (both transports: a retried `dvs package` is not an error).
-  virtual Result<std::string> Package(const SecretKey& key, const sm::Manifest& m) = 0;
+  // Packages `m` signed by `key` and answers, in `f`, the receipt of the entry that holds the
+  // bundle; as text, the bundle id alone on a line (what scripts capture). Content already
+  // packaged answers the entry that packaged it, `"appended":false` (both transports: a retried
+  // `dvs package` is not an error).
+  virtual Result<std::string> Package(const SecretKey& key, const sm::Manifest& m, Format f) = 0;
   // One controller evaluation of `services` (every service when empty), rendered in `f`. Local:
   // decided and signed with `controller`, which must not be null; remote: the server's own
   // controller decides and `controller` is not used.

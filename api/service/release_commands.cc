@@ -38,17 +38,18 @@ Result<Receipt> ReleaseService::SetPolicy(const SecretKey& key,
 }
 
 Result<std::string> ReleaseService::Package(const SecretKey& key, const sm::Manifest& manifest) {
+  DVS_ASSIGN_OR_RETURN(Receipt r, PackageReceipt(key, manifest));
+  return r.bundle;
+}
+
+// Through the path of any signed request, which answers identical content already packaged with
+// the receipt of the entry that holds it and appends nothing (SubmitVerified).
+Result<Receipt> ReleaseService::PackageReceipt(const SecretKey& key, const sm::Manifest& manifest) {
   DVS_RETURN_IF_ERROR(ValidateManifest(manifest));
-  const std::string bytes = EncodeManifest(manifest);
-  const std::string id = BundleId(manifest, Sha256(bytes));
-  auto r = WriteBuilt(key, [&](const State& s, int64_t) -> Transitions {
-    if (const Bundle* b = s.FindBundle(id); b != nullptr && b->digest == Sha256(bytes)) {
-      return std::vector<sm::Transition>{};  // identical content: idempotent, nothing to append
-    }
-    return Just(make::Package(bytes));
-  });
-  if (!r.ok()) return r.status();
-  return id;
+  DVS_ASSIGN_OR_RETURN(std::vector<Receipt> r,
+                       WriteSigned({SignTransition(key, make::Package(EncodeManifest(manifest)))}));
+  DVS_ASSERT(r.size() == 1);
+  return std::move(r[0]);
 }
 
 Result<Receipt> ReleaseService::Approve(const SecretKey& key, const std::string& bundle) {
@@ -76,6 +77,10 @@ Result<std::vector<TickOutcome>> ReleaseService::Tick(const SecretKey& controlle
   std::vector<TickOutcome> outcomes;
   auto r = WriteBuilt(controller, [&](const State& s, int64_t now_ms) -> Transitions {
     outcomes.clear();
+    // Refused whether or not a decision is due now: a cron job with the wrong key must not look
+    // healthy until the first step.
+    DVS_RETURN_IF_ERROR(s.RequireRole(controller.public_key(), Role::kController,
+                                      "key " + controller.public_key().Id()));
     for (const std::string& name : services) {
       if (s.FindService(name) == nullptr) return Status::Refused("no service '" + name + "'");
     }

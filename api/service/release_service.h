@@ -196,6 +196,9 @@ class ReleaseService {
   // Returns the bundle id. Packaging a version again with identical content appends nothing and
   // returns the same id; with other content it is refused.
   Result<std::string> Package(const SecretKey& key, const sm::Manifest& manifest);
+  // The same, answered with the receipt of the entry that holds the bundle: the new package
+  // entry, or (`appended` false) the one that packaged identical content before.
+  Result<Receipt> PackageReceipt(const SecretKey& key, const sm::Manifest& manifest);
   Result<Receipt> Approve(const SecretKey& key, const std::string& bundle);
   Result<Receipt> Reject(const SecretKey& key, const std::string& bundle,
                          const std::string& reason);

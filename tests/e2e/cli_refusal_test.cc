@@ -32,6 +32,18 @@ TEST_F(CliRefusals, WrongRole) {
   ExpectRefused({"approve", id, "--key", Key("publisher")}, "approving needs the governance role");
 }
 
+TEST_F(CliRefusals, TickWithAKeyWithoutTheControllerRoleIsRefusedEvenWhenNothingIsDue) {
+  // A canary with no observations yet: nothing is due, and still the wrong key is named at once.
+  Release("1.0");
+  Release("2.0");
+  Outcome hold = Dvs({"tick", "--key", Key("controller")});
+  ASSERT_EQ(hold.code, 0) << hold.err;
+  EXPECT_NE(hold.out.find("hold"), std::string::npos) << hold.out;
+  ExpectRefused({"tick", "--key", Key("admin")},
+                "does not hold the controller role in this ledger (key 'admin' holds "
+                "release_admin)");
+}
+
 TEST_F(CliRefusals, DeployingAnUnapprovedBundle) {
   std::string id = Package("1.0");
   ExpectRefused({"deploy", id, "--key", Key("admin")}, "is not approved");

@@ -109,6 +109,33 @@ TEST_F(ServeScenario, SeedScenarioOverHttpRampsAndRollsBackWithNoTickCalled) {
 // Every read is written once against api/client/client.h: a refusal is the same refusal, with the
 // same exit code and the same reason, whether the ledger is opened here or reached through a
 // server.
+TEST_F(ServeScenario, PackagingThroughTheServerAnswersTheEntryThatHoldsTheBundle) {
+  StartServer({});
+  Write("m-1.0.yaml", ManifestYaml("1.0"));
+  const std::vector<std::string> package = {"package", dir_.Sub("m-1.0.yaml"), "--key",
+                                            Key("publisher"), "--json"};
+  Outcome first = Dvs(package);
+  ASSERT_EQ(first.code, 0) << first.err;
+  auto j = test::ParseJson(first.out);
+  const std::string bundle = j.fields().at("bundle").string_value();
+  const double seq = j.fields().at("seq").number_value();
+  EXPECT_EQ(j.fields().at("kind").string_value(), "package") << first.out;
+  EXPECT_EQ(j.fields().count("appended"), 0u) << first.out;
+  const std::string at = std::to_string(static_cast<uint64_t>(seq));
+  EXPECT_NE(Dvs({"log", "--from", at, "--to", at}).out.find("package"), std::string::npos);
+
+  // Again, with the same content: the same entry, nothing appended, as a local ledger answers.
+  Outcome again = Dvs(package);
+  ASSERT_EQ(again.code, 0) << again.err;
+  j = test::ParseJson(again.out);
+  EXPECT_EQ(j.fields().at("bundle").string_value(), bundle);
+  EXPECT_EQ(j.fields().at("seq").number_value(), seq) << again.out;
+  EXPECT_FALSE(j.fields().at("appended").bool_value()) << again.out;
+  EXPECT_EQ(Dvs({"package", dir_.Sub("m-1.0.yaml"), "--key", Key("publisher")}).out, bundle + "\n");
+  Outcome log = Dvs({"log", "--json"});
+  EXPECT_EQ(log.out.find("\"package\""), log.out.rfind("\"package\"")) << "one package entry";
+}
+
 TEST_F(ServeScenario, AReadRefusedLocallyIsRefusedTheSameWayThroughTheServer) {
   StartServer();
   Release("8.7");

@@ -31,17 +31,6 @@ struct ReleaseArgs {
 };
 
 // The bundle id, as text (the id alone: scripts capture it) or {"bundle": ID}.
-int PrintBundleId(const Globals& g, const std::string& id) {
-  if (g.json) {
-    Json j;
-    j.BeginObject().Key("bundle").String(id).EndObject();
-    std::printf("%s\n", j.str().c_str());
-  } else {
-    std::printf("%s\n", id.c_str());
-  }
-  return kExitOk;
-}
-
 int Package(const Globals& g, const ReleaseArgs& a) {
   auto key = LoadSigningKey(a.key);
   if (!key.ok()) return KeyFail("package", key.status());
@@ -53,9 +42,10 @@ int Package(const Globals& g, const ReleaseArgs& a) {
   }
   auto client = OpenClient(g);
   if (!client.ok()) return Fail("package", client.status());
-  auto id = (*client)->Package(*key, *m);
-  if (!id.ok()) return Fail("package", id.status());
-  return PrintBundleId(g, *id);
+  auto out = (*client)->Package(*key, *m, OutputFormat(g));
+  if (!out.ok()) return Fail("package", out.status());
+  std::fputs(out->c_str(), stdout);
+  return kExitOk;
 }
 
 Result<Metrics> ParseMetrics(const std::vector<std::string>& specs) {
@@ -187,7 +177,9 @@ void AddReleaseCommands(CLI::App& app, Globals& g) {
   package->add_option("manifest", a.manifest, "manifest YAML file")->required();
   AddKeyOption(package, &a.key);
   AddOutRequestOption(package, &g);
-  AddJsonOption(package, &g, "print {\"bundle\": ID} instead of the id alone");
+  AddJsonOption(package, &g,
+                "print the receipt as JSON (bundle, seq, ...; \"appended\":false when identical "
+                "content was packaged before)");
   package->footer(
       "Packaging the same version with identical content again prints the same id.\n"
       "Example:\n  dvs package tax_calc-9.0.yaml --key keys/publisher.key");

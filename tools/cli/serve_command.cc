@@ -155,20 +155,16 @@ int Serve(const Globals& g, const ServeArgs& a) {
     auto k = LoadSecretKey(a.log_key);
     auto state = (*svc)->Current();
     if (!k.ok() || !state.ok()) return Fail("serve", !k.ok() ? k.status() : state.status());
-    const KeyRecord* rec = (*state)->KeyOf(k->public_key());
-    if (rec == nullptr || rec->revoked || !Has(rec->roles, Role::kLog)) {
-      return Fail("serve", Status::Forbidden("--log-key " + k->public_key().Id() +
-                                             " does not hold the log role in this ledger"));
-    }
+    Status role =
+        (*state)->RequireRole(k->public_key(), Role::kLog, "--log-key " + k->public_key().Id());
+    if (!role.ok()) return Fail("serve", role);
   }
   if (controller) {
     auto state = (*svc)->Current();
     if (!state.ok()) return Fail("serve", state.status());
-    const KeyRecord* rec = (*state)->KeyOf(controller->public_key());
-    if (rec == nullptr || rec->revoked || !Has(rec->roles, Role::kController)) {
-      return Fail("serve", Status::Forbidden("--controller-key " + controller->public_key().Id() +
-                                             " does not hold the controller role in this ledger"));
-    }
+    Status role = (*state)->RequireRole(controller->public_key(), Role::kController,
+                                        "--controller-key " + controller->public_key().Id());
+    if (!role.ok()) return Fail("serve", role);
   }
   std::optional<SecretKey> observer;
   if (!a.observer_key.empty()) {
@@ -176,11 +172,9 @@ int Serve(const Globals& g, const ServeArgs& a) {
     if (!k.ok()) return Fail("serve", k.status().Prefixed("--observer-key"));
     auto state = (*svc)->Current();
     if (!state.ok()) return Fail("serve", state.status());
-    const KeyRecord* rec = (*state)->KeyOf(k->public_key());
-    if (rec == nullptr || rec->revoked || !Has(rec->roles, Role::kObserver)) {
-      return Fail("serve", Status::Forbidden("--observer-key " + k->public_key().Id() +
-                                             " does not hold the observer role in this ledger"));
-    }
+    Status role = (*state)->RequireRole(k->public_key(), Role::kObserver,
+                                        "--observer-key " + k->public_key().Id());
+    if (!role.ok()) return Fail("serve", role);
     observer.emplace(std::move(*k));
     o.observer = &*observer;
   }
