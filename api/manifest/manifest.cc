@@ -9,10 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
+#include "ledger/files.h"
 #include "ledger/hash.h"
 #include "statemachine/limits.h"
 #include "statemachine/manifest_rules.h"
@@ -254,20 +253,9 @@ Result<YAML::Node> LoadYaml(std::string_view text) {
   }
 }
 
+// A device, FIFO or folder is named as such; a file past the limit is not read to its end.
 Result<std::string> ReadText(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return Status::NotFound(path + ": no such file");
-  }
-  if (std::filesystem::file_size(path, ec) > kMaxManifestBytes) {
-    return Status::InvalidArgument(path + ": larger than " + std::to_string(kMaxManifestBytes) +
-                                   " bytes");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in) return Status::IOError(path + ": cannot be read");
-  return ss.str();
+  return ReadRegularFile(path, kMaxManifestBytes);
 }
 
 // Only a regular file of at most kMaxArtifactSize: a device, FIFO or socket would be read forever

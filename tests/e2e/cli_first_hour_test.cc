@@ -1,6 +1,7 @@
 // What a new user meets in their first hour with the dvs command line: --version, typos answered
 // with the closest name, refusals that name the command once, receipts that say what changed,
 // and tables that stay tables with long names.
+#include <algorithm>
 #include <regex>
 
 #include "tests/e2e/dvs_runner.h"
@@ -37,6 +38,23 @@ TEST_F(FirstHour, AMistypedCommandOrOptionIsNamedWithTheClosestOne) {
   r = Dvs({"frobnicate"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err, "dvs: unknown command 'frobnicate' (dvs --help lists them)\n");
+  // An abbreviation of exactly one option is that option.
+  r = Dvs({"deploy", "x", "--canary", "5"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "dvs: deploy: unknown option '--canary'; did you mean '--canary-pct'?\n");
+}
+
+TEST_F(FirstHour, AValueOutOfRangeOrAnExtraArgumentIsNamedInOurWordsOnOneLine) {
+  Outcome r = Dvs({"observe", "x", "--metric", "e=1", "--samples", "0"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("dvs: observe: --samples: 0 is outside 1..", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("; dvs observe --help shows the options\n"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  r = Dvs({"routes", "extra"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("dvs: routes: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("extra"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST_F(FirstHour, AMissingArgumentIsNamedWithWhereToFindAnExample) {
@@ -72,12 +90,24 @@ TEST_F(FirstHour, DvsVerifySpeaksAsDvsDoes) {
   EXPECT_EQ(r.err,
             "dvs-verify: LEDGER is missing (ledger directory (opened read-only)); dvs-verify "
             "--help shows an example\n");
+  r = verify({"--version"}, "version");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("dvs-verify ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(" (commit "), std::string::npos) << r.out;
 }
 
 TEST_F(FirstHour, ARefusalNamesTheCommandOnce) {
   Outcome r = Dvs({"approve", "tax_calc_9.9_000000", "--key", Key("governance")});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "dvs: approve: no bundle 'tax_calc_9.9_000000'\n");
+}
+
+TEST_F(FirstHour, ConfigIsForServeAndRefusedElsewhereNotIgnored) {
+  Write("cfg.yaml", "listen: 127.0.0.1:0\n");
+  Outcome r = Dvs({"--config", dir_.Sub("cfg.yaml"), "routes"});
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.err.find("--config is read by dvs serve only"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "") << "routes must not have run";
 }
 
 TEST_F(FirstHour, ReceiptsSayWhatTheWriteDid) {
@@ -207,9 +237,21 @@ TEST_F(FirstHour, CommandsThatMakeThingsSayWhatTheyMadeInJson) {
   Write("m.yaml", ManifestYaml("1.0"));
   r = Dvs({"package", dir_.Sub("m.yaml"), "--key", Key("publisher"), "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(test::ParseJson(r.out).fields().at("bundle").string_value().rfind("tax_calc_1.0_", 0),
-            0u)
-      << r.out;
+  j = test::ParseJson(r.out);
+  const std::string bundle = j.fields().at("bundle").string_value();
+  EXPECT_EQ(bundle.rfind("tax_calc_1.0_", 0), 0u) << r.out;
+  // A receipt like every write's: its seq can feed --min-seq and `dvs proof`.
+  EXPECT_EQ(j.fields().at("kind").string_value(), "package") << r.out;
+  const double seq = j.fields().at("seq").number_value();
+  EXPECT_GT(seq, 0) << r.out;
+  EXPECT_EQ(j.fields().count("appended"), 0u) << r.out;
+  // Packaged again with the same content: the entry that holds it, nothing appended.
+  r = Dvs({"package", dir_.Sub("m.yaml"), "--key", Key("publisher"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  j = test::ParseJson(r.out);
+  EXPECT_EQ(j.fields().at("bundle").string_value(), bundle);
+  EXPECT_EQ(j.fields().at("seq").number_value(), seq) << r.out;
+  EXPECT_FALSE(j.fields().at("appended").bool_value()) << r.out;
 
   r = Dvs({"checkpoint", "--key", Key("log"), "--json"});
   ASSERT_EQ(r.code, 0) << r.err;

@@ -122,6 +122,10 @@ TEST_F(Golden, TheHelpOfEveryCommand) {
     EXPECT_EQ(r.code, 0) << name << ": " << r.err;
     ExpectGolden("help/" + name + ".txt", r.out);
     seen.push_back(path);
+    // A command that does something (no commands under it) shows how, as the README promises.
+    if (!path.empty() && Subcommands(r.out).empty()) {
+      EXPECT_NE(r.out.find("Example"), std::string::npos) << name << " --help has no example";
+    }
     for (const std::string& sub : Subcommands(r.out)) {
       std::vector<std::string> next = path;
       next.push_back(sub);

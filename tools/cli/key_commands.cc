@@ -108,7 +108,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
   auto* init =
       app.add_subcommand("init", "Create a ledger whose genesis is signed by the root key");
   init->add_option("--root-key", a.root_key, "the root's secret key file")->required();
-  init->add_option("--name", a.name, "the ledger's name (its origin in checkpoints)");
+  init->add_option("--name", a.name, "the ledger's name (its origin in checkpoints; default: dvs)");
   init->footer(
       "Example:\n  dvs init --ledger ./var/ledger --root-key keys/root.key --name irs-prod");
   AddJsonOption(init, &g, "print the ledger's name, folder and root key as JSON");
@@ -145,6 +145,7 @@ void AddKeyCommands(CLI::App& app, Globals& g) {
 
   auto* list = key->add_subcommand("list", "List keys, their roles and revocations");
   AddJsonOption(list, &g);
+  list->footer("Example:\n  dvs key list --json");
   list->callback([&] { g.exit_code = List(g); });
 
   auto* policy = app.add_subcommand("policy", "Governance policy");

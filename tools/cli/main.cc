@@ -71,6 +71,16 @@ int main(int argc, char** argv) {
   AddAnalyzeCommand(app, g);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 
+  // CLI11 reads a config file for the top-level command, so --config is `dvs`'s option; only
+  // `serve` has keys to read from it. Refused before any command runs, not ignored.
+  bool config = false, serve = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    config |= arg == "--config" || arg.rfind("--config=", 0) == 0;
+    serve |= arg == "serve";
+  }
+  if (config && !serve) return Usage("--config is read by dvs serve only (its keys are serve's flags)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -87,8 +97,7 @@ int main(int argc, char** argv) {
     if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
       if (std::string missing = MissingArgument(app); !missing.empty()) return Usage(missing);
     }
-    app.exit(e);  // prints the message and the usage line
-    return kExitUsage;
+    return Usage(Rephrased(app, e.what()));
   }
   return g.exit_code;
 }

@@ -79,6 +79,14 @@ std::string ClosestMatch(const std::string& word, const std::vector<std::string>
       limit = d;
     }
   }
+  if (!best.empty() || word.size() < 3) return best;
+  // Else an abbreviation: the one candidate that starts with the word ("--canary" for
+  // "--canary-pct"); none when several do.
+  for (const std::string& c : candidates) {
+    if (c.rfind(word, 0) != 0) continue;
+    if (!best.empty()) return "";
+    best = c;
+  }
   return best;
 }
 
@@ -118,9 +126,22 @@ std::string UnknownName(const CLI::App& app, int argc, const char* const* argv) 
   return "";
 }
 
-std::string MissingArgument(const CLI::App& app) {
+namespace {
+const CLI::App* Deepest(const CLI::App& app) {
   const CLI::App* cur = &app;
   while (!cur->get_subcommands().empty()) cur = cur->get_subcommands().front();
+  return cur;
+}
+}  // namespace
+
+std::string Rephrased(const CLI::App& app, const std::string& message) {
+  const std::string where = CommandPath(Deepest(app));
+  return (where.empty() ? "" : where + ": ") + message + "; " + HelpCommand(app, where) +
+         " shows the options";
+}
+
+std::string MissingArgument(const CLI::App& app) {
+  const CLI::App* cur = Deepest(app);
   const std::string where = CommandPath(cur);
   const std::string prefix = where.empty() ? "" : where + ": ";
   if (cur->get_require_subcommand_min() > 0) {

@@ -26,6 +26,11 @@ std::string UnknownName(const CLI::App& app, int argc, const char* const* argv);
 // Returns "" when no required argument is missing (the error is about something else).
 std::string MissingArgument(const CLI::App& app);
 
+// Any other parse error in our phrasing: the deepest subcommand given, CLI11's message, and the
+// help command, on one line ("deploy: --canary-pct: 0 is outside 1..100; dvs deploy --help
+// shows the options"), instead of CLI11's message and its "Run with --help" line.
+std::string Rephrased(const CLI::App& app, const std::string& message);
+
 }  // namespace dvs::cli
 
 #endif  // DVS_TOOLS_CLI_SUGGEST_H_

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
       "dvs-verify: prove offline that a dvs ledger is intact and that every decision in it was "
       "allowed"};
   app.name("dvs-verify");
+  app.set_version_flag("--version", std::string("dvs-verify ") + DVS_VERSION + " (commit " +
+                                        DVS_GIT_COMMIT + ", " + DVS_BUILD_TYPE + " build)");
   app.add_option("ledger", dir, "ledger directory (opened read-only)")->required();
   app.add_option("--root-pub", root_pub, "pin genesis to this root public key file");
   app.add_option("--checkpoint", checkpoints,
@@ -46,16 +48,15 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // In dvs's phrasing (tools/cli/suggest.h): the mistyped option and the closest one, or what
     // is missing, on one line.
     std::string message = dvs::cli::UnknownName(app, argc, argv);
     if (message.empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr)
       message = dvs::cli::MissingArgument(app);
-    if (message.empty()) {
-      app.exit(e);
-      return kUsage;
-    }
+    if (message.empty()) message = dvs::cli::Rephrased(app, e.what());
     std::fprintf(stderr, "dvs-verify: %s\n", message.c_str());
     return kUsage;
   }
