@@ -170,6 +170,13 @@ TEST_F(ReadmeTour, RunsVerbatimInAnEmptyFolderAndShowsWhatItsCommentsSay) {
   EXPECT_EQ(All(audit.out, R"re("bundle":\s*"([^"]+)")re"),
             (std::vector<std::string>{v91, v90, v92}))
       << audit.out;
+
+  // "For auditors (the tour, continued)": a checkpoint, proofs from it, and an auditor's copy
+  // that dvs-verify finds valid against the pinned root and that checkpoint.
+  EXPECT_NE(run.out.find("\"leafIdx\":20"), std::string::npos) << shown;
+  EXPECT_NE(run.out.find("\"size1\":10"), std::string::npos) << shown;
+  EXPECT_TRUE(std::regex_search(run.out, std::regex(R"(\nVALID: \d+ entries)"))) << shown;
+  EXPECT_NE(run.out.find("q3.checkpoint: signed by 'log'"), std::string::npos) << shown;
 }
 
 }  // namespace
