@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "api/service/release_service.h"
+#include "api/service/transitions.h"
 #include "api/verify/verify.h"
 #include "ledger/parallel.h"
 #include "statemachine/apply.h"
@@ -25,13 +26,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// An observation as an observer signs it now (a fresh request id, the wall time).
 SignedBody ObserveBody(const SecretKey& key, const std::string& bundle, uint64_t i) {
-  sm::Transition t;
-  t.set_request_id("obs-" + std::to_string(i));
-  t.mutable_observe()->set_bundle(bundle);
-  (*t.mutable_observe()->mutable_metrics())["latency_ms"] = 100 + i % 50;
-  t.mutable_observe()->set_samples(100);
-  return SignedBody::Sign(key, t.SerializeAsString());
+  return SignTransition(key, make::Observe(bundle, {{"latency_ms", 100.0 + i % 50}}, 100));
 }
 
 int Fail(const Status& s) {
