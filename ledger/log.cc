@@ -376,8 +376,9 @@ Result<Head> Log::ReadHead(MDB_txn* txn) const {
   DVS_RETURN_IF_ERROR(lmdb::Check(mdb_cursor_open(txn, entries_, &cur), "open cursor"));
   MDB_val k, v;
   int rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-  std::string key(rc == MDB_SUCCESS ? lmdb::View(k) : std::string_view());
-  std::string value(rc == MDB_SUCCESS ? lmdb::View(v) : std::string_view());
+  // Views into the map: valid until `txn` ends, which outlives this call (no copies).
+  const std::string_view key = rc == MDB_SUCCESS ? lmdb::View(k) : std::string_view();
+  const std::string_view value = rc == MDB_SUCCESS ? lmdb::View(v) : std::string_view();
   mdb_cursor_close(cur);
   if (rc == MDB_NOTFOUND) return Head{};
   DVS_RETURN_IF_ERROR(lmdb::Check(rc, "read head"));
