@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iterator>
 #include <set>
+#include <vector>
 
 #include "statemachine/condition.h"
 #include "statemachine/limits.h"
@@ -398,38 +399,41 @@ std::string SerializeDeterministic(const google::protobuf::Message& m) {
   return out;
 }
 
+// Every failed check, not only the first: whoever fixes the manifest fixes it once.
 Status CheckGovernance(const sm::GovernancePolicy& p, const sm::Manifest& m) {
   const auto& g = m.governance();
+  std::vector<std::string> failed;
   auto license = g.find("license");
   if (license == g.end() || license->second.empty()) {
-    return Status::Refused("governance: the manifest declares no license");
-  }
-  if (!p.allowed_licenses().empty() &&
-      std::find(p.allowed_licenses().begin(), p.allowed_licenses().end(), license->second) ==
-          p.allowed_licenses().end()) {
-    return Status::Refused("governance: license '" + license->second +
-                           "' is not in the policy's allowed licenses");
+    failed.push_back("the manifest declares no license");
+  } else if (!p.allowed_licenses().empty() &&
+             std::find(p.allowed_licenses().begin(), p.allowed_licenses().end(),
+                       license->second) == p.allowed_licenses().end()) {
+    failed.push_back("license '" + license->second + "' is not in the policy's allowed licenses");
   }
   for (const std::string& review : p.required_reviews()) {
     auto it = g.find(review);
-    if (it == g.end())
-      return Status::Refused("governance: required review '" + review + "' is missing");
-    if (it->second != "passed") {
-      return Status::Refused("governance: review '" + review + "' is '" + it->second +
-                             "', not 'passed'");
+    if (it == g.end()) {
+      failed.push_back("required review '" + review + "' is missing");
+    } else if (it->second != "passed") {
+      failed.push_back("review '" + review + "' is '" + it->second + "', not 'passed'");
     }
   }
   for (const auto& [tag, values] : p.required_tags()) {
     auto it = g.find(tag);
-    if (it == g.end())
-      return Status::Refused("governance: compliance tag '" + tag + "' is missing");
-    if (!values.allowed().empty() && std::find(values.allowed().begin(), values.allowed().end(),
-                                               it->second) == values.allowed().end()) {
-      return Status::Refused("governance: compliance tag " + tag + "='" + it->second +
-                             "' is not one the policy allows");
+    if (it == g.end()) {
+      failed.push_back("compliance tag '" + tag + "' is missing");
+    } else if (!values.allowed().empty() &&
+               std::find(values.allowed().begin(), values.allowed().end(), it->second) ==
+                   values.allowed().end()) {
+      failed.push_back("compliance tag " + tag + "='" + it->second +
+                       "' is not one the policy allows");
     }
   }
-  return Status::OK();
+  if (failed.empty()) return Status::OK();
+  std::string why;
+  for (const std::string& f : failed) why += (why.empty() ? "" : "; ") + f;
+  return Status::Refused("governance: " + why);
 }
 
 Status ValidatePolicy(const sm::GovernancePolicy& p) {

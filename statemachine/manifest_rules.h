@@ -52,7 +52,8 @@ std::string EncodeManifest(const sm::Manifest& m);
 // Any message's deterministic encoding (map fields in key order): equal messages, equal bytes.
 std::string SerializeDeterministic(const google::protobuf::Message& m);
 
-// Approve's check: OK when the manifest satisfies the policy; Refused naming the failed check.
+// Approve's check: OK when the manifest satisfies the policy; else Refused naming every failed
+// check, "governance: " and then each, separated by "; ".
 Status CheckGovernance(const sm::GovernancePolicy& policy, const sm::Manifest& m);
 // Structural limits on a policy (names, counts).
 Status ValidatePolicy(const sm::GovernancePolicy& p);

@@ -351,6 +351,7 @@ std::string RenderReceipt(const Receipt& r, Format f) {
     Json j;
     j.BeginObject().Key("seq").Uint(r.seq).Key("time").String(Rfc3339Time(r.time_ms));
     j.Key("kind").String(r.kind).Key("bundle").String(r.bundle);
+    if (!r.key.empty()) j.Key("key").String(r.key);
     j.Key("request_id").String(r.request_id).Key("hash").String(ToHex(r.hash));
     if (!r.appended) j.Key("appended").Bool(false);
     if (!r.state.empty()) {
@@ -370,8 +371,9 @@ std::string RenderReceipt(const Receipt& r, Format f) {
   // One line: what was committed, then what it did ("canary at 45 % (was 25 %)") and, for an
   // observation `dvs serve` evaluated at once, what the controller decided on it.
   std::string out;
-  Appendf(&out, "%s%s%s: %s at seq %llu", r.kind.c_str(), r.bundle.empty() ? "" : " ",
-          r.bundle.c_str(), r.appended ? "committed" : "already committed (nothing appended)",
+  const std::string& about = r.bundle.empty() ? r.key : r.bundle;
+  Appendf(&out, "%s%s%s: %s at seq %llu", r.kind.c_str(), about.empty() ? "" : " ",
+          about.c_str(), r.appended ? "committed" : "already committed (nothing appended)",
           U(r.seq));
   if (!r.state.empty()) {
     Appendf(&out, "; %s", r.state.c_str());

@@ -164,6 +164,14 @@ std::string ReceiptBundle(const sm::Transition& t) {
   if (!m.ParseFromString(t.package().manifest())) return "";
   return BundleId(m, Sha256(t.package().manifest()));
 }
+
+// A receipt for people: what was committed, with the bundle or key it concerns.
+Receipt ReceiptFor(uint64_t seq, int64_t time_ms, const Hash& hash, const sm::Transition& t) {
+  Receipt r{seq, time_ms, hash, t.request_id(), TransitionName(t), ReceiptBundle(t)};
+  if (t.has_grant_key()) r.key = t.grant_key().name();
+  if (t.has_revoke_key()) r.key = t.revoke_key().name();
+  return r;
+}
 }  // namespace
 
 Status ReleaseService::AppendOne(WriteTxn& w, TrustedTip& tip, const VerifiedBody& vb,
@@ -199,8 +207,7 @@ Status ReleaseService::AppendOne(WriteTxn& w, TrustedTip& tip, const VerifiedBod
     DVS_RETURN_IF_ERROR(PutSnapshot(w, stored.seq, *snapshot));
   }
   if (out != nullptr) {
-    Receipt r{stored.seq,     stored.append_time_ms, w.head().hash,
-              t.request_id(), TransitionName(t),     ReceiptBundle(t)};
+    Receipt r = ReceiptFor(stored.seq, stored.append_time_ms, w.head().hash, t);
     if (const Bundle* b = tip.state.FindBundle(r.bundle)) {
       r.state = BundleStateName(b->state);
       r.weight_before = applied.weight_before;
@@ -488,8 +495,7 @@ Result<std::vector<Receipt>> ReleaseService::SubmitVerified(std::vector<Verified
     DVS_ASSIGN_OR_RETURN(std::string raw, log_->GetRaw(*held[i]));
     DVS_ASSIGN_OR_RETURN(Entry e, Entry::Decode(raw));
     DVS_ASSIGN_OR_RETURN(sm::Transition t, ParseTransition(e.body));
-    Receipt r{e.seq, e.append_time_ms, LeafHash(raw), t.request_id(), TransitionName(t),
-              ReceiptBundle(t)};
+    Receipt r = ReceiptFor(e.seq, e.append_time_ms, LeafHash(raw), t);
     r.appended = false;
     DVS_ASSIGN_OR_RETURN(auto state, Current());
     if (const Bundle* b = state->FindBundle(r.bundle)) r.state = BundleStateName(b->state);

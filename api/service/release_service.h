@@ -61,6 +61,7 @@ struct Receipt {
   std::string request_id;
   std::string kind;    // "deploy", "rollback", ...
   std::string bundle;  // the bundle it concerns, if any
+  std::string key;     // the key it grants or revokes, by name, if any
   // Its effect on that bundle: the state after ("canary", "rolled_back", ...) and the traffic %
   // before and after. Empty state when it concerns no bundle.
   std::string state;

@@ -137,6 +137,16 @@ TEST_F(FirstHour, ReceiptsSayWhatTheWriteDid) {
                         "weight_before", "weight_after"})
     EXPECT_TRUE(j.fields().contains(k)) << k << " in " << r.out;
   EXPECT_EQ(j.fields().at("state").string_value(), "approved");
+
+  // A key's grant and revocation name the key.
+  ASSERT_EQ(Dvs({"keygen", "--out", Key("carol")}).code, 0);
+  r = Dvs({"key", "grant", "carol", "--pub", Key("carol") + ".pub", "--role", "observer", "--key",
+           Key("root")});
+  EXPECT_TRUE(std::regex_match(r.out, std::regex(R"(grant_key carol: committed at seq \d+\n)")))
+      << r.out;
+  r = Dvs({"key", "revoke", "carol", "--reason", "left", "--key", Key("root"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(test::ParseJson(r.out).fields().at("key").string_value(), "carol") << r.out;
 }
 
 TEST_F(FirstHour, StatusDoesNotSayTheStateTwice) {

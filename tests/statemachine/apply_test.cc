@@ -156,6 +156,16 @@ TEST_F(ApplyRules, ApproveChecksTheGovernancePolicyAndNamesTheFailedCheck) {
   sm::Transition t;
   t.mutable_approve()->set_bundle(*h.Package(m));
   ExpectRefused(h.governance, t, "declares no license");
+
+  // Several failures at once: all of them, in one refusal.
+  sm::Manifest both = test::Manifest("svc-both", "1.0");
+  (*both.mutable_governance())["ethics_review"] = "pending";
+  (*both.mutable_governance())["fedramp"] = "low";
+  sm::Transition t2;
+  t2.mutable_approve()->set_bundle(*h.Package(both));
+  ExpectRefused(h.governance, t2,
+                "governance: review 'ethics_review' is 'pending', not 'passed'; compliance tag "
+                "fedramp='low' is not one the policy allows");
 }
 
 TEST_F(ApplyRules, NothingCarriesTrafficWithoutApproval) {
