@@ -276,6 +276,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Send(std::string text) {
+    if (closed_) return;
     auto buf = std::make_shared<std::string>(std::move(text));
     stream_.expires_after(std::chrono::milliseconds(srv_->o.idle_timeout_ms));
     net::async_write(stream_, net::buffer(*buf),
@@ -285,7 +286,10 @@ class Session : public std::enable_shared_from_this<Session> {
                      });
   }
 
+  // A write may complete in the same turn as the hang-up that closed the stream: once closed,
+  // nothing is sent and no keepalive is armed, or the slot would stay taken until it fired.
   void Pump() {
+    if (closed_) return;
     if (srv_->stopping) return Close();
     auto head = srv_->svc.LedgerHead();
     if (!head.ok()) return Close();
