@@ -1,6 +1,9 @@
 // ReleaseService's audit side: indexed queries, time travel, reindexing.
 #include <algorithm>
 #include <cctype>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "api/render/json.h"
 #include "api/service/audit_index.h"
@@ -51,6 +54,48 @@ Status CheckEntryType(const std::string& type) {
   return Status::InvalidArgument("no entry type '" + type + "' (types: " + known + ")");
 }
 
+// "a, b, c" of at most ten names, then how many more.
+template <typename Names>
+std::string NameList(const Names& names) {
+  std::string out;
+  size_t n = 0;
+  for (const std::string& name : names) {
+    if (n++ == 10) return out + ", and " + std::to_string(names.size() - 10) + " more";
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+// NotFound when a filter names a service, bundle or key this ledger has never held: a typo
+// must not read as "nobody did anything" to an auditor. A name that is known but matched no
+// entry still answers with no rows.
+Status CheckNamesKnown(const State& s, const AuditQuery& q) {
+  if (!q.service.empty() && s.services.count(q.service) == 0 &&
+      std::none_of(s.bundles.begin(), s.bundles.end(),
+                   [&](const auto& b) { return b.second.service == q.service; })) {
+    std::set<std::string> known;
+    for (const auto& [id, b] : s.bundles) known.insert(b.service);
+    return Status::NotFound("no service '" + q.service + "' in this ledger" +
+                            (known.empty() ? std::string(" (nothing is packaged yet)")
+                                           : " (services: " + NameList(known) + ")"));
+  }
+  if (!q.bundle.empty() && s.bundles.count(q.bundle) == 0) {
+    return Status::NotFound("no bundle '" + q.bundle +
+                            "' in this ledger (a bundle id is NAME_VERSION_DIGEST, as dvs "
+                            "package prints it; dvs history SERVICE lists them)");
+  }
+  if (!q.actor.empty() && s.keys.count(q.actor) == 0 &&
+      std::none_of(s.keys.begin(), s.keys.end(),
+                   [&](const auto& k) { return k.second.key.Id() == q.actor; })) {
+    std::vector<std::string> names;
+    for (const auto& [name, k] : s.keys) names.push_back(name);
+    return Status::NotFound("no key '" + q.actor +
+                            "' in this ledger: --actor takes a granted key's name or id (keys: " +
+                            NameList(names) + ")");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
@@ -63,6 +108,7 @@ Result<std::vector<LogRow>> ReleaseService::Audit(const AuditQuery& q) {
                                    Rfc3339Time(*q.until_ms));
   }
   DVS_ASSIGN_OR_RETURN(auto s, Current());
+  DVS_RETURN_IF_ERROR(CheckNamesKnown(*s, q));
   std::string actor_key;
   if (!q.actor.empty()) {
     auto it = s->keys.find(q.actor);

@@ -167,9 +167,35 @@ TEST_F(CliAudit, AuditFiltersCombineAndReportWeightChanges) {
   const auto columns = std::count(line.begin(), line.end(), ',');
   while (std::getline(lines, line))
     EXPECT_EQ(std::count(line.begin(), line.end(), ','), columns) << line;
-  Outcome none = Dvs({"audit", "--actor", "nobody", "--json"});
-  EXPECT_EQ(none.code, 0);
+  // A key that exists but did nothing answers with no rows; a name the ledger never held is an
+  // error naming what it does hold, not an empty answer an auditor would read as "nobody".
+  ASSERT_EQ(Dvs({"keygen", "--out", Key("idle")}).code, 0);
+  Grant("idle", "observer");
+  Outcome none = Dvs({"audit", "--actor", "idle", "--type", "ramp", "--json"});
+  EXPECT_EQ(none.code, 0) << none.err;
   EXPECT_EQ(test::ParseJson(none.out).fields().at("entries").list_value().values_size(), 0);
+  Outcome nobody = Dvs({"audit", "--actor", "nobody"});
+  EXPECT_EQ(nobody.code, 1);
+  EXPECT_EQ(nobody.out, "");
+  EXPECT_NE(nobody.err.find("no key 'nobody' in this ledger: --actor takes a granted key's name "
+                            "or id (keys: "),
+            std::string::npos)
+      << nobody.err;
+  EXPECT_NE(nobody.err.find("controller"), std::string::npos) << nobody.err;
+  Outcome typo = Dvs({"audit", "--service", "tax_clac"});
+  EXPECT_EQ(typo.code, 1);
+  EXPECT_NE(typo.err.find("no service 'tax_clac' in this ledger (services: tax_calc)"),
+            std::string::npos)
+      << typo.err;
+  Outcome bundle = Dvs({"audit", "--bundle", "tax_calc_9.9_000000"});
+  EXPECT_EQ(bundle.code, 1);
+  EXPECT_NE(bundle.err.find("no bundle 'tax_calc_9.9_000000' in this ledger"), std::string::npos)
+      << bundle.err;
+  // An actor named by key id, as the rows print it, is known too.
+  const std::string controller_id = row.at("key_id").string_value();
+  Outcome by_id = Dvs({"audit", "--actor", controller_id, "--type", "ramp", "--json"});
+  ASSERT_EQ(by_id.code, 0) << by_id.err;
+  EXPECT_EQ(test::ParseJson(by_id.out).fields().at("entries").list_value().values_size(), 1);
 }
 
 TEST_F(CliAudit, CheckpointsNeedTheLogRoleAndVerify) {

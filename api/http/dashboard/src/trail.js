@@ -24,7 +24,9 @@ export async function renderTrail(form, table, errorBox) {
   try {
     answer = await getJson(trailPath(form));
   } catch (e) {
-    if (mine === latest) errorBox.textContent = e.message;  // the server names the bad filter
+    if (mine !== latest) return;
+    errorBox.textContent = e.message;  // the server names the bad filter, or the unknown name
+    fill(table.tBodies[0], []);  // rows of the last good filter would read as this one's answer
     return;
   }
   if (mine !== latest) return;
