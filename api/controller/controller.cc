@@ -6,6 +6,7 @@
 
 #include "api/controller/analysis_round.h"
 #include "api/http/server_metrics.h"
+#include "api/render/render.h"
 #include "statemachine/analysis.h"
 
 namespace dvs {
@@ -77,11 +78,9 @@ Result<std::vector<TickOutcome>> Controller::Evaluate(const std::vector<std::str
     committed = true;
     metrics_->CountAppends(1);
     if (t.decision.kind == Decision::Kind::kRollback) metrics_->CountRollback(true);
-    std::string what = DecisionKindName(t.decision.kind);
-    if (t.decision.kind == Decision::Kind::kStep)
-      what += " to " + std::to_string(t.decision.to_pct) + " %";
-    log_("controller: " + t.service + " " + t.bundle + ": " + what + " (" + t.decision.reason +
-         ") at seq " + std::to_string(t.receipt->seq));
+    log_("controller: " + t.service + " " + t.bundle + ": " +
+         DecisionSummary(DecisionKindName(t.decision.kind), t.decision.to_pct, t.decision.reason,
+                         t.receipt->seq));
   }
   if (committed) Advanced();
   return outcomes;

@@ -381,11 +381,8 @@ std::string RenderReceipt(const Receipt& r, Format f) {
     if (r.weight_before != r.weight_after) Appendf(&out, " (was %u %%)", r.weight_before);
   }
   if (!r.decision.empty()) {
-    std::string what = r.decision;
-    if (r.decision == "step") what += " to " + std::to_string(r.decision_to_pct) + " %";
-    if (r.decision_seq != 0) what += " at seq " + std::to_string(r.decision_seq);
-    Appendf(&out, "; the controller decided %s (%s)", what.c_str(),
-            TerminalSafe(r.decision_reason).c_str());
+    out += "; the controller decided " +
+           DecisionSummary(r.decision, r.decision_to_pct, r.decision_reason, r.decision_seq);
   }
   return out + "\n";
 }
@@ -408,14 +405,24 @@ std::string RenderTick(const std::vector<TickOutcome>& outcomes, Format f) {
   std::string out;
   if (outcomes.empty()) out += "no active canary to evaluate\n";
   for (const auto& o : outcomes) {
-    std::string what = DecisionKindName(o.decision.kind);
-    if (o.decision.kind == Decision::Kind::kStep)
-      what += " to " + std::to_string(o.decision.to_pct) + " %";
-    Appendf(&out, "%s %s: %s (%s)%s\n", o.service.c_str(), o.bundle.c_str(), what.c_str(),
-            TerminalSafe(o.decision.reason).c_str(),
-            o.receipt ? (" at seq " + std::to_string(o.receipt->seq)).c_str() : "");
+    out += o.service + " " + o.bundle + ": " +
+           DecisionSummary(DecisionKindName(o.decision.kind), o.decision.to_pct,
+                           o.decision.reason, o.receipt ? o.receipt->seq : 0) +
+           "\n";
   }
   return out;
+}
+
+std::string DecisionSummary(std::string_view kind, uint32_t to_pct, std::string_view reason,
+                            uint64_t seq) {
+  std::string what(kind);
+  if (kind == "step") what += " to " + std::to_string(to_pct) + " %";
+  const std::string restated = "; " + what;
+  if (reason.size() > restated.size() && reason.ends_with(restated)) {
+    reason.remove_suffix(restated.size());
+  }
+  if (seq != 0) what += " at seq " + std::to_string(seq);
+  return what + " (" + TerminalSafe(reason) + ")";
 }
 
 }  // namespace dvs

@@ -40,6 +40,12 @@ std::string RenderStateAt(const State& s, Format f, size_t width = 0);
 // `dvs tick`: one line per evaluated service (CSV renders as text).
 std::string RenderTick(const std::vector<TickOutcome>& outcomes, Format f);
 
+// A controller decision in one phrase: "step to 25 % at seq 15 (all promote_when conditions
+// hold)". `kind` is DecisionKindName's; `seq` 0 when nothing was appended (a hold). The signed
+// reason of a step ends by naming the step again ("...; step to 25 %"): that tail is left out.
+std::string DecisionSummary(std::string_view kind, uint32_t to_pct, std::string_view reason,
+                            uint64_t seq);
+
 // `text` made safe to print on a terminal: control characters (C0, DEL, C1 incl. ESC and the
 // 8-bit CSI) and bytes that are not UTF-8 become \xNN, so text signed into an old ledger cannot
 // move the cursor, recolour or rewrite what is shown. Printable text, UTF-8 included, is kept.

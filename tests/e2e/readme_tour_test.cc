@@ -140,6 +140,12 @@ TEST_F(ReadmeTour, RunsVerbatimInAnEmptyFolderAndShowsWhatItsCommentsSay) {
   EXPECT_EQ(All(run.out, "tax_calc " + v90 + R"(: step to (\d+) %)"),
             (std::vector<std::string>{"25", "45", "65", "85", "100"}))
       << shown;
+  // Each says its step once, then why: the signed reason's closing "; step to N %" is not
+  // printed a second time.
+  EXPECT_TRUE(std::regex_search(
+      run.out, std::regex("\ntax_calc " + v90 +
+                          R"(: step to 25 % at seq \d+ \(all promote_when conditions hold\)\n)")))
+      << shown;
   EXPECT_NE(run.out.find("tax_calc " + v90 + ": promote"), std::string::npos) << shown;
   EXPECT_NE(run.out.find("tax_calc " + v91 + ": rollback"), std::string::npos) << shown;
   Outcome deploys = Dvs({"audit", "--type", "deploy", "--json"});
